@@ -1,0 +1,1 @@
+//! Stage 3: lint rules over the vault and graph.

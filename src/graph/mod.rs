@@ -1,0 +1,1 @@
+//! Stage 2: notes → concept graph.

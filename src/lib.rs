@@ -1,0 +1,10 @@
+//! savoir: a vault of concept notes → a typed knowledge graph → checks, exports and a site.
+//!
+//! Stages (DESIGN.md): [`vault`] parses files into notes, [`graph`] resolves links into a
+//! concept graph with inferred inverses, [`check`] lints both.
+#![warn(missing_docs)]
+
+pub mod check;
+pub mod diagnostic;
+pub mod graph;
+pub mod vault;
