@@ -1,5 +1,25 @@
 //! Stage 1: files → [`Note`]s. Walks the vault, splits frontmatter from body, reads both.
+//!
+//! One module per job: [`load`] walks the folder and parses files in parallel; a note is
+//! decoded and cut into frontmatter and body (`split`), its frontmatter read strictly as YAML
+//! (`yaml`) or, when invalid, line by line (`lenient`), both giving one tree (`node`)
+//! interpreted once (`frontmatter`); its body is walked once with pulldown-cmark (`body`) for
+//! wiki links (`wikilink`), headings and inline tags (`tags`).
 
+mod body;
+mod frontmatter;
+mod lenient;
+mod load;
 mod model;
+mod node;
+mod note;
+mod split;
+mod tags;
+mod wikilink;
+mod yaml;
 
+pub use body::MARKDOWN_OPTIONS;
+pub use load::{LoadError, load};
 pub use model::{Field, Note, Relation, Span, Spanned, Vault, WikiLink};
+pub use note::parse_note;
+pub use wikilink::{parse_wikilink, relation_name};

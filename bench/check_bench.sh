@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Benchmark of `savoir check` on a synthetic vault (run by hand, not in CI).
+#
+# Corpus:  python3 $SHARED/bench/gen_vault.py --notes 10000 --seed 1 DIR
+#          (10,000 French notes of 400-900 words, ~3 % broken links)
+# Command: savoir --vault DIR check --format json > /dev/null, RUNS times (default 5)
+# Reports: median wall time and peak resident memory, against the targets 0.5 s and 400 MB.
+#
+# Usage: bench/check_bench.sh            (from anywhere; SHARED defaults to ../shared
+#                                         relative to the repository, RUNS to 5,
+#                                         NOTES to 10000)
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+shared="${SHARED:-$repo/../shared}"
+runs="${RUNS:-5}"
+notes="${NOTES:-10000}"
+target_wall_s=0.5
+target_rss_mb=400
+
+gen="$shared/bench/gen_vault.py"
+[[ -f "$gen" ]] || { echo "error: $gen not found (set SHARED to the shared folder)" >&2; exit 2; }
+
+echo "building savoir (release)…" >&2
+cargo build --release --quiet --manifest-path "$repo/Cargo.toml" --bin savoir
+savoir="${CARGO_TARGET_DIR:-$repo/target}/release/savoir"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+vault="$work/vault"
+echo "generating $notes notes (seed 1)…" >&2
+python3 "$gen" --notes "$notes" --seed 1 --quiet "$vault"
+
+# One timed run: prints "<wall seconds> <peak RSS in KiB>".
+measure() {
+    if /usr/bin/time -v true >/dev/null 2>&1; then
+        local log="$work/time.log" start end
+        start=$(date +%s.%N)
+        /usr/bin/time -v -o "$log" "$savoir" --vault "$vault" check --format json >/dev/null || true
+        end=$(date +%s.%N)
+        local rss
+        rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+        echo "$(python3 -c "print(f'{$end - $start:.4f}')") $rss"
+    else
+        python3 - "$savoir" "$vault" <<'PY'
+import resource, subprocess, sys, time
+start = time.perf_counter()
+subprocess.run([sys.argv[1], "--vault", sys.argv[2], "check", "--format", "json"],
+               stdout=subprocess.DEVNULL)
+wall = time.perf_counter() - start
+print(f"{wall:.4f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
+PY
+    fi
+}
+
+# `check` exits 1 on findings (the corpus has broken links); only a crash is a failure.
+"$savoir" --vault "$vault" check --format json >"$work/report.json" || [[ $? -eq 1 ]]
+python3 - "$work/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"findings: {r['errors']} errors, {r['warnings']} warnings", file=sys.stderr)
+PY
+
+results=()
+for i in $(seq "$runs"); do
+    results+=("$(measure)")
+    echo "run $i: ${results[-1]% *} s, $(( ${results[-1]#* } / 1024 )) MiB" >&2
+done
+
+printf '%s\n' "${results[@]}" | python3 -c "
+import statistics, sys
+rows = [line.split() for line in sys.stdin if line.strip()]
+wall = statistics.median(float(w) for w, _ in rows)
+rss_mb = max(int(r) for _, r in rows) * 1024 / 1e6
+ok = lambda good: 'ok' if good else 'MISSED'
+print(f'savoir check, $notes notes, {len(rows)} runs on $(nproc) cores')
+print(f'  median wall time: {wall:.3f} s   (target <= $target_wall_s s: {ok(wall <= $target_wall_s)})')
+print(f'  peak RSS:         {rss_mb:.0f} MB    (target <= $target_rss_mb MB: {ok(rss_mb <= $target_rss_mb)})')
+"

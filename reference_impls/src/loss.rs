@@ -1,0 +1,207 @@
+//! Losses, each returning the mean loss and its gradient (PyTorch's `reduction="mean"`).
+//!
+//! Legend: N samples, C classes, z logits, y targets, p = softmax(z); `[..]` any shape.
+
+use ndarray::{Array, Array2, ArrayView, ArrayView2, ArrayViewMut2, Axis, Dimension, Zip};
+
+use crate::layers::activation::{sigmoid, softplus};
+use crate::scalar::Scalar;
+
+/// A target that does not fit the logits it is paired with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LossError {
+    /// A class index outside `0..classes`.
+    #[error("target {target} of sample {sample} is not a class index in 0..{classes}")]
+    ClassOutOfRange {
+        /// The offending sample.
+        sample: usize,
+        /// Its target.
+        target: usize,
+        /// The number of classes C.
+        classes: usize,
+    },
+    /// One target per sample is needed.
+    #[error("{targets} targets for {samples} samples")]
+    CountMismatch {
+        /// N, rows of the logits.
+        samples: usize,
+        /// The number of targets.
+        targets: usize,
+    },
+    /// Input and target arrays differ in shape.
+    #[error("input shape {input:?} differs from target shape {target:?}")]
+    ShapeMismatch {
+        /// The input's shape.
+        input: Vec<usize>,
+        /// The target's shape.
+        target: Vec<usize>,
+    },
+}
+
+/// A loss value with its gradient with respect to the input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LossGrad<T, D: Dimension> {
+    /// The mean loss.
+    pub loss: T,
+    /// d loss / d input, shaped like the input.
+    pub grad: Array<T, D>,
+}
+
+fn check_same_shape<T, D: Dimension>(
+    input: &ArrayView<'_, T, D>,
+    target: &ArrayView<'_, T, D>,
+) -> Result<(), LossError> {
+    if input.shape() == target.shape() {
+        Ok(())
+    } else {
+        Err(LossError::ShapeMismatch {
+            input: input.shape().to_vec(),
+            target: target.shape().to_vec(),
+        })
+    }
+}
+
+fn check_targets(samples: usize, classes: usize, targets: &[usize]) -> Result<(), LossError> {
+    if targets.len() != samples {
+        return Err(LossError::CountMismatch {
+            samples,
+            targets: targets.len(),
+        });
+    }
+    match targets.iter().position(|&t| t >= classes) {
+        Some(sample) => Err(LossError::ClassOutOfRange {
+            sample,
+            target: targets[sample],
+            classes,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Mean squared error `mean((x − y)²)` over all elements; the gradient is `2(x − y)/n` for the
+/// input (and its negative for the target).
+pub fn mse<T: Scalar, D: Dimension>(
+    input: ArrayView<'_, T, D>,
+    target: ArrayView<'_, T, D>,
+) -> Result<LossGrad<T, D>, LossError> {
+    check_same_shape(&input, &target)?;
+    let n = T::from_usize(input.len().max(1));
+    let diff = &input - &target; // [..]
+    let loss = diff.iter().map(|&d| d * d).sum::<T>() / n;
+    let two_over_n = T::from_f64(2.0) / n;
+    Ok(LossGrad {
+        loss,
+        grad: diff.mapv(|d| d * two_over_n),
+    })
+}
+
+/// Binary cross-entropy on logits, `mean(softplus(z) − y·z)`, stable for any z.
+/// Returns the loss, `d/dz = (σ(z) − y)/n` and `d/dy = −z/n`.
+pub fn bce_with_logits<T: Scalar, D: Dimension>(
+    logits: ArrayView<'_, T, D>,
+    target: ArrayView<'_, T, D>,
+) -> Result<(LossGrad<T, D>, Array<T, D>), LossError> {
+    check_same_shape(&logits, &target)?;
+    let n = T::from_usize(logits.len().max(1));
+    let loss = Zip::from(&logits)
+        .and(&target)
+        .fold(T::zero(), |acc, &z, &y| acc + softplus(z) - y * z)
+        / n;
+    let grad = Zip::from(&logits)
+        .and(&target)
+        .map_collect(|&z, &y| (sigmoid(z) - y) / n);
+    let grad_target = logits.mapv(|z| -z / n);
+    Ok((LossGrad { loss, grad }, grad_target))
+}
+
+/// Softmax cross-entropy with integer targets: `mean_n(−log softmax(z_n)[y_n])`.
+///
+/// Writes `d loss / d z = (softmax(z) − onehot(y))/N` into `grad` `[N, C]` (a buffer the caller
+/// reuses across steps) and returns the loss.
+pub fn softmax_cross_entropy<T: Scalar>(
+    logits: ArrayView2<'_, T>,
+    targets: &[usize],
+    mut grad: ArrayViewMut2<'_, T>,
+) -> Result<T, LossError> {
+    let (n, classes) = logits.dim();
+    check_targets(n, classes, targets)?;
+    assert_eq!(grad.dim(), logits.dim(), "cross-entropy: grad buffer shape");
+    let inv_n = T::one() / T::from_usize(n.max(1));
+    let mut total = T::zero();
+    // Per row: m = max z, s = Σ e^(z−m); loss = log s + m − z_y; grad = (e^(z−m)/s − [j=y])/N.
+    for ((z, mut g), &y) in logits.outer_iter().zip(grad.outer_iter_mut()).zip(targets) {
+        let max = z.fold(T::neg_infinity(), |m, &v| m.max(v));
+        let mut sum = T::zero();
+        g.zip_mut_with(&z, |g, &v| {
+            *g = (v - max).exp();
+            sum += *g;
+        });
+        total += sum.ln() + max - z[y];
+        let scale = inv_n / sum;
+        g.mapv_inplace(|e| e * scale);
+        g[y] -= inv_n;
+    }
+    Ok(total * inv_n)
+}
+
+/// Multi-class hinge loss (PyTorch's `multi_margin_loss`, p = 1):
+/// `mean_n Σ_{i≠y} max(0, margin − z_y + z_i) / C`, with its sub-gradient.
+pub fn multi_margin<T: Scalar>(
+    input: ArrayView2<'_, T>,
+    targets: &[usize],
+    margin: T,
+) -> Result<LossGrad<T, ndarray::Ix2>, LossError> {
+    let (n, classes) = input.dim();
+    check_targets(n, classes, targets)?;
+    let scale = T::one() / (T::from_usize(n.max(1)) * T::from_usize(classes.max(1)));
+    let mut grad = Array2::zeros(input.raw_dim()); // [N, C]
+    let mut total = T::zero();
+    for ((z, mut g), &y) in input.axis_iter(Axis(0)).zip(grad.outer_iter_mut()).zip(targets) {
+        for i in (0..classes).filter(|&i| i != y) {
+            let violation = margin - z[y] + z[i];
+            // The sub-gradient at the hinge (violation = 0) is 0, as in PyTorch.
+            if violation > T::zero() {
+                total += violation;
+                g[i] += scale;
+                g[y] -= scale;
+            }
+        }
+    }
+    Ok(LossGrad {
+        loss: total * scale,
+        grad,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn cross_entropy_of_uniform_logits_is_log_classes() {
+        let logits = Array2::<f64>::zeros((2, 4));
+        let mut grad = Array2::zeros((2, 4));
+        let loss = softmax_cross_entropy(logits.view(), &[1, 3], grad.view_mut()).unwrap();
+        assert!((loss - 4f64.ln()).abs() < 1e-15);
+        assert!((grad[[0, 1]] - (0.25 - 1.0) / 2.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn bad_targets_are_errors() {
+        let logits = Array2::<f64>::zeros((2, 3));
+        let mut grad = Array2::zeros((2, 3));
+        let err = softmax_cross_entropy(logits.view(), &[0, 3], grad.view_mut()).unwrap_err();
+        assert!(err.to_string().contains("target 3 of sample 1"), "{err}");
+        assert!(multi_margin(logits.view(), &[0], 1.0).is_err());
+    }
+
+    #[test]
+    fn bce_is_stable_for_large_logits() {
+        let z = array![35.0, -40.0];
+        let y = array![0.0, 1.0];
+        let (out, _) = bce_with_logits(z.view(), y.view()).unwrap();
+        assert!((out.loss - (35.0 + 40.0) / 2.0).abs() < 1e-9);
+    }
+}

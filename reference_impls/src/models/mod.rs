@@ -1,0 +1,13 @@
+//! The runnable models, each a file that reads top-down like its note, and the list that
+//! registers them.
+//!
+//! To add a model: declare its module here, implement [`Implementation`] on a unit struct in it,
+//! and add that struct to [`ALL`] (the networks `mlp`, `cnn` and `activations` go here too).
+
+pub mod gradient_descent;
+pub mod svm;
+
+use crate::registry::Implementation;
+
+/// Every registered implementation, in the order `savoir impls` lists them.
+pub(crate) static ALL: &[&dyn Implementation] = &[&gradient_descent::GradientDescent, &svm::Svm];

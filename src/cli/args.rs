@@ -1,0 +1,114 @@
+//! The command line, as clap types: what the user may type, nothing more.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Turns a vault of concept notes into a typed knowledge graph.
+#[derive(Debug, Parser)]
+#[command(name = "savoir", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Folder of the vault (Markdown notes).
+    #[arg(long, global = true, value_name = "DIR", default_value = "notes")]
+    pub vault: PathBuf,
+
+    /// Relation schema and settings [default: ./savoir.toml when present].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint the vault; exit 1 on any error (or warning with --deny-warnings).
+    Check(CheckArgs),
+    /// One concept: metadata, explicit and inferred relations, backlinks.
+    Show(ShowArgs),
+    /// The concepts of the vault.
+    List(ListArgs),
+    /// Export the graph, or the shortest path between two concepts.
+    Graph(GraphArgs),
+}
+
+/// How a data-printing command writes its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable, coloured on a terminal.
+    #[default]
+    Text,
+    /// Machine-readable, on stdout alone.
+    Json,
+}
+
+/// `savoir check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
+/// `savoir show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A title, alias, file stem or slug (case-insensitive).
+    pub concept: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
+/// `savoir list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only concepts with this tag (case-insensitive; `a` also matches `a/b`).
+    #[arg(long, value_name = "T")]
+    pub tag: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
+/// The export formats of `savoir graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum GraphFormat {
+    /// Nodes and edges as JSON (the contract shape).
+    #[default]
+    Json,
+    /// Graphviz.
+    Dot,
+    /// JSON-LD with RDFS, Dublin Core and schema.org vocabularies.
+    Jsonld,
+    /// GraphML (XML).
+    Graphml,
+    /// Mermaid flowchart.
+    Mermaid,
+    /// Plain text (only meaningful for a --from/--to path).
+    Text,
+}
+
+/// `savoir graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Export format (a --from/--to path is printed as text or json).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: GraphFormat,
+    /// Keep only edges of this relation (repeatable).
+    #[arg(long = "relation", value_name = "R")]
+    pub relations: Vec<String>,
+    /// Start of a shortest path.
+    #[arg(long, value_name = "A", requires = "to")]
+    pub from: Option<String>,
+    /// End of a shortest path.
+    #[arg(long, value_name = "B", requires = "from")]
+    pub to: Option<String>,
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}

@@ -1,0 +1,62 @@
+//! The command line's parts: arguments, one module per command, and output helpers.
+
+pub mod args;
+
+mod diagnostics;
+mod graph;
+mod list;
+mod output;
+mod show;
+mod workspace;
+
+use anyhow::Result;
+use args::{Cli, Command};
+use std::io;
+use std::process::ExitCode;
+use workspace::Workspace;
+
+/// How a command that ran to completion ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing to report: exit 0.
+    Clean,
+    /// Findings or failures (lint errors, a missing path): exit 1.
+    Findings,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Clean => ExitCode::SUCCESS,
+            Outcome::Findings => ExitCode::from(1),
+        }
+    }
+}
+
+/// Runs the command the user asked for.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    let ws = Workspace::load(&cli.vault, cli.config.as_deref())?;
+    match &cli.command {
+        Command::Check(_) => Ok(Outcome::Clean),
+        Command::Show(args) => show::run(&ws, args).map(|()| Outcome::Clean),
+        Command::List(args) => list::run(&ws, args).map(|()| Outcome::Clean),
+        Command::Graph(args) => graph::run(&ws, args),
+    }
+}
+
+/// Prints an error and its causes once, on stderr, and gives the exit code: 2, or 0 when
+/// the reader of stdout went away (`savoir graph | head`).
+pub fn report_error(err: &anyhow::Error) -> ExitCode {
+    let broken_pipe = err
+        .chain()
+        .filter_map(|e| e.downcast_ref::<io::Error>())
+        .any(|e| e.kind() == io::ErrorKind::BrokenPipe);
+    if broken_pipe {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("error: {err}");
+    for cause in err.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    ExitCode::from(2)
+}

@@ -1,0 +1,444 @@
+//! Building the concept graph: nodes, name index, written edges, slugs, inferred edges.
+
+use super::model::{ConceptEdge, ConceptGraph, ConceptNode, DuplicateTitle, EdgeOrigin, SlugCollision};
+use super::names::{SlugTable, normalize_name, slugify};
+use super::schema::{LINKS_TO, Schema};
+use crate::vault::{Note, Vault};
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+impl ConceptGraph {
+    /// Builds the graph of a vault in phases: one node per note (path order), the name index
+    /// (titles, then aliases, then file stems, then folder paths: the first claimant of a name
+    /// keeps it), one edge per distinct written statement (each frontmatter relation, each body
+    /// link as `linksTo`; same-note links such as `[[#heading]]` are not edges), a stub per
+    /// distinct unresolved target, slugs, and finally the edges the schema infers (inverses and
+    /// the other direction of symmetric relations), never duplicating a written edge.
+    /// Transitive closures are not materialised: see [`ConceptGraph::ancestors`].
+    pub fn build(vault: &Vault, schema: &Schema) -> ConceptGraph {
+        let mut builder = Builder::new(vault);
+        builder.index_names();
+        builder.add_written_edges();
+        let slug_collisions = builder.assign_slugs();
+        builder.add_inferred_edges(schema);
+        let identity = builder
+            .relations
+            .names
+            .iter()
+            .filter(|name| schema.is_identity(name))
+            .cloned()
+            .collect();
+        let slugs = builder
+            .graph
+            .node_indices()
+            .map(|n| (builder.graph[n].id.clone(), n))
+            .collect();
+        ConceptGraph {
+            graph: builder.graph,
+            names: builder.names,
+            links: builder
+                .link_cache
+                .into_iter()
+                .map(|(raw, n)| (Box::from(raw), n))
+                .collect(),
+            slugs,
+            identity,
+            duplicate_titles: builder.duplicate_titles,
+            slug_collisions,
+        }
+    }
+}
+
+/// Relation names, each stored once.
+#[derive(Default)]
+struct Relations {
+    ids: HashMap<Arc<str>, usize>,
+    names: Vec<Arc<str>>,
+}
+
+impl Relations {
+    fn intern(&mut self, name: &str) -> usize {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let name: Arc<str> = Arc::from(name);
+        self.names.push(name.clone());
+        self.ids.insert(name, self.names.len() - 1);
+        self.names.len() - 1
+    }
+}
+
+struct Builder<'v> {
+    vault: &'v Vault,
+    graph: DiGraph<ConceptNode, ConceptEdge>,
+    names: HashMap<String, NodeIndex>,
+    link_cache: HashMap<&'v str, NodeIndex>,
+    relations: Relations,
+    /// (source, target, relation id) of every edge already in the graph.
+    edge_keys: HashSet<(NodeIndex, NodeIndex, usize)>,
+    duplicate_titles: Vec<DuplicateTitle>,
+}
+
+impl<'v> Builder<'v> {
+    fn new(vault: &'v Vault) -> Self {
+        let mut graph = DiGraph::with_capacity(vault.notes.len(), vault.notes.len() * 16);
+        for (i, note) in vault.notes.iter().enumerate() {
+            graph.add_node(note_node(i, note));
+        }
+        Builder {
+            vault,
+            graph,
+            names: HashMap::with_capacity(vault.notes.len() * 3),
+            link_cache: HashMap::with_capacity(vault.notes.len() * 2),
+            relations: Relations::default(),
+            edge_keys: HashSet::with_capacity(vault.notes.len() * 24),
+            duplicate_titles: Vec::new(),
+        }
+    }
+
+    fn index_names(&mut self) {
+        let notes = &self.vault.notes;
+        for (i, note) in notes.iter().enumerate() {
+            match self.names.entry(normalize_name(&note.title)) {
+                Entry::Vacant(slot) => {
+                    slot.insert(NodeIndex::new(i));
+                }
+                Entry::Occupied(first) => self.duplicate_titles.push(DuplicateTitle {
+                    node: NodeIndex::new(i),
+                    resolves_to: *first.get(),
+                }),
+            }
+        }
+        for (i, note) in notes.iter().enumerate() {
+            for alias in &note.aliases {
+                self.claim(alias, i);
+            }
+        }
+        let paths: Vec<Vec<String>> = notes.iter().map(|n| path_names(n)).collect();
+        for (i, names) in paths.iter().enumerate() {
+            self.claim(&names[0], i);
+        }
+        for (i, names) in paths.iter().enumerate() {
+            for name in &names[1..] {
+                self.claim(name, i);
+            }
+        }
+    }
+
+    fn claim(&mut self, name: &str, note: usize) {
+        let key = normalize_name(name);
+        if !key.is_empty() {
+            self.names.entry(key).or_insert(NodeIndex::new(note));
+        }
+    }
+
+    fn add_written_edges(&mut self) {
+        let links_to = self.relations.intern(LINKS_TO);
+        let vault = self.vault;
+        for (i, note) in vault.notes.iter().enumerate() {
+            let source = NodeIndex::new(i);
+            for relation in &note.relations {
+                if relation.link.target.trim().is_empty() || relation.name.is_empty() {
+                    continue;
+                }
+                let target = self.target_of(&relation.link.target);
+                let id = self.relations.intern(&relation.name);
+                let origin = EdgeOrigin {
+                    note: source,
+                    span: relation.link.span,
+                };
+                self.add_edge(source, target, id, false, origin);
+            }
+            for link in &note.body_links {
+                if link.target.trim().is_empty() {
+                    continue;
+                }
+                let target = self.target_of(&link.target);
+                if target != source {
+                    let origin = EdgeOrigin {
+                        note: source,
+                        span: link.span,
+                    };
+                    self.add_edge(source, target, links_to, false, origin);
+                }
+            }
+        }
+    }
+
+    /// The concept a link target resolves to, creating its stub on first sight.
+    fn target_of(&mut self, raw: &'v str) -> NodeIndex {
+        if let Some(&node) = self.link_cache.get(raw) {
+            return node;
+        }
+        let key = normalize_name(raw);
+        let found = self.names.get(&key).copied().or_else(|| {
+            key.strip_suffix(".md")
+                .and_then(|stem| self.names.get(stem.trim_end()).copied())
+        });
+        let node = found.unwrap_or_else(|| {
+            let stub = self.graph.add_node(stub_node(raw.trim()));
+            self.names.insert(key, stub);
+            stub
+        });
+        self.link_cache.insert(raw, node);
+        node
+    }
+
+    fn add_edge(
+        &mut self,
+        source: NodeIndex,
+        target: NodeIndex,
+        relation: usize,
+        inferred: bool,
+        origin: EdgeOrigin,
+    ) {
+        if self.edge_keys.insert((source, target, relation)) {
+            let edge = ConceptEdge {
+                relation: self.relations.names[relation].clone(),
+                inferred,
+                origin,
+            };
+            self.graph.add_edge(source, target, edge);
+        }
+    }
+
+    /// Notes claim slugs first (in path order), stubs after them.
+    fn assign_slugs(&mut self) -> Vec<SlugCollision> {
+        let notes = self.vault.notes.len();
+        let mut table = SlugTable::default();
+        let mut collisions = Vec::new();
+        for (first, last) in [(0, notes), (notes, self.graph.node_count())] {
+            let wanted: Vec<String> = (first..last)
+                .map(|i| slugify(&self.graph[NodeIndex::new(i)].title))
+                .collect();
+            let (slugs, clashes) = table.assign(&wanted, |i| first + i);
+            for (i, slug) in slugs.into_iter().enumerate() {
+                self.graph[NodeIndex::new(first + i)].id = slug;
+            }
+            collisions.extend(clashes.into_iter().map(|clash| SlugCollision {
+                node: NodeIndex::new(first + clash.index),
+                wanted: clash.wanted,
+                owner: NodeIndex::new(clash.owner),
+            }));
+        }
+        collisions
+    }
+
+    fn add_inferred_edges(&mut self, schema: &Schema) {
+        let inferences: Vec<(Option<usize>, bool)> = (0..self.relations.names.len())
+            .map(|id| {
+                let name = self.relations.names[id].clone();
+                let inverse = schema.inverse(&name).map(|inv| self.relations.intern(inv));
+                (inverse, schema.is_symmetric(&name))
+            })
+            .collect();
+        let written: Vec<_> = self
+            .graph
+            .edge_references()
+            .map(|e| {
+                let relation = self.relations.ids[&e.weight().relation];
+                (e.source(), e.target(), relation, e.weight().origin)
+            })
+            .collect();
+        for (source, target, relation, origin) in written {
+            let (inverse, symmetric) = inferences[relation];
+            if let Some(inverse) = inverse {
+                self.add_edge(target, source, inverse, true, origin);
+            }
+            if symmetric {
+                self.add_edge(target, source, relation, true, origin);
+            }
+        }
+    }
+}
+
+fn note_node(index: usize, note: &Note) -> ConceptNode {
+    ConceptNode {
+        id: String::new(),
+        title: note.title.clone(),
+        path: Some(note.path.clone()),
+        stub: false,
+        tags: note.tags.clone(),
+        aliases: note.aliases.clone(),
+        implementations: note.implementation.iter().map(|i| i.value.clone()).collect(),
+        note: Some(index),
+    }
+}
+
+fn stub_node(title: &str) -> ConceptNode {
+    ConceptNode {
+        id: String::new(),
+        title: title.to_string(),
+        path: None,
+        stub: true,
+        tags: Vec::new(),
+        aliases: Vec::new(),
+        implementations: Vec::new(),
+        note: None,
+    }
+}
+
+/// The names a note's path gives it: its file stem first, then `folder/stem` for every
+/// trailing run of two or more path components (`a/b/c.md` → `c`, `b/c`, `a/b/c`).
+fn path_names(note: &Note) -> Vec<String> {
+    let path = note.path.to_string_lossy();
+    let without_ext = path.strip_suffix(".md").unwrap_or(&path);
+    let parts: Vec<&str> = without_ext.split(['/', '\\']).collect();
+    (1..=parts.len())
+        .map(|n| parts[parts.len() - n..].join("/"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::test_support::{graph, note};
+
+    fn title(g: &ConceptGraph, n: Option<NodeIndex>) -> &str {
+        &g.node(n.expect("resolves")).title
+    }
+
+    #[test]
+    fn resolves_case_nfc_apostrophes_alias_stem_and_folder_path() {
+        let (_, g) = graph(vec![
+            note("ml/L'algorithme du gradient.md", "L’algorithme du gradient").alias("Descente"),
+            note("ml/deep/réseau.md", "Réseau de neurones"),
+        ]);
+        assert_eq!(title(&g, g.resolve_link("l'algorithme DU gradient ")), "L’algorithme du gradient");
+        assert_eq!(title(&g, g.resolve("descente")), "L’algorithme du gradient");
+        assert_eq!(title(&g, g.resolve("Re\u{301}seau de neurones")), "Réseau de neurones");
+        assert_eq!(title(&g, g.resolve("RÉSEAU")), "Réseau de neurones", "file stem");
+        assert_eq!(title(&g, g.resolve("deep/réseau")), "Réseau de neurones", "folder path");
+        assert_eq!(title(&g, g.resolve("ml/deep/réseau.md")), "Réseau de neurones");
+        assert_eq!(title(&g, g.resolve("reseau-de-neurones")), "Réseau de neurones", "slug");
+        assert_eq!(g.resolve("nothing"), None);
+    }
+
+    #[test]
+    fn title_beats_alias_beats_stem() {
+        let (_, g) = graph(vec![
+            note("a.md", "First").alias("Shared"),
+            note("b.md", "Shared"),
+            note("first.md", "Other"),
+        ]);
+        assert_eq!(title(&g, g.resolve("shared")), "Shared");
+        assert_eq!(title(&g, g.resolve("first")), "First");
+    }
+
+    #[test]
+    fn duplicate_titles_are_both_kept_and_links_go_to_the_first() {
+        let (_, g) = graph(vec![
+            note("a/x.md", "Same"),
+            note("b/x.md", "same"),
+            note("c.md", "Linker").relation("seeAlso", "Same"),
+        ]);
+        assert_eq!(g.graph().node_count(), 3);
+        assert_eq!(g.node(NodeIndex::new(0)).id, "same");
+        assert_eq!(g.node(NodeIndex::new(1)).id, "same-2");
+        let target = g.resolve_link("Same").unwrap();
+        assert_eq!(g.node(target).path.as_deref(), Some(std::path::Path::new("a/x.md")));
+        assert_eq!(
+            g.duplicate_titles(),
+            [DuplicateTitle {
+                node: NodeIndex::new(1),
+                resolves_to: NodeIndex::new(0)
+            }]
+        );
+        assert_eq!(g.slug_collisions()[0].wanted, "same");
+    }
+
+    #[test]
+    fn one_stub_per_distinct_normalised_target() {
+        let (_, g) = graph(vec![
+            note("a.md", "A").relation("seeAlso", "Missing One").body_link("missing one"),
+            note("b.md", "B").body_link("MISSING ONE ").body_link("Other Missing"),
+        ]);
+        let stubs: Vec<&ConceptNode> = g.nodes().map(|(_, n)| n).filter(|n| n.stub).collect();
+        assert_eq!(stubs.len(), 2);
+        assert_eq!(stubs[0].title, "Missing One");
+        assert_eq!(stubs[0].id, "missing-one");
+        assert_eq!(stubs[0].path, None);
+        assert_eq!(g.resolve("missing one"), g.resolve_link("Missing One"));
+    }
+
+    #[test]
+    fn written_edges_keep_their_origin_and_same_note_links_are_not_edges() {
+        let (_, g) = graph(vec![
+            note("a.md", "A")
+                .relation("hasPart", "B")
+                .body_link("B")
+                .body_link("")
+                .body_link("A")
+                .body_link("B"),
+            note("b.md", "B"),
+        ]);
+        let written: Vec<_> = g.edges().filter(|e| !e.edge.inferred).collect();
+        let names: Vec<&str> = written.iter().map(|e| e.relation()).collect();
+        assert_eq!(names, ["hasPart", LINKS_TO]);
+        assert_eq!(written[0].edge.origin.note, NodeIndex::new(0));
+        assert_eq!(written[0].edge.origin.span.line, 3);
+        assert_eq!(written[1].edge.origin.span.line, 100);
+    }
+
+    #[test]
+    fn inferred_inverses_and_symmetric_edges_without_duplicates() {
+        let (_, g) = graph(vec![
+            note("a.md", "A")
+                .relation("hasPart", "B")
+                .relation("seeAlso", "B")
+                .relation("subClassOf", "C")
+                .relation("uses", "C"),
+            note("b.md", "B").relation("isPartOf", "A").relation("seeAlso", "A"),
+            note("c.md", "C"),
+        ]);
+        let edges: Vec<(String, String, String, bool)> = g
+            .edges()
+            .map(|e| {
+                (
+                    g.node(e.source).id.clone(),
+                    g.node(e.target).id.clone(),
+                    e.relation().to_string(),
+                    e.edge.inferred,
+                )
+            })
+            .collect();
+        let has = |s: &str, t: &str, r: &str, inferred: bool| {
+            edges.contains(&(s.into(), t.into(), r.into(), inferred))
+        };
+        assert!(has("b", "a", "isPartOf", false));
+        assert!(!has("b", "a", "isPartOf", true), "B wrote it: not inferred again");
+        assert!(!has("a", "b", "hasPart", true));
+        assert!(has("c", "a", "hasSubClass", true));
+        assert!(!has("c", "a", "uses", true), "no inverse for an undeclared relation");
+        let see_also = edges.iter().filter(|e| e.2 == "seeAlso").count();
+        assert_eq!(see_also, 2, "both directions written, none inferred");
+        assert_eq!(edges.len(), 7, "{edges:?}");
+    }
+
+    #[test]
+    fn schema_extension_adds_inferred_edges() {
+        let vault = crate::graph::test_support::vault(vec![
+            note("a.md", "A").relation("precedes", "B"),
+            note("b.md", "B"),
+        ]);
+        let schema = Schema::from_toml_str("[relations.precedes]\ninverse = \"follows\"\n").unwrap();
+        let g = ConceptGraph::build(&vault, &schema);
+        let inferred: Vec<_> = g.edges().filter(|e| e.edge.inferred).collect();
+        assert_eq!(inferred.len(), 1);
+        assert_eq!(inferred[0].relation(), "follows");
+        assert_eq!(g.node(inferred[0].source).title, "B");
+    }
+
+    #[test]
+    fn same_as_merges_identity_for_lookup() {
+        let (_, g) = graph(vec![note("a.md", "Apprentissage profond").relation("sameAs", "Deep Learning")]);
+        let note = g.resolve("Apprentissage profond").unwrap();
+        assert_eq!(g.resolve("deep learning"), Some(note));
+        let stub = g.resolve_link("Deep Learning").unwrap();
+        assert!(g.node(stub).stub);
+        assert_eq!(g.identity_group(stub), vec![note, stub]);
+    }
+}

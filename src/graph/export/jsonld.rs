@@ -1,0 +1,144 @@
+//! JSON-LD: each concept a `schema:DefinedTerm`, each edge a property from a real vocabulary
+//! where one fits (`rdfs:subClassOf`, `rdfs:seeAlso`, `dcterms:hasPart`, `dcterms:isPartOf`,
+//! `owl:sameAs`, `owl:differentFrom`, `rdfs:isDefinedBy`, `skos:related` for `relatedTo`),
+//! else a term of the savoir vocabulary ([`VOCAB_NAMESPACE`]). The `@context` declares every
+//! prefix, so the document loads as RDF as it is.
+
+use super::select;
+use crate::graph::filter::RelationFilter;
+use crate::graph::model::ConceptGraph;
+use serde_json::{Map, Value, json};
+use std::fmt::Write as _;
+
+/// The namespace of concept IRIs: a concept is `urn:savoir:concept:<slug>`.
+pub const CONCEPT_NAMESPACE: &str = "urn:savoir:concept:";
+
+/// The namespace of savoir's own terms (`savoir:linksTo`, `savoir:stub`, …).
+pub const VOCAB_NAMESPACE: &str = "urn:savoir:vocab:";
+
+/// The graph as a JSON-LD document (`@context` and `@graph`).
+pub fn to_jsonld(graph: &ConceptGraph, filter: &RelationFilter) -> Value {
+    let selection = select(graph, filter);
+    let mut subjects: Vec<Map<String, Value>> = selection
+        .nodes
+        .iter()
+        .map(|&n| {
+            let node = graph.node(n);
+            let mut subject = Map::new();
+            subject.insert("@id".into(), json!(format!("concept:{}", node.id)));
+            subject.insert("@type".into(), json!("schema:DefinedTerm"));
+            subject.insert("schema:name".into(), json!(node.title));
+            subject.insert("rdfs:label".into(), json!(node.title));
+            subject.insert("schema:termCode".into(), json!(node.id));
+            subject.insert("savoir:stub".into(), json!(node.stub));
+            if let Some(path) = &node.path {
+                let path = path.to_string_lossy().replace('\\', "/");
+                subject.insert("savoir:path".into(), json!(path));
+            }
+            for (key, values) in [
+                ("schema:keywords", &node.tags),
+                ("schema:alternateName", &node.aliases),
+                ("savoir:implementation", &node.implementations),
+            ] {
+                if !values.is_empty() {
+                    subject.insert(key.into(), json!(values));
+                }
+            }
+            subject
+        })
+        .collect();
+    let mut position = vec![usize::MAX; graph.graph().node_count()];
+    for (i, &n) in selection.nodes.iter().enumerate() {
+        position[n.index()] = i;
+    }
+    for e in &selection.edges {
+        let object = concept_iri(&graph.node(e.target).id);
+        let values = subjects[position[e.source.index()]]
+            .entry(property(e.relation()))
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(values) = values
+            && !values.contains(&object)
+        {
+            values.push(object);
+        }
+    }
+    json!({
+        "@context": {
+            "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+            "owl": "http://www.w3.org/2002/07/owl#",
+            "dcterms": "http://purl.org/dc/terms/",
+            "skos": "http://www.w3.org/2004/02/skos/core#",
+            "schema": "https://schema.org/",
+            "savoir": VOCAB_NAMESPACE,
+            "concept": CONCEPT_NAMESPACE,
+        },
+        "@graph": subjects,
+    })
+}
+
+fn concept_iri(slug: &str) -> Value {
+    json!({ "@id": format!("concept:{slug}") })
+}
+
+/// The RDF property of a relation, as a compact IRI.
+fn property(relation: &str) -> String {
+    let standard = match relation {
+        "subClassOf" => "rdfs:subClassOf",
+        "seeAlso" => "rdfs:seeAlso",
+        "isDefinedBy" => "rdfs:isDefinedBy",
+        "hasPart" => "dcterms:hasPart",
+        "isPartOf" => "dcterms:isPartOf",
+        "sameAs" => "owl:sameAs",
+        "differentFrom" => "owl:differentFrom",
+        "relatedTo" => "skos:related",
+        _ => "",
+    };
+    if !standard.is_empty() {
+        return standard.to_string();
+    }
+    let mut term = String::from("savoir:");
+    for byte in relation.bytes() {
+        if byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-' {
+            term.push(byte as char);
+        } else {
+            let _ = write!(term, "%{byte:02X}");
+        }
+    }
+    term
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::test_support::{graph, note};
+
+    #[test]
+    fn has_context_and_real_vocabularies() {
+        let (_, g) = graph(vec![
+            note("a.md", "Alpha")
+                .relation("subClassOf", "Beta")
+                .relation("hasPart", "Gamma")
+                .relation("sameAs", "Alpha prime")
+                .relation("uses", "Gamma")
+                .relation("a b", "Beta"),
+            note("b.md", "Beta"),
+            note("c.md", "Gamma"),
+        ]);
+        let doc = to_jsonld(&g, &RelationFilter::all());
+        let context = doc["@context"].as_object().unwrap();
+        assert_eq!(context["rdfs"], "http://www.w3.org/2000/01/rdf-schema#");
+        assert_eq!(context["dcterms"], "http://purl.org/dc/terms/");
+        let alpha = &doc["@graph"][0];
+        assert_eq!(alpha["@id"], "concept:alpha");
+        assert_eq!(alpha["@type"], "schema:DefinedTerm");
+        assert_eq!(alpha["rdfs:subClassOf"], json!([{"@id": "concept:beta"}]));
+        assert_eq!(alpha["dcterms:hasPart"], json!([{"@id": "concept:gamma"}]));
+        assert_eq!(alpha["owl:sameAs"], json!([{"@id": "concept:alpha-prime"}]));
+        assert_eq!(alpha["savoir:uses"], json!([{"@id": "concept:gamma"}]));
+        assert_eq!(alpha["savoir:a%20b"], json!([{"@id": "concept:beta"}]));
+        assert_eq!(doc["@graph"][2]["dcterms:isPartOf"], json!([{"@id": "concept:alpha"}]));
+        for prefix in ["owl", "skos", "schema", "savoir", "concept"] {
+            assert!(context.contains_key(prefix), "{prefix}");
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Names: the normal form links are matched on, and the slugs concepts are published under.
+
+use std::collections::HashMap;
+use unicode_normalization::{UnicodeNormalization, is_nfc};
+
+/// The form in which titles, aliases, stems and link targets are compared: trimmed, lower
+/// case, Unicode NFC, with typographic apostrophes (`’`, `‘`, `ʼ`) read as `'`.
+pub fn normalize_name(name: &str) -> String {
+    let mut folded = String::with_capacity(name.len());
+    for c in name.trim().chars() {
+        match c {
+            '\u{2019}' | '\u{2018}' | '\u{02BC}' => folded.push('\''),
+            c => folded.extend(c.to_lowercase()),
+        }
+    }
+    if is_nfc(&folded) {
+        folded
+    } else {
+        folded.nfc().collect()
+    }
+}
+
+/// A concept's slug: its title folded to ASCII, in lower case, with every run of other
+/// characters replaced by one `-`. It never contains `/`, `\` or `..`; a title with no letter
+/// or digit gives `note`.
+pub fn slugify(title: &str) -> String {
+    let ascii = deunicode::deunicode(title);
+    let mut slug = String::with_capacity(ascii.len());
+    let mut pending_dash = false;
+    for c in ascii.chars() {
+        if c.is_ascii_alphanumeric() {
+            if pending_dash && !slug.is_empty() {
+                slug.push('-');
+            }
+            pending_dash = false;
+            slug.push(c.to_ascii_lowercase());
+        } else {
+            pending_dash = true;
+        }
+    }
+    if slug.is_empty() {
+        slug.push_str("note");
+    }
+    slug
+}
+
+/// Hands out unique slugs: a natural slug goes to the first claimant, later ones get `-2`,
+/// `-3`, … (skipping any slug already taken).
+#[derive(Debug, Default)]
+pub(super) struct SlugTable {
+    taken: HashMap<String, usize>,
+}
+
+/// A slug that could not be used as is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Clash {
+    /// Position of the claimant in the batch given to [`SlugTable::assign`].
+    pub index: usize,
+    /// The natural slug it wanted.
+    pub wanted: String,
+    /// The owner of the natural slug (an index given to some earlier `assign` call).
+    pub owner: usize,
+}
+
+impl SlugTable {
+    /// Assigns slugs to a batch in priority order; `owner_ids[i]` is what the table records as
+    /// the owner of the slug given to `wanted[i]`. Returns the slugs and the clashes.
+    pub(super) fn assign(
+        &mut self,
+        wanted: &[String],
+        owner_ids: impl Fn(usize) -> usize,
+    ) -> (Vec<String>, Vec<Clash>) {
+        let mut slugs: Vec<Option<String>> = vec![None; wanted.len()];
+        for (i, slug) in wanted.iter().enumerate() {
+            if !self.taken.contains_key(slug) {
+                self.taken.insert(slug.clone(), owner_ids(i));
+                slugs[i] = Some(slug.clone());
+            }
+        }
+        let mut clashes = Vec::new();
+        for (i, slug) in wanted.iter().enumerate() {
+            if slugs[i].is_some() {
+                continue;
+            }
+            let mut n = 2;
+            let free = loop {
+                let candidate = format!("{slug}-{n}");
+                if !self.taken.contains_key(&candidate) {
+                    break candidate;
+                }
+                n += 1;
+            };
+            clashes.push(Clash {
+                index: i,
+                wanted: slug.clone(),
+                owner: self.taken[slug],
+            });
+            self.taken.insert(free.clone(), owner_ids(i));
+            slugs[i] = Some(free);
+        }
+        (slugs.into_iter().flatten().collect(), clashes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalisation_folds_case_nfc_apostrophes_and_spaces() {
+        let composed = "Réseau l'été";
+        let decomposed = "Re\u{301}seau l\u{2019}e\u{301}te\u{301}  ";
+        assert_eq!(normalize_name(composed), normalize_name(decomposed));
+        assert_eq!(normalize_name("  ÉTÉ "), "été");
+        assert_eq!(normalize_name("L‘x"), "l'x");
+    }
+
+    #[test]
+    fn slugs_are_ascii_and_safe() {
+        assert_eq!(
+            slugify("Apprentissage profond (Deep Learning)"),
+            "apprentissage-profond-deep-learning"
+        );
+        assert_eq!(slugify("L'algorithme du gradient"), "l-algorithme-du-gradient");
+        assert_eq!(slugify("Cœur à l’été"), "coeur-a-l-ete");
+        assert_eq!(slugify("../../etc/passwd"), "etc-passwd");
+        assert_eq!(slugify("a\\b/c..d"), "a-b-c-d");
+        assert_eq!(slugify("???"), "note");
+        for s in [slugify("../x"), slugify("深度学习"), slugify("..")] {
+            assert!(!s.contains('/') && !s.contains('\\') && !s.contains(".."), "{s}");
+        }
+    }
+
+    #[test]
+    fn collisions_get_numbered_suffixes_without_stealing_natural_slugs() {
+        let mut table = SlugTable::default();
+        let wanted: Vec<String> = ["foo", "foo", "foo-2", "foo"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let (slugs, clashes) = table.assign(&wanted, |i| i);
+        assert_eq!(slugs, ["foo", "foo-3", "foo-2", "foo-4"]);
+        assert_eq!(clashes.len(), 2);
+        assert_eq!((clashes[0].index, clashes[0].owner), (1, 0));
+        assert_eq!(clashes[0].wanted, "foo");
+    }
+}

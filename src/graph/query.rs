@@ -1,0 +1,248 @@
+//! Questions asked of a built graph: lookup, neighbours, backlinks, closures, paths.
+
+use super::filter::RelationFilter;
+use super::model::{
+    ConceptEdge, ConceptGraph, ConceptNode, DuplicateTitle, EdgeView, SlugCollision,
+};
+use super::names::normalize_name;
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, EdgeIndex, EdgeReference, NodeIndex};
+use petgraph::visit::EdgeRef;
+use std::collections::{HashMap, VecDeque};
+
+fn view(e: EdgeReference<'_, ConceptEdge>) -> EdgeView<'_> {
+    EdgeView {
+        id: e.id(),
+        source: e.source(),
+        target: e.target(),
+        edge: e.weight(),
+    }
+}
+
+impl ConceptGraph {
+    /// The underlying petgraph graph (node `i` is note `i` of the vault; stubs follow).
+    pub fn graph(&self) -> &DiGraph<ConceptNode, ConceptEdge> {
+        &self.graph
+    }
+
+    /// One concept.
+    ///
+    /// # Panics
+    /// When `node` does not come from this graph.
+    pub fn node(&self, node: NodeIndex) -> &ConceptNode {
+        &self.graph[node]
+    }
+
+    /// Every concept, notes first (in path order), then stubs.
+    pub fn nodes(&self) -> impl Iterator<Item = (NodeIndex, &ConceptNode)> {
+        self.graph
+            .node_indices()
+            .map(move |n| (n, &self.graph[n]))
+    }
+
+    /// Every edge, written ones first (in note and file order), then inferred ones.
+    pub fn edges(&self) -> impl Iterator<Item = EdgeView<'_>> {
+        self.graph.edge_references().map(view)
+    }
+
+    /// The edges whose relation `filter` keeps.
+    pub fn filtered_edges<'a>(
+        &'a self,
+        filter: &'a RelationFilter,
+    ) -> impl Iterator<Item = EdgeView<'a>> + 'a {
+        self.edges().filter(move |e| filter.allows(e.relation()))
+    }
+
+    /// The concept of note `index` of the vault the graph was built from.
+    pub fn note_node(&self, index: usize) -> NodeIndex {
+        NodeIndex::new(index)
+    }
+
+    /// The concept with this slug.
+    pub fn by_id(&self, slug: &str) -> Option<NodeIndex> {
+        self.slugs.get(slug).copied()
+    }
+
+    /// The concept a user's argument names: a title, alias, file stem, folder path or slug,
+    /// case-insensitively (and NFC-, apostrophe- and space-insensitively, like links).
+    /// A stub that is `sameAs` a note resolves to that note.
+    pub fn resolve(&self, name: &str) -> Option<NodeIndex> {
+        let found = self
+            .lookup(name)
+            .or_else(|| self.by_id(&name.trim().to_lowercase()))?;
+        if !self.graph[found].stub {
+            return Some(found);
+        }
+        let group = self.identity_group(found);
+        Some(group.into_iter().find(|&n| !self.graph[n].stub).unwrap_or(found))
+    }
+
+    /// What a link target as written resolves to: a note, or the stub standing for it.
+    /// `None` for an empty target (a same-note `[[#heading]]` link) or a target the vault
+    /// never wrote and no note matches.
+    pub fn resolve_link(&self, target: &str) -> Option<NodeIndex> {
+        self.links
+            .get(target)
+            .copied()
+            .or_else(|| self.lookup(target))
+    }
+
+    fn lookup(&self, name: &str) -> Option<NodeIndex> {
+        let key = normalize_name(name);
+        self.names.get(&key).copied().or_else(|| {
+            key.strip_suffix(".md")
+                .and_then(|stem| self.names.get(stem.trim_end()).copied())
+        })
+    }
+
+    /// The concepts merged with `node` by an identity relation (`sameAs`), in either
+    /// direction and transitively; `node` included, in index order (notes before stubs).
+    pub fn identity_group(&self, node: NodeIndex) -> Vec<NodeIndex> {
+        let mut group = self.closure(node, &[Direction::Outgoing, Direction::Incoming], |r| {
+            self.identity.iter().any(|i| &**i == r)
+        });
+        group.push(node);
+        group.sort();
+        group
+    }
+
+    /// Edges leaving `node` (written and inferred), in insertion order.
+    pub fn outgoing(&self, node: NodeIndex) -> Vec<EdgeView<'_>> {
+        self.edges_at(node, Direction::Outgoing)
+    }
+
+    /// Edges arriving at `node` (written and inferred), in insertion order.
+    pub fn incoming(&self, node: NodeIndex) -> Vec<EdgeView<'_>> {
+        self.edges_at(node, Direction::Incoming)
+    }
+
+    fn edges_at(&self, node: NodeIndex, direction: Direction) -> Vec<EdgeView<'_>> {
+        let mut edges: Vec<_> = self.graph.edges_directed(node, direction).map(view).collect();
+        edges.sort_by_key(|e| e.id);
+        edges
+    }
+
+    /// The notes that link to `node` by a written statement of any relation (body links and
+    /// frontmatter), each once, in path order; `node` itself excluded.
+    pub fn backlinks(&self, node: NodeIndex) -> Vec<NodeIndex> {
+        let mut sources: Vec<NodeIndex> = self
+            .graph
+            .edges_directed(node, Direction::Incoming)
+            .filter(|e| !e.weight().inferred && e.source() != node)
+            .map(|e| e.source())
+            .collect();
+        sources.sort();
+        sources.dedup();
+        sources
+    }
+
+    /// Everything `node` reaches by following `relation` forwards, transitively (for
+    /// `subClassOf`: every superclass), nearest first; cycle-safe, `node` excluded.
+    pub fn ancestors(&self, node: NodeIndex, relation: &str) -> Vec<NodeIndex> {
+        self.closure(node, &[Direction::Outgoing], |r| r == relation)
+    }
+
+    /// Everything that reaches `node` by following `relation` forwards, transitively (for
+    /// `subClassOf`: every subclass), nearest first; cycle-safe, `node` excluded.
+    pub fn descendants(&self, node: NodeIndex, relation: &str) -> Vec<NodeIndex> {
+        self.closure(node, &[Direction::Incoming], |r| r == relation)
+    }
+
+    /// Breadth-first closure from `start` over edges whose relation `keep` accepts.
+    fn closure(
+        &self,
+        start: NodeIndex,
+        directions: &[Direction],
+        keep: impl Fn(&str) -> bool,
+    ) -> Vec<NodeIndex> {
+        let mut seen = vec![false; self.graph.node_count()];
+        seen[start.index()] = true;
+        let mut order = Vec::new();
+        let mut queue = VecDeque::from([start]);
+        while let Some(current) = queue.pop_front() {
+            for &direction in directions {
+                for e in self.graph.edges_directed(current, direction) {
+                    let next = if direction == Direction::Outgoing {
+                        e.target()
+                    } else {
+                        e.source()
+                    };
+                    if keep(&e.weight().relation) && !seen[next.index()] {
+                        seen[next.index()] = true;
+                        order.push(next);
+                        queue.push_back(next);
+                    }
+                }
+            }
+        }
+        order
+    }
+
+    /// The shortest chain of edges between two concepts (breadth-first), or `None` when
+    /// they are not connected.
+    ///
+    /// It follows every edge `filter` keeps, written or inferred, in either direction:
+    /// from a concept it tries the edges leaving it first, then those arriving at it, so a
+    /// path reads forwards wherever an equally short one exists. Each step is returned as the
+    /// edge is stored: a step walked backwards has its `target` where the walk came from.
+    /// From a concept to itself the path is empty.
+    pub fn shortest_path(
+        &self,
+        from: NodeIndex,
+        to: NodeIndex,
+        filter: &RelationFilter,
+    ) -> Option<Vec<EdgeView<'_>>> {
+        let mut came_by: HashMap<NodeIndex, EdgeIndex> = HashMap::new();
+        let mut queue = VecDeque::from([from]);
+        let mut reached = from == to;
+        'search: while let Some(current) = queue.pop_front() {
+            for direction in [Direction::Outgoing, Direction::Incoming] {
+                for e in self.edges_at(current, direction) {
+                    let next = if direction == Direction::Outgoing {
+                        e.target
+                    } else {
+                        e.source
+                    };
+                    if next == from || came_by.contains_key(&next) || !filter.allows(e.relation())
+                    {
+                        continue;
+                    }
+                    came_by.insert(next, e.id);
+                    if next == to {
+                        reached = true;
+                        break 'search;
+                    }
+                    queue.push_back(next);
+                }
+            }
+        }
+        if !reached {
+            return None;
+        }
+        let mut steps = Vec::new();
+        let mut current = to;
+        while current != from {
+            let id = came_by[&current];
+            let (source, target) = self.graph.edge_endpoints(id)?;
+            steps.push(EdgeView {
+                id,
+                source,
+                target,
+                edge: &self.graph[id],
+            });
+            current = if source == current { target } else { source };
+        }
+        steps.reverse();
+        Some(steps)
+    }
+
+    /// Notes whose title an earlier note already has (the linter reports them).
+    pub fn duplicate_titles(&self) -> &[DuplicateTitle] {
+        &self.duplicate_titles
+    }
+
+    /// Concepts whose natural slug was taken (the linter reports the notes among them).
+    pub fn slug_collisions(&self) -> &[SlugCollision] {
+        &self.slug_collisions
+    }
+}

@@ -1,0 +1,177 @@
+//! The Markdown body, walked once with pulldown-cmark: wiki links, headings and inline tags,
+//! each with its file position.
+
+use super::model::{Span, Spanned, WikiLink};
+use super::tags::inline_tags;
+use super::wikilink::parse_wikilink;
+use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
+use std::ops::Range;
+
+/// The Markdown dialect of a vault: Obsidian wiki links, `$math$`, GitHub tables, task lists,
+/// strikethrough and footnotes. `##Heading` (no space) stays text, as in CommonMark.
+pub const MARKDOWN_OPTIONS: Options = Options::ENABLE_WIKILINKS
+    .union(Options::ENABLE_MATH)
+    .union(Options::ENABLE_TABLES)
+    .union(Options::ENABLE_STRIKETHROUGH)
+    .union(Options::ENABLE_TASKLISTS)
+    .union(Options::ENABLE_FOOTNOTES);
+
+/// What the body holds that later stages need.
+#[derive(Debug, Default)]
+pub(crate) struct BodyScan {
+    /// Wiki links, in order (none from code).
+    pub(crate) links: Vec<WikiLink>,
+    /// Headings (level, text).
+    pub(crate) headings: Vec<Spanned<(u8, String)>>,
+    /// Inline tags, in order, possibly repeated.
+    pub(crate) tags: Vec<String>,
+}
+
+/// Walks `body`, whose first line is file line `body_line`.
+pub(crate) fn scan_body(body: &str, body_line: usize) -> BodyScan {
+    let positions = Positions::new(body, body_line);
+    let mut scan = BodyScan::default();
+    let mut in_code_block = false;
+    let mut link_depth = 0usize;
+    let mut heading: Option<(u8, usize, String)> = None;
+    for (event, range) in Parser::new_ext(body, MARKDOWN_OPTIONS).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                ..
+            })
+            | Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                ..
+            }) => {
+                if matches!(link_type, LinkType::WikiLink { .. }) {
+                    let mut link = wikilink_at(body, range.clone(), &dest_url);
+                    link.span = positions.span(range.start);
+                    scan.links.push(link);
+                }
+                link_depth += 1;
+            }
+            Event::End(TagEnd::Link | TagEnd::Image) => link_depth = link_depth.saturating_sub(1),
+            Event::Start(Tag::CodeBlock(_)) => in_code_block = true,
+            Event::End(TagEnd::CodeBlock) => in_code_block = false,
+            Event::Start(Tag::Heading { level, .. }) => {
+                heading = Some((level as u8, range.start, String::new()));
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some((level, start, text)) = heading.take() {
+                    scan.headings.push(Spanned {
+                        value: (level, text.trim().to_string()),
+                        span: positions.span(start),
+                    });
+                }
+            }
+            Event::Text(text) => {
+                if let Some((_, _, heading_text)) = heading.as_mut() {
+                    heading_text.push_str(&text);
+                }
+                if !in_code_block && link_depth == 0 {
+                    let source = body.get(range.clone()).unwrap_or(&text);
+                    let before = body.get(..range.start).and_then(|b| b.chars().next_back());
+                    inline_tags(source, before, &mut scan.tags);
+                }
+            }
+            Event::Code(text) | Event::InlineMath(text) | Event::DisplayMath(text) => {
+                if let Some((_, _, heading_text)) = heading.as_mut() {
+                    heading_text.push_str(&text);
+                }
+            }
+            _ => {}
+        }
+    }
+    scan
+}
+
+/// The link written at `range` (`[[...]]` or `![[...]]`), read from the source so that a
+/// table's `[[A\|B]]` keeps both sides; `dest_url` is the fallback.
+fn wikilink_at(body: &str, range: Range<usize>, dest_url: &str) -> WikiLink {
+    let source = body.get(range).unwrap_or_default();
+    let embed = source.starts_with('!');
+    let inner = source
+        .trim_start_matches('!')
+        .strip_prefix("[[")
+        .and_then(|rest| rest.strip_suffix("]]"));
+    let mut link = parse_wikilink(inner.unwrap_or(dest_url));
+    link.embed = embed;
+    link
+}
+
+/// Byte offsets of the body → file line and column.
+struct Positions<'a> {
+    body: &'a str,
+    body_line: usize,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> Positions<'a> {
+    fn new(body: &'a str, body_line: usize) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(body.match_indices('\n').map(|(index, _)| index + 1))
+            .collect();
+        Positions {
+            body,
+            body_line,
+            line_starts,
+        }
+    }
+
+    fn span(&self, offset: usize) -> Span {
+        let line = self
+            .line_starts
+            .partition_point(|&start| start <= offset)
+            .max(1)
+            - 1;
+        let start = self.line_starts[line];
+        let column = self
+            .body
+            .get(start..offset)
+            .map_or(1, |before| before.chars().count() + 1);
+        Span {
+            line: self.body_line + line,
+            column,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_file_lines_and_character_columns() {
+        let positions = Positions::new("ab\né [[x]]\n", 7);
+        assert_eq!(positions.span(0), Span { line: 7, column: 1 });
+        assert_eq!(positions.span(6), Span { line: 8, column: 3 });
+    }
+
+    #[test]
+    fn reads_links_headings_and_tags() {
+        let body = "# Titre #tête\n\nTexte [[A#h|a]] ![[B]] `[[C]]` #tag [#non](u) [[D|#pas]]\n\n| x |\n|---|\n| [[E\\|e]] |\n\n```\n[[F]] #code\n```\n##Pas titre\n";
+        let scan = scan_body(body, 3);
+        let links: Vec<_> = scan
+            .links
+            .iter()
+            .map(|l| (l.target.as_str(), l.label.as_deref(), l.embed, l.span.line))
+            .collect();
+        assert_eq!(
+            links,
+            [
+                ("A", Some("a"), false, 5),
+                ("B", None, true, 5),
+                ("D", Some("#pas"), false, 5),
+                ("E", Some("e"), false, 9)
+            ]
+        );
+        assert_eq!(scan.links[0].heading.as_deref(), Some("h"));
+        assert_eq!(scan.links[0].span.column, 7);
+        let headings: Vec<_> = scan.headings.iter().map(|h| h.value.clone()).collect();
+        assert_eq!(headings, [(1, "Titre #tête".to_string())]);
+        assert_eq!(scan.tags, ["tête", "tag"]);
+    }
+}

@@ -1,0 +1,106 @@
+//! A vault folder → every note in it, read and parsed in parallel.
+
+use super::model::Vault;
+use super::note::{parse_note, unreadable_note};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use walkdir::{DirEntry, WalkDir};
+
+/// Why a vault could not be loaded at all (one bad file never stops the load).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The root folder does not exist.
+    #[error("vault folder `{}` does not exist; pass an existing folder with `--vault DIR`", path.display())]
+    NotFound {
+        /// The root as given.
+        path: PathBuf,
+    },
+    /// The root is a file, not a folder.
+    #[error("`{}` is not a folder; pass the vault's folder with `--vault DIR`", path.display())]
+    NotAFolder {
+        /// The root as given.
+        path: PathBuf,
+    },
+    /// The root exists but cannot be listed.
+    #[error("cannot read the vault folder `{}`; check that you are allowed to list it", path.display())]
+    Unreadable {
+        /// The root as given.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Loads every `.md` file under `root` (recursively, skipping hidden files and folders such as
+/// `.obsidian`, `.git` and `.trash`), parsed in parallel; notes are sorted by path.
+///
+/// Fails only when `root` itself is missing or unreadable: a file that cannot be read becomes
+/// a note with an error diagnostic; a sub-folder that cannot be listed is skipped.
+pub fn load(root: &Path) -> Result<Vault, LoadError> {
+    check_root(root)?;
+    let mut files = Vec::new();
+    let walk = WalkDir::new(root)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry));
+    for entry in walk {
+        match entry {
+            Ok(entry) if entry.file_type().is_file() && is_markdown(entry.path()) => {
+                files.push(entry.into_path());
+            }
+            Ok(_) => {}
+            // A note that cannot be read is still a note: reading it reports why. A folder
+            // that cannot be listed (or a link loop) holds nothing we can name: skip it.
+            Err(error) => {
+                let note = error
+                    .path()
+                    .filter(|path| is_markdown(path) && error.loop_ancestor().is_none());
+                files.extend(note.map(Path::to_path_buf));
+            }
+        }
+    }
+    let mut notes: Vec<_> = files
+        .par_iter()
+        .map(|file| {
+            let rel_path = relative(root, file);
+            match std::fs::read(file) {
+                Ok(bytes) => parse_note(rel_path, &bytes),
+                Err(error) => unreadable_note(rel_path, &error),
+            }
+        })
+        .collect();
+    notes.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Vault {
+        root: root.to_path_buf(),
+        notes,
+    })
+}
+
+fn check_root(root: &Path) -> Result<(), LoadError> {
+    let path = root.to_path_buf();
+    match std::fs::metadata(root) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            Err(LoadError::NotFound { path })
+        }
+        Err(source) => Err(LoadError::Unreadable { path, source }),
+        Ok(metadata) if !metadata.is_dir() => Err(LoadError::NotAFolder { path }),
+        Ok(_) => std::fs::read_dir(root)
+            .map(drop)
+            .map_err(|source| LoadError::Unreadable { path, source }),
+    }
+}
+
+fn relative<'a>(root: &Path, path: &'a Path) -> &'a Path {
+    path.strip_prefix(root).unwrap_or(path)
+}
+
+fn is_hidden(entry: &DirEntry) -> bool {
+    entry.file_name().to_string_lossy().starts_with('.')
+}
+
+fn is_markdown(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("md"))
+}

@@ -1,0 +1,112 @@
+//! Tags: inline `#tags` in body text, and the `tags:` frontmatter values.
+
+/// Appends the inline tags of `text` to `out`. `before` is the character just before `text`
+/// in the source (`None` at the start of the body).
+///
+/// A tag is `#` at the start or after white space, followed by letters, digits, `_`, `-` and
+/// `/` (nested tags), with at least one letter: `#1984` and `#2025-03` are not tags, nor is
+/// the `#frag` of a URL, `C#`, or `##Heading`.
+pub(crate) fn inline_tags(text: &str, before: Option<char>, out: &mut Vec<String>) {
+    let mut previous = before;
+    let mut chars = text.char_indices().peekable();
+    while let Some((index, c)) = chars.next() {
+        if c == '#' && previous.is_none_or(char::is_whitespace) {
+            let start = index + 1;
+            let mut end = start;
+            while let Some(&(next_index, next)) = chars.peek() {
+                if !is_tag_char(next) {
+                    break;
+                }
+                end = next_index + next.len_utf8();
+                chars.next();
+            }
+            let tag = text[start..end].trim_end_matches('/');
+            if tag.chars().any(char::is_alphabetic) {
+                out.push(tag.to_string());
+            }
+            previous = text[..end].chars().next_back();
+            continue;
+        }
+        previous = Some(c);
+    }
+}
+
+fn is_tag_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | '-' | '/')
+}
+
+/// The tags written in one `tags:` value: `a, b` and `#a #b` give two tags; a leading `#` is
+/// dropped; a tag with spaces (`deep learning`) is kept whole.
+pub(crate) fn frontmatter_tags(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .flat_map(|part| {
+            let part = part.trim();
+            let words: Vec<&str> = part.split_whitespace().collect();
+            if words.len() > 1 && words.iter().all(|word| word.starts_with('#')) {
+                words
+            } else {
+                vec![part]
+            }
+        })
+        .map(|tag| tag.trim_start_matches('#').trim().to_string())
+        .filter(|tag| !tag.is_empty())
+        .collect()
+}
+
+/// Appends `tags` to `into`, skipping tags already present (case-insensitively).
+pub(crate) fn merge_tags(into: &mut Vec<String>, tags: impl IntoIterator<Item = String>) {
+    for tag in tags {
+        let lower = tag.to_lowercase();
+        if !into.iter().any(|known| known.to_lowercase() == lower) {
+            into.push(tag);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags_of(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        inline_tags(text, None, &mut out);
+        out
+    }
+
+    #[test]
+    fn finds_inline_tags() {
+        assert_eq!(
+            tags_of("#début et #nested/tag, (#x) #1984 #2025-03 #a1"),
+            ["début", "nested/tag", "a1"]
+        );
+        assert_eq!(
+            tags_of("http://x.org/p#frag C# ##Titre a#b #"),
+            Vec::<String>::new()
+        );
+        assert_eq!(tags_of("#fin/"), ["fin"]);
+        let mut out = Vec::new();
+        inline_tags("#collé", Some('x'), &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn reads_frontmatter_tag_values() {
+        assert_eq!(
+            frontmatter_tags("#ia, deep learning"),
+            ["ia", "deep learning"]
+        );
+        assert_eq!(frontmatter_tags("#a #b"), ["a", "b"]);
+        assert_eq!(frontmatter_tags(" # "), Vec::<String>::new());
+    }
+
+    #[test]
+    fn merges_without_duplicates() {
+        let mut tags = vec!["IA".to_string()];
+        merge_tags(
+            &mut tags,
+            ["ia".to_string(), "ml".to_string(), "ML".to_string()],
+        );
+        assert_eq!(tags, ["IA", "ml"]);
+    }
+}
