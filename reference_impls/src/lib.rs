@@ -25,10 +25,14 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod diffusion;
+pub mod gan;
+pub mod gradcheck;
 pub mod layers;
 pub mod loss;
 pub mod optim;
 pub mod scalar;
+pub mod verify;
 
 pub use backend::{Backend, Cpu, Device, DeviceError};
 pub use scalar::Scalar;

@@ -199,7 +199,7 @@ mod tests {
 
     #[test]
     fn bce_is_stable_for_large_logits() {
-        let z = array![35.0, -40.0];
+        let z = array![35.0_f64, -40.0];
         let y = array![0.0, 1.0];
         let (out, _) = bce_with_logits(z.view(), y.view()).unwrap();
         assert!((out.loss - (35.0 + 40.0) / 2.0).abs() < 1e-9);

@@ -6,11 +6,10 @@
 //! small grey-level panels per image group. File names are the group names with `/` turned into
 //! `-` and anything but ASCII letters, digits, `-` and `_` turned into `_`.
 
-use std::fmt::Debug;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use plotters::coord::ranged1d::{AsRangedCoord, DefaultFormatting, Ranged, ValueFormatter};
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -146,8 +145,7 @@ fn draw_lines<Y>(
 ) -> io::Result<String>
 where
     Y: AsRangedCoord<Value = f64>,
-    Y::CoordDescType: Ranged<ValueType = f64, FormatOption = DefaultFormatting> + ValueFormatter<f64>,
-    f64: Debug,
+    Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     let mut svg = String::new();
     {
@@ -203,9 +201,9 @@ fn ramp(t: f64) -> RGBColor {
 }
 
 /// A centred text style of `size` pixels.
-fn centred(size: u32, color: RGBColor) -> TextStyle<'static> {
+fn centred(size: u32, color: &'static RGBColor) -> TextStyle<'static> {
     TextStyle::from((FONT, size).into_font())
-        .color(&color)
+        .color(color)
         .pos(Pos::new(HPos::Center, VPos::Center))
 }
 
@@ -226,7 +224,7 @@ fn heat_map(matrix: &Matrix) -> io::Result<String> {
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         root.fill(&WHITE).map_err(draw_error)?;
-        root.draw(&Text::new(matrix.name.as_str(), (size.0 as i32 / 2, 20), centred(18, BLACK)))
+        root.draw(&Text::new(matrix.name.as_str(), (size.0 as i32 / 2, 20), centred(18, &BLACK)))
             .map_err(draw_error)?;
         for (r, row) in matrix.values.iter().enumerate() {
             for (c, &value) in row.iter().enumerate() {
@@ -234,25 +232,25 @@ fn heat_map(matrix: &Matrix) -> io::Result<String> {
                 let t = if max > 0.0 { value.abs() / max } else { 0.0 };
                 root.draw(&Rectangle::new([(x, y), (x + CELL, y + CELL)], ramp(t).filled()))
                     .map_err(draw_error)?;
-                let ink = if t > 0.5 { WHITE } else { BLACK };
+                let ink = if t > 0.5 { &WHITE } else { &BLACK };
                 root.draw(&Text::new(format_cell(value), (x + CELL / 2, y + CELL / 2), centred(12, ink)))
                     .map_err(draw_error)?;
             }
         }
         for (c, label) in matrix.col_labels.iter().enumerate() {
             let at = (left + c as i32 * CELL + CELL / 2, top - 12);
-            root.draw(&Text::new(label.as_str(), at, centred(13, BLACK))).map_err(draw_error)?;
+            root.draw(&Text::new(label.as_str(), at, centred(13, &BLACK))).map_err(draw_error)?;
         }
         for (r, label) in matrix.row_labels.iter().enumerate() {
             let at = (left - 14, top + r as i32 * CELL + CELL / 2);
-            root.draw(&Text::new(label.as_str(), at, centred(13, BLACK))).map_err(draw_error)?;
+            root.draw(&Text::new(label.as_str(), at, centred(13, &BLACK))).map_err(draw_error)?;
         }
         let bottom = top + rows * CELL + 24;
         let col_title = (left + cols * CELL / 2, bottom);
-        root.draw(&Text::new(format!("colonnes : {}", matrix.col_title), col_title, centred(14, BLACK)))
+        root.draw(&Text::new(format!("colonnes : {}", matrix.col_title), col_title, centred(14, &BLACK)))
             .map_err(draw_error)?;
         let row_title = (left + cols * CELL / 2, bottom + 22);
-        root.draw(&Text::new(format!("lignes : {}", matrix.row_title), row_title, centred(14, BLACK)))
+        root.draw(&Text::new(format!("lignes : {}", matrix.row_title), row_title, centred(14, &BLACK)))
             .map_err(draw_error)?;
         root.present().map_err(draw_error)?;
     }
@@ -281,7 +279,7 @@ fn image_grid(group: &str, images: &[&Image]) -> io::Result<String> {
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         root.fill(&WHITE).map_err(draw_error)?;
-        root.draw(&Text::new(group, (size.0 as i32 / 2, 18), centred(18, BLACK)))
+        root.draw(&Text::new(group, (size.0 as i32 / 2, 18), centred(18, &BLACK)))
             .map_err(draw_error)?;
         for (index, image) in images.iter().enumerate() {
             let (gx, gy) = (index as i32 % per_row, index as i32 / per_row);
@@ -289,7 +287,7 @@ fn image_grid(group: &str, images: &[&Image]) -> io::Result<String> {
             draw_image(&root, image, origin)?;
             let (_, label) = split_group(&image.name);
             let at = (origin.0 + PANEL / 2, origin.1 + PANEL + 10);
-            root.draw(&Text::new(label, at, centred(12, BLACK))).map_err(draw_error)?;
+            root.draw(&Text::new(label, at, centred(12, &BLACK))).map_err(draw_error)?;
         }
         root.present().map_err(draw_error)?;
     }

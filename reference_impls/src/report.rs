@@ -75,9 +75,12 @@ impl Report {
         }
     }
 
-    /// Records a metric.
+    /// Records a metric. A non-finite value (a diverged run) is not recorded, as JSON has no NaN
+    /// or infinity: say what happened in a check instead.
     pub fn metric(&mut self, name: &str, value: f64) {
-        self.metrics.insert(name.to_string(), value);
+        if value.is_finite() {
+            self.metrics.insert(name.to_string(), value);
+        }
     }
 
     /// Records a check and returns whether it passed.

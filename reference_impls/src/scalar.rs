@@ -75,7 +75,7 @@ mod tests {
     #[test]
     fn erf_matches_known_values() {
         // Values from Abramowitz & Stegun table 7.1 (and erf(-x) = -erf(x)).
-        let table = [
+        let table: [(f64, f64); 5] = [
             (0.0, 0.0),
             (0.5, 0.520_499_877_813_046_5),
             (1.0, 0.842_700_792_949_714_9),

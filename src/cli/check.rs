@@ -33,6 +33,5 @@ pub fn run(ws: &Workspace, args: &CheckArgs, implementations: Option<&[String]>)
         }
     }
     out.flush()?;
-    let failed = report.errors > 0 || (args.deny_warnings && report.warnings > 0);
-    Ok(if failed { Outcome::Findings } else { Outcome::Clean })
+    Ok(if report.fails(args.deny_warnings) { Outcome::Findings } else { Outcome::Clean })
 }

@@ -1,7 +1,7 @@
 //! The command line's parts: arguments, one module per command, and output helpers.
 
 pub mod args;
-
+mod check;
 mod diagnostics;
 mod graph;
 mod list;
@@ -37,7 +37,7 @@ impl From<Outcome> for ExitCode {
 pub fn run(cli: Cli) -> Result<Outcome> {
     let ws = Workspace::load(&cli.vault, cli.config.as_deref())?;
     match &cli.command {
-        Command::Check(_) => Ok(Outcome::Clean),
+        Command::Check(args) => check::run(&ws, args, None),
         Command::Show(args) => show::run(&ws, args).map(|()| Outcome::Clean),
         Command::List(args) => list::run(&ws, args).map(|()| Outcome::Clean),
         Command::Graph(args) => graph::run(&ws, args),

@@ -17,17 +17,10 @@ pub struct Workspace {
 
 impl Workspace {
     /// Loads the vault at `vault_dir` with the schema of `config` (or `./savoir.toml` when
-    /// present); folders that cannot be walked are reported on stderr and skipped.
+    /// present).
     pub fn load(vault_dir: &Path, config: Option<&Path>) -> Result<Self> {
         let schema = Schema::load(config)?;
         let vault = vault::load(vault_dir)?;
-        for skipped in &vault.skipped {
-            eprintln!(
-                "warning: skipped {}: {}",
-                vault_dir.join(&skipped.path).display(),
-                skipped.reason
-            );
-        }
         let graph = ConceptGraph::build(&vault, &schema);
         Ok(Workspace {
             vault,
@@ -48,6 +41,7 @@ impl Workspace {
 /// "no concept named …" with up to three close titles as a hint.
 fn unknown_concept(graph: &ConceptGraph, name: &str) -> String {
     let wanted = name.trim().to_lowercase();
+    let wanted = wanted.as_str();
     let mut scored: Vec<(f64, &str)> = graph
         .nodes()
         .filter(|(_, n)| !n.stub)
@@ -55,7 +49,7 @@ fn unknown_concept(graph: &ConceptGraph, name: &str) -> String {
             let title = n.title.as_str();
             std::iter::once(title)
                 .chain(n.aliases.iter().map(String::as_str))
-                .map(move |candidate| (closeness(&wanted, &candidate.to_lowercase()), title))
+                .map(move |candidate| (closeness(wanted, &candidate.to_lowercase()), title))
         })
         .filter(|&(score, _)| score >= 0.75)
         .collect();

@@ -61,9 +61,9 @@ pub struct EdgeView<'a> {
     pub edge: &'a ConceptEdge,
 }
 
-impl EdgeView<'_> {
+impl<'a> EdgeView<'a> {
     /// The relation name.
-    pub fn relation(&self) -> &str {
+    pub fn relation(&self) -> &'a str {
         &self.edge.relation
     }
 }

@@ -148,7 +148,8 @@ impl ConceptGraph {
         self.closure(node, &[Direction::Incoming], |r| r == relation)
     }
 
-    /// Breadth-first closure from `start` over edges whose relation `keep` accepts.
+    /// Breadth-first closure from `start` over edges whose relation `keep` accepts, each
+    /// concept's edges taken in insertion order.
     fn closure(
         &self,
         start: NodeIndex,
@@ -161,13 +162,13 @@ impl ConceptGraph {
         let mut queue = VecDeque::from([start]);
         while let Some(current) = queue.pop_front() {
             for &direction in directions {
-                for e in self.graph.edges_directed(current, direction) {
+                for e in self.edges_at(current, direction) {
                     let next = if direction == Direction::Outgoing {
-                        e.target()
+                        e.target
                     } else {
-                        e.source()
+                        e.source
                     };
-                    if keep(&e.weight().relation) && !seen[next.index()] {
+                    if keep(e.relation()) && !seen[next.index()] {
                         seen[next.index()] = true;
                         order.push(next);
                         queue.push_back(next);
@@ -244,5 +245,78 @@ impl ConceptGraph {
     /// Concepts whose natural slug was taken (the linter reports the notes among them).
     pub fn slug_collisions(&self) -> &[SlugCollision] {
         &self.slug_collisions
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::LINKS_TO;
+    use crate::graph::test_support::{graph, note};
+
+    fn titles(g: &ConceptGraph, nodes: &[NodeIndex]) -> Vec<String> {
+        nodes.iter().map(|&n| g.node(n).title.clone()).collect()
+    }
+
+    #[test]
+    fn ancestors_and_descendants_follow_a_transitive_relation_through_cycles() {
+        let (_, g) = graph(vec![
+            note("a.md", "A").relation("subClassOf", "B"),
+            note("b.md", "B").relation("subClassOf", "C"),
+            note("c.md", "C").relation("subClassOf", "A"),
+            note("d.md", "D").relation("subClassOf", "B").relation("hasPart", "A"),
+        ]);
+        let a = g.resolve("A").unwrap();
+        assert_eq!(titles(&g, &g.ancestors(a, "subClassOf")), ["B", "C"]);
+        let b = g.resolve("B").unwrap();
+        assert_eq!(titles(&g, &g.descendants(b, "subClassOf")), ["A", "D", "C"]);
+        let d = g.resolve("D").unwrap();
+        assert_eq!(titles(&g, &g.ancestors(d, "subClassOf")), ["B", "C", "A"]);
+        assert!(g.ancestors(d, "seeAlso").is_empty());
+    }
+
+    #[test]
+    fn neighbours_and_backlinks() {
+        let (_, g) = graph(vec![
+            note("a.md", "A").relation("hasPart", "B").body_link("C"),
+            note("b.md", "B").body_link("A"),
+            note("c.md", "C").relation("seeAlso", "A"),
+        ]);
+        let a = g.resolve("A").unwrap();
+        let out: Vec<(&str, bool)> = g.outgoing(a).iter().map(|e| (e.relation(), e.edge.inferred)).collect();
+        assert_eq!(out, [("hasPart", false), (LINKS_TO, false), ("seeAlso", true)]);
+        let incoming: Vec<(String, &str)> = g
+            .incoming(a)
+            .iter()
+            .map(|e| (g.node(e.source).title.clone(), e.relation()))
+            .collect();
+        assert_eq!(
+            incoming,
+            [("B".to_string(), LINKS_TO), ("C".to_string(), "seeAlso"), ("B".to_string(), "isPartOf")]
+        );
+        assert_eq!(titles(&g, &g.backlinks(a)), ["B", "C"]);
+    }
+
+    #[test]
+    fn shortest_path_prefers_forward_edges_and_respects_the_filter() {
+        let (_, g) = graph(vec![
+            note("a.md", "A").relation("subClassOf", "B").body_link("D"),
+            note("b.md", "B").relation("subClassOf", "C"),
+            note("c.md", "C"),
+            note("d.md", "D").body_link("C"),
+            note("e.md", "E").body_link("A"),
+        ]);
+        let (a, c, e) = (g.resolve("A").unwrap(), g.resolve("C").unwrap(), g.resolve("E").unwrap());
+        let path = g.shortest_path(a, c, &RelationFilter::all()).unwrap();
+        assert_eq!(path.len(), 2);
+        let only = RelationFilter::only(["subClassOf"]);
+        let path = g.shortest_path(a, c, &only).unwrap();
+        let steps: Vec<&str> = path.iter().map(|s| s.relation()).collect();
+        assert_eq!(steps, ["subClassOf", "subClassOf"]);
+        assert_eq!((path[0].source, path[1].target), (a, c));
+        let back = g.shortest_path(a, e, &RelationFilter::all()).unwrap();
+        assert_eq!((back[0].source, back[0].target), (e, a), "walked backwards");
+        assert!(g.shortest_path(a, a, &RelationFilter::all()).unwrap().is_empty());
+        assert!(g.shortest_path(a, e, &only).is_none());
     }
 }

@@ -33,11 +33,21 @@ use rand::Rng;
 use crate::scalar::Scalar;
 
 pub mod activation;
+pub mod conv;
+pub mod embedding;
+pub mod attention;
 pub mod linear;
+pub mod norm;
+pub mod pool;
 pub mod recurrent;
+pub mod transformer;
 
 pub use activation::{Activation, ActivationLayer, LogSoftmax, Softmax};
+pub use conv::Conv2d;
+pub use embedding::Embedding;
 pub use linear::Linear;
+pub use norm::LayerNorm;
+pub use pool::{Pool2d, PoolKind};
 
 /// One parameter tensor of a layer, with its accumulated gradient, as an optimiser sees it.
 #[derive(Debug)]

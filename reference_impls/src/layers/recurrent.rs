@@ -194,8 +194,8 @@ fn stack_gates<T: Scalar>(blocks: &[&Array2<T>]) -> Array2<T> {
     concatenate(Axis(1), &views).expect("gate blocks share the batch size")
 }
 
-/// A `[B, T, X]` array seen as `[B·T, X]` rows in (b, t) order.
-fn time_rows<T>(a: &Array3<T>) -> ArrayView2<'_, T> {
+/// A `[B, T, X]` sequence seen as `[B·T, X]` rows in (b, t) order.
+pub(super) fn sequence_rows<T>(a: &Array3<T>) -> ArrayView2<'_, T> {
     let (batch, steps, cols) = a.dim();
     a.view()
         .into_shape_with_order((batch * steps, cols))
@@ -514,7 +514,7 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
         reuse(&mut self.input, x.raw_dim()).assign(&x); // x: [B, T, I]
 
         // gx = x W_ihᵀ + b_ih for all B·T rows at once: [B·T, I]·[I, G] → [B·T, G]
-        let x_rows = time_rows(&self.input); // [B·T, I]
+        let x_rows = sequence_rows(&self.input); // [B·T, I]
         let gx = reuse(&mut self.gx, Ix2(batch * steps, rows));
         gx.assign(&self.bias_ih);
         Cpu.gemm(
@@ -605,13 +605,13 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
         }
         self.grad_state0 = d_state;
 
-        let (d_gx, d_gh) = (time_rows(&d_gx), time_rows(&d_gh)); // [B·T, G] each
+        let (d_gx, d_gh) = (sequence_rows(&d_gx), sequence_rows(&d_gh)); // [B·T, G] each
         // dW_ih: [G, I] += d gxᵀ [G, B·T] · x [B·T, I];  db_ih += Σ rows of d gx
         Cpu.gemm(
             T::one(),
             d_gx,
             true,
-            time_rows(&self.input),
+            sequence_rows(&self.input),
             false,
             T::one(),
             self.grad_weight_ih.view_mut(),
@@ -622,7 +622,7 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
             T::one(),
             d_gh,
             true,
-            time_rows(&self.h_prev),
+            sequence_rows(&self.h_prev),
             false,
             T::one(),
             self.grad_weight_hh.view_mut(),
@@ -694,7 +694,7 @@ mod tests {
         };
         let y = lstm.forward(array![[[0.25]]].view(), &state0).to_owned();
         let s = sigmoid(0.75_f64);
-        let c = s * -1.0 + s * 0.75_f64.tanh();
+        let c = -s + s * 0.75_f64.tanh(); // f ⊙ c + i ⊙ g with c = −1
         assert!((lstm.final_state().c[[0, 0]] - c).abs() < 1e-15);
         assert!((y[[0, 0, 0]] - s * c.tanh()).abs() < 1e-15);
     }
@@ -712,7 +712,7 @@ mod tests {
             Array1::zeros(6),
         )
         .unwrap();
-        let h0 = array![[0.3, -0.7]];
+        let h0 = array![[0.3_f64, -0.7]];
         let x = Array3::from_elem((1, 4, 3), 2.0);
         let y = gru.forward(x.view(), &h0).to_owned();
         assert!(

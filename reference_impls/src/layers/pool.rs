@@ -1,0 +1,181 @@
+//! 2-D max and average pooling over NCHW, kernel k, stride s, zero padding p, floor mode (a last
+//! row or column that does not fill a window is dropped), as PyTorch's `max_pool2d`/`avg_pool2d`.
+//!
+//! Legend: N batch, C channels, H×W input, OH×OW output, (i, j) an output position whose window
+//! covers rows i·s − p … i·s − p + k − 1 (and likewise columns).
+//!
+//! ```text
+//! max: y[n, c, i, j] = max over the window of x;     dx gets dy at the arg-max (first one on ties)
+//! avg: y[n, c, i, j] = (Σ over the window of x)/k²;   dx gets dy/k² at every window position
+//! ```
+//! Average pooling counts padded zeros in its k² (PyTorch's `count_include_pad=True`).
+
+use ndarray::{Array4, ArrayView4, Ix4, s};
+
+use super::{ShapeError, reuse};
+use crate::backend::ConvGeometry;
+use crate::scalar::Scalar;
+
+/// Which reduction a pooling window applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    /// The largest value in the window.
+    Max,
+    /// The mean of the window (padding counted as zeros).
+    Avg,
+}
+
+/// A 2-D pooling layer (no parameters).
+#[derive(Clone, Debug)]
+pub struct Pool2d<T> {
+    /// Max or average.
+    pub kind: PoolKind,
+    /// k, the square window's side.
+    pub kernel: usize,
+    /// s, the step between windows.
+    pub stride: usize,
+    /// p, implicit padding on all four sides (max pooling ignores it, average counts zeros).
+    pub padding: usize,
+    /// The geometry of the latest forward.
+    geom: Option<ConvGeometry>,
+    /// For max pooling, the flat (h·W + w) input index of each output's maximum: [N, C, OH, OW]
+    argmax: Vec<usize>,
+    /// y: [N, C, OH, OW]
+    output: Array4<T>,
+    /// dx: [N, C, H, W]
+    grad_input: Array4<T>,
+}
+
+impl<T: Scalar> Pool2d<T> {
+    /// A pooling layer of `kind` with window `kernel`, `stride` and `padding`.
+    pub fn new(kind: PoolKind, kernel: usize, stride: usize, padding: usize) -> Self {
+        Self {
+            kind,
+            kernel,
+            stride,
+            padding,
+            geom: None,
+            argmax: Vec::new(),
+            output: Array4::zeros((0, 0, 0, 0)),
+            grad_input: Array4::zeros((0, 0, 0, 0)),
+        }
+    }
+
+    /// Max pooling with window `kernel` and `stride`, no padding.
+    pub fn max(kernel: usize, stride: usize) -> Self {
+        Self::new(PoolKind::Max, kernel, stride, 0)
+    }
+
+    /// Average pooling with window `kernel` and `stride`, no padding.
+    pub fn avg(kernel: usize, stride: usize) -> Self {
+        Self::new(PoolKind::Avg, kernel, stride, 0)
+    }
+
+    /// The geometry for an input `[N, C, H, W]`, or an error when the window does not fit or the
+    /// padding is more than half the window (PyTorch's rule).
+    pub fn geometry(&self, input: [usize; 4]) -> Result<ConvGeometry, ShapeError> {
+        let k = self.kernel;
+        let fits = 2 * self.padding <= k;
+        ConvGeometry::new(input, (k, k), self.stride, self.padding)
+            .filter(|_| fits)
+            .ok_or_else(|| ShapeError {
+                what: format!(
+                    "pool2d input for window {k}, stride {}, padding {} (padding at most half the window)",
+                    self.stride, self.padding
+                ),
+                expected: vec![input[0], input[1], k, k],
+                got: input.to_vec(),
+            })
+    }
+
+    /// y `[N, C, OH, OW]` for x `[N, C, H, W]`.
+    pub fn forward(&mut self, x: ArrayView4<'_, T>) -> ArrayView4<'_, T> {
+        let (n, c, h, w) = x.dim();
+        let g = self.geometry([n, c, h, w]).unwrap_or_else(|e| panic!("{e}"));
+        let y = reuse(&mut self.output, Ix4(n, c, g.out_h, g.out_w));
+        self.argmax.clear();
+        let inv_area = T::one() / T::from_usize(self.kernel * self.kernel);
+        for ((ni, ci, i, j), out) in y.indexed_iter_mut() {
+            let plane = x.slice(s![ni, ci, .., ..]);
+            let window = window_positions(&g, i, j);
+            *out = match self.kind {
+                PoolKind::Max => {
+                    let (best, at) = window
+                        .map(|(r, q)| (plane[[r, q]], r * w + q))
+                        .fold((T::neg_infinity(), 0), |(m, a), (v, k)| {
+                            if v > m || v.is_nan() { (v, k) } else { (m, a) }
+                        });
+                    self.argmax.push(at);
+                    best
+                }
+                PoolKind::Avg => window.map(|(r, q)| plane[[r, q]]).sum::<T>() * inv_area,
+            };
+        }
+        self.geom = Some(g);
+        self.output.view()
+    }
+
+    /// dx `[N, C, H, W]` for `dy` `[N, C, OH, OW]`.
+    pub fn backward(&mut self, dy: ArrayView4<'_, T>) -> ArrayView4<'_, T> {
+        let g = self.geom.expect("pool2d: backward before forward");
+        assert_eq!(dy.shape(), self.output.shape(), "pool2d: grad_output shape");
+        let dx = reuse(&mut self.grad_input, Ix4(g.batch, g.channels, g.height, g.width));
+        dx.fill(T::zero());
+        let inv_area = T::one() / T::from_usize(self.kernel * self.kernel);
+        for (flat, ((ni, ci, i, j), &d)) in dy.indexed_iter().enumerate() {
+            let mut plane = dx.slice_mut(s![ni, ci, .., ..]);
+            match self.kind {
+                PoolKind::Max => {
+                    let at = self.argmax[flat];
+                    plane[[at / g.width, at % g.width]] += d;
+                }
+                PoolKind::Avg => {
+                    for (r, q) in window_positions(&g, i, j) {
+                        plane[[r, q]] += d * inv_area;
+                    }
+                }
+            }
+        }
+        self.grad_input.view()
+    }
+}
+
+/// The in-bounds input positions (row, column) of the window of output (i, j).
+fn window_positions(g: &ConvGeometry, i: usize, j: usize) -> impl Iterator<Item = (usize, usize)> {
+    let rows = g.kernel_h;
+    let cols = g.kernel_w;
+    let (top, left) = (i * g.stride, j * g.stride);
+    let (pad, height, width) = (g.padding, g.height, g.width);
+    (0..rows).flat_map(move |u| {
+        (0..cols).filter_map(move |v| {
+            let r = (top + u).checked_sub(pad).filter(|&r| r < height)?;
+            let q = (left + v).checked_sub(pad).filter(|&q| q < width)?;
+            Some((r, q))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn odd_sizes_drop_the_last_row_and_column() {
+        let x = Array4::from_shape_fn((1, 1, 5, 5), |(_, _, h, w)| (h * 5 + w) as f64);
+        let mut max = Pool2d::max(2, 2);
+        let y = max.forward(x.view()).to_owned();
+        assert_eq!(y.shape(), &[1, 1, 2, 2]);
+        assert_eq!(y[[0, 0, 1, 1]], 18.0);
+        let mut avg = Pool2d::avg(2, 2);
+        assert_eq!(avg.forward(x.view())[[0, 0, 0, 0]], 3.0);
+    }
+
+    #[test]
+    fn max_pool_routes_the_gradient_to_the_maximum() {
+        let x = Array4::from_shape_vec((1, 1, 2, 2), vec![1.0, 4.0, 3.0, 2.0]).unwrap();
+        let mut pool = Pool2d::max(2, 2);
+        pool.forward(x.view());
+        let dx = pool.backward(Array4::from_elem((1, 1, 1, 1), 5.0).view());
+        assert_eq!(dx.iter().copied().collect::<Vec<_>>(), vec![0.0, 5.0, 0.0, 0.0]);
+    }
+}

@@ -1,0 +1,394 @@
+//! Réseaux de neurones convolutifs (CNN): a small LeNet-style network on the handwritten digits,
+//! on the same split as the multilayer perceptron, which it must beat.
+//!
+//! The file follows the note:
+//! 1. **L'architecture** ([`LeNet`]): each 8×8 image goes through
+//!    `conv 3×3 → ReLU → max-pool 2×2 → conv 3×3 → ReLU → max-pool 2×2 → linéaire`. A convolution
+//!    shares one small filter across every position of the image (PyTorch's cross-correlation,
+//!    zero padding 1 so the map keeps its size); pooling halves each side.
+//! 2. **Les cartes de caractéristiques**: their shapes, layer by layer, predicted by
+//!    `⌊(H + 2p − k)/s⌋ + 1` and checked against what the forward pass produces.
+//! 3. **L'entraînement**: the same mini-batch loop as the MLP ([`mlp::fit`]), then the test
+//!    accuracy, the loss curve, the confusion matrix and the learned first-layer filters.
+//! 4. **Les preuves**: accuracy ≥ 0.98, above the MLP trained on the same split with its default
+//!    settings, and a finite-difference check of the whole conv stack's backward in f64.
+//!
+//! Legend: N batch, C channels, H×W image (8×8 for the digits), F filters of a convolution,
+//! K classes (10).
+
+use ndarray::{Array4, ArrayView2, Ix4};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::mlp::{self, Classifier, Evaluation, History, MlpSettings, Training};
+use crate::backend::Device;
+use crate::data::Dataset;
+use crate::gradcheck::GradCheckError;
+use crate::layers::conv::Conv2d;
+use crate::layers::pool::Pool2d;
+use crate::layers::{Activation, ActivationLayer, Layer, Linear, Param, reuse};
+use crate::registry::{Config, Implementation, ParamSpec, Progress, RunError};
+use crate::report::{Image, Matrix, Report};
+use crate::scalar::Scalar;
+
+/// Side of the convolution kernels.
+const KERNEL: usize = 3;
+/// Zero padding of the convolutions: a 3×3 kernel with padding 1 keeps the map's size.
+const PADDING: usize = 1;
+/// Side and stride of the pooling windows.
+const POOL: usize = 2;
+
+// ---------------------------------------------------------------------------------------------
+// 1. The architecture
+// ---------------------------------------------------------------------------------------------
+
+/// `conv → ReLU → pool → conv → ReLU → pool → linear` over one-channel images.
+#[derive(Clone, Debug)]
+pub struct LeNet<T> {
+    /// First convolution, 1 → F₁ channels: weight `[F₁, 1, 3, 3]` (the learned filters).
+    pub conv1: Conv2d<T>,
+    relu1: ActivationLayer<T>,
+    pool1: Pool2d<T>,
+    /// Second convolution, F₁ → F₂ channels: weight `[F₂, F₁, 3, 3]`.
+    pub conv2: Conv2d<T>,
+    relu2: ActivationLayer<T>,
+    pool2: Pool2d<T>,
+    /// Classifier on the flattened maps: weight `[K, F₂·H₂·W₂]`.
+    pub fc: Linear<T>,
+    /// H×W of the input images.
+    image: (usize, usize),
+    /// The input rows seen as images: [N, 1, H, W]
+    images: Array4<T>,
+    /// Shape of the last pooled maps, [N, F₂, H₂, W₂], to unflatten the gradient.
+    pooled: Ix4,
+}
+
+/// The feature-map shape `[C, H, W]` after each stage of a [`LeNet`], for one image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stage {
+    /// `entrée`, `conv1`, `pool1`, `conv2`, `pool2`, `linéaire`.
+    pub name: &'static str,
+    /// `[C, H, W]` (a vector of `n` features is `[n, 1, 1]`).
+    pub shape: [usize; 3],
+}
+
+impl<T: Scalar> LeNet<T> {
+    /// A network for `image` = (H, W) one-channel images, `filters` = (F₁, F₂) and `classes`
+    /// outputs, initialised like PyTorch from `rng`.
+    pub fn new(image: (usize, usize), filters: (usize, usize), classes: usize, rng: &mut impl rand::Rng) -> Self {
+        let conv = |c_in, c_out, rng: &mut _| {
+            Conv2d::new(c_in, c_out, (KERNEL, KERNEL), 1, PADDING, rng).expect("stride 1 is valid")
+        };
+        let conv1 = conv(1, filters.0, rng);
+        let conv2 = conv(filters.0, filters.1, rng);
+        let [f2, h2, w2] = Self::stages_for(image, filters)[4].shape;
+        Self {
+            conv1,
+            relu1: ActivationLayer::new(Activation::Relu),
+            pool1: Pool2d::max(POOL, POOL),
+            conv2,
+            relu2: ActivationLayer::new(Activation::Relu),
+            pool2: Pool2d::max(POOL, POOL),
+            fc: Linear::new(f2 * h2 * w2, classes, rng),
+            image,
+            images: Array4::zeros((0, 1, image.0, image.1)),
+            pooled: Ix4(0, f2, h2, w2),
+        }
+    }
+
+    /// The feature-map shapes the formulas predict: a convolution maps H to
+    /// `⌊(H + 2p − k)/s⌋ + 1` (here H, as k = 3, p = 1, s = 1), a pooling to `⌊(H − 2)/2⌋ + 1`.
+    pub fn stages_for(image: (usize, usize), filters: (usize, usize)) -> Vec<Stage> {
+        let conv = |side: usize| side + 2 * PADDING - KERNEL + 1;
+        let pool = |side: usize| side.saturating_sub(POOL) / POOL + 1;
+        let (h, w) = image;
+        let (h1, w1) = (pool(conv(h)), pool(conv(w)));
+        let (h2, w2) = (pool(conv(h1)), pool(conv(w1)));
+        vec![
+            Stage { name: "entrée", shape: [1, h, w] },
+            Stage { name: "conv1", shape: [filters.0, conv(h), conv(w)] },
+            Stage { name: "pool1", shape: [filters.0, h1, w1] },
+            Stage { name: "conv2", shape: [filters.1, conv(h1), conv(w1)] },
+            Stage { name: "pool2", shape: [filters.1, h2, w2] },
+            Stage { name: "aplati", shape: [filters.1 * h2 * w2, 1, 1] },
+        ]
+    }
+
+    /// The shapes a forward pass of one image actually produces, stage by stage.
+    pub fn measure_stages(&mut self) -> Vec<Stage> {
+        let (h, w) = self.image;
+        let x = Array4::zeros((1, 1, h, w));
+        let shape = |a: &[usize]| [a[1], a[2], a[3]];
+        let mut stages = vec![Stage { name: "entrée", shape: shape(x.shape()) }];
+        let y = self.conv1.forward(x.view());
+        stages.push(Stage { name: "conv1", shape: shape(y.shape()) });
+        let y = self.relu1.forward(y);
+        let y = self.pool1.forward(y);
+        stages.push(Stage { name: "pool1", shape: shape(y.shape()) });
+        let y = self.conv2.forward(y);
+        stages.push(Stage { name: "conv2", shape: shape(y.shape()) });
+        let y = self.relu2.forward(y);
+        let y = self.pool2.forward(y);
+        stages.push(Stage { name: "pool2", shape: shape(y.shape()) });
+        stages.push(Stage { name: "aplati", shape: [y.len(), 1, 1] });
+        stages
+    }
+
+    /// Logits `[N, K]` for rows `x` `[N, H·W]` (each row an image, row-major).
+    pub fn forward(&mut self, x: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
+        let n = x.nrows();
+        let (h, w) = self.image;
+        let images = reuse(&mut self.images, Ix4(n, 1, h, w)); // x: [N, 1, H, W]
+        images.assign(&x.to_shape((n, 1, h, w)).expect("rows of H·W pixels"));
+        let a = self.conv1.forward(self.images.view()); // [N, F₁, H, W]
+        let a = self.relu1.forward(a);
+        let a = self.pool1.forward(a); // [N, F₁, H₁, W₁]
+        let a = self.conv2.forward(a); // [N, F₂, H₁, W₁]
+        let a = self.relu2.forward(a);
+        let a = self.pool2.forward(a); // [N, F₂, H₂, W₂]
+        self.pooled = a.raw_dim();
+        let features = a.len() / n.max(1);
+        let flat = a
+            .into_shape_with_order((n, features))
+            .expect("pooled maps are contiguous"); // [N, F₂·H₂·W₂]
+        self.fc.forward(flat) // [N, K]
+    }
+
+    /// Backpropagation through the whole stack for `dL/dlogits` `[N, K]` of the latest forward.
+    pub fn backward(&mut self, grad_logits: ArrayView2<'_, T>) {
+        let g = self.fc.backward(grad_logits); // [N, F₂·H₂·W₂]
+        let g = g
+            .into_shape_with_order(self.pooled)
+            .expect("the gradient of the flattened maps is contiguous"); // [N, F₂, H₂, W₂]
+        let g = self.pool2.backward(g);
+        let g = self.relu2.backward(g);
+        let g = self.conv2.backward(g); // [N, F₁, H₁, W₁]
+        let g = self.pool1.backward(g);
+        let g = self.relu1.backward(g);
+        self.conv1.backward(g); // dL/dx is not needed
+    }
+}
+
+impl<T: Scalar> Layer<T> for LeNet<T> {
+    fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
+        self.conv1.params_mut(&mut |p| visit(p.prefixed("conv1")));
+        self.conv2.params_mut(&mut |p| visit(p.prefixed("conv2")));
+        self.fc.params_mut(&mut |p| visit(p.prefixed("fc")));
+    }
+}
+
+impl<T: Scalar> Classifier<T> for LeNet<T> {
+    fn logits(&mut self, x: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
+        self.forward(x)
+    }
+
+    fn backward(&mut self, grad_logits: ArrayView2<'_, T>) {
+        LeNet::backward(self, grad_logits);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2–4. The run: train, measure, compare, check
+// ---------------------------------------------------------------------------------------------
+
+/// Accuracy the default CNN must reach on the digits test split.
+pub const TARGET_ACCURACY: f64 = 0.98;
+
+/// The registry entry `cnn`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Cnn;
+
+/// A trained CNN with its history and test results.
+#[derive(Clone, Debug)]
+pub struct TrainedCnn {
+    /// The network.
+    pub net: LeNet<f32>,
+    /// Loss and accuracy curves.
+    pub history: History,
+    /// Results on the test split.
+    pub test: Evaluation,
+    /// Results on the training split.
+    pub train: Evaluation,
+}
+
+/// Builds a [`LeNet`] with `filters` for `train`'s images and trains it.
+pub fn train_cnn(
+    filters: (usize, usize),
+    training: &Training,
+    (train, test): (&Dataset, &Dataset),
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<TrainedCnn, RunError> {
+    let image = image_shape(train)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut net = LeNet::new(image, filters, train.classes, &mut rng);
+    let history = mlp::fit(&mut net, train, test, training, &mut rng, progress)?;
+    let test = mlp::evaluate(&mut net, test)?;
+    let train = mlp::evaluate(&mut net, train)?;
+    Ok(TrainedCnn {
+        net,
+        history,
+        test,
+        train,
+    })
+}
+
+/// The (H, W) of the images of `data`, or an error for data that are not images.
+fn image_shape(data: &Dataset) -> Result<(usize, usize), RunError> {
+    data.image_shape
+        .ok_or_else(|| RunError::Failed("the CNN needs image data (rows of H·W pixels)".into()))
+}
+
+/// `1×8×8 → 16×8×8 → …`, the shapes of `stages` joined by arrows.
+fn describe(stages: &[Stage]) -> String {
+    stages
+        .iter()
+        .map(|s| match s.shape {
+            [n, 1, 1] if s.name == "aplati" => format!("{} {n}", s.name),
+            [c, h, w] => format!("{} {c}×{h}×{w}", s.name),
+        })
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
+/// The learned filters of `conv`, one image per filter and input channel, in group `group`.
+fn filter_images<T: Scalar>(conv: &Conv2d<T>, group: &str) -> Vec<Image> {
+    let (f, c, kh, kw) = conv.weight.dim();
+    (0..f)
+        .flat_map(|fi| (0..c).map(move |ci| (fi, ci)))
+        .map(|(fi, ci)| Image {
+            name: format!("{group}/filtre {}", fi + 1),
+            height: kh,
+            width: kw,
+            pixels: conv
+                .weight
+                .slice(ndarray::s![fi, ci, .., ..])
+                .iter()
+                .map(|v| v.as_f64())
+                .collect(),
+        })
+        .collect()
+}
+
+/// The gradient check of an f64 twin of the stack (2 and 3 filters) on the first 2 samples.
+fn check_backward(
+    train: &Dataset,
+    image: (usize, usize),
+    seed: u64,
+) -> Result<f64, GradCheckError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut net = LeNet::<f64>::new(image, (2, 3), train.classes, &mut rng);
+    let (x, y) = mlp::rows_f64(train, 2);
+    mlp::gradient_check(&mut net, x.view(), &y)
+}
+
+impl Implementation for Cnn {
+    fn id(&self) -> &'static str {
+        "cnn"
+    }
+
+    fn title(&self) -> &'static str {
+        "Réseaux de neurones convolutifs (CNN)"
+    }
+
+    fn description(&self) -> &'static str {
+        "Petit réseau convolutif de type LeNet (conv, ReLU, max-pooling, linéaire) entraîné sur les \
+         chiffres manuscrits UCI 8×8, même découpage que le perceptron multicouche qu'il doit \
+         battre ; formes des cartes de caractéristiques, filtres appris, gradient vérifié."
+    }
+
+    fn concept(&self) -> Option<&'static str> {
+        Some("Réseaux de neurones convolutifs (CNN)")
+    }
+
+    fn params(&self) -> Vec<ParamSpec> {
+        vec![
+            ParamSpec::int("filters1", "filtres de la 1re convolution", 16, 1, 256),
+            ParamSpec::int("filters2", "filtres de la 2e convolution", 32, 1, 256),
+            ParamSpec::int("epochs", "passes sur le jeu d'entraînement", 30, 1, 1000),
+            ParamSpec::int("batch", "exemples par mini-lot", 32, 1, 4096),
+            ParamSpec::float("lr", "taux d'apprentissage", 2e-3, 1e-6, 1.0),
+            ParamSpec::choice(
+                "optimizer",
+                "optimiseur : adam, ou sgd avec momentum 0,9",
+                "adam",
+                mlp::OptimizerKind::NAMES,
+            ),
+            ParamSpec::flag(
+                "compare_mlp",
+                "entraîner aussi le MLP par défaut sur le même découpage pour le comparer",
+                true,
+            ),
+        ]
+    }
+
+    fn run(
+        &self,
+        cfg: &Config,
+        device: Device,
+        seed: u64,
+        progress: &dyn Progress,
+    ) -> Result<Report, RunError> {
+        let filters = (cfg.usize("filters1"), cfg.usize("filters2"));
+        let training = Training {
+            epochs: cfg.usize("epochs"),
+            batch: cfg.usize("batch"),
+            optimizer: mlp::OptimizerKind::from_name(cfg.choice("optimizer")).expect("declared options"),
+            lr: cfg.float("lr"),
+        };
+        let (train, test) = mlp::digits_split();
+        let image = image_shape(&train)?;
+        let mut report = Report::new(self.id(), device, seed, cfg);
+
+        let mlp_settings = MlpSettings::defaults();
+        let compare = cfg.flag("compare_mlp");
+        let mlp_epochs = if compare { mlp_settings.training.epochs } else { 0 };
+        progress.start((training.epochs + mlp_epochs) as u64, "entraînement du CNN");
+        let mut cnn = train_cnn(filters, &training, (&train, &test), seed, progress)?;
+        let mlp_run = if compare {
+            Some(mlp::train_mlp(&mlp_settings.hidden, &mlp_settings.training, (&train, &test), seed, progress)?)
+        } else {
+            None
+        };
+        progress.finish();
+
+        report.metric("test_accuracy", cnn.test.accuracy);
+        report.metric("train_accuracy", cnn.train.accuracy);
+        report.metric("test_loss", cnn.test.loss);
+        report.metric("parameters", cnn.net.num_params() as f64);
+        mlp::push_curves(&mut report, "CNN", &cnn.history);
+        report
+            .matrices
+            .push(Matrix::confusion("confusion", test.classes, &test.y, &cnn.test.predictions));
+        report.images.extend(filter_images(&cnn.net.conv1, "filtres conv1"));
+
+        let predicted = LeNet::<f32>::stages_for(image, filters);
+        let measured = cnn.net.measure_stages();
+        for stage in &measured {
+            let [c, h, w] = stage.shape;
+            report.metric(&format!("features_{}", stage.name), (c * h * w) as f64);
+        }
+        report.check(
+            "formes des cartes de caractéristiques = ⌊(H + 2p − k)/s⌋ + 1",
+            predicted == measured,
+            describe(&measured),
+        );
+        report.check(
+            "exactitude de test ≥ 0,98",
+            cnn.test.accuracy >= TARGET_ACCURACY,
+            format!("{:.4} sur {} exemples de test", cnn.test.accuracy, test.len()),
+        );
+        if let Some(mlp_run) = &mlp_run {
+            report.metric("mlp_test_accuracy", mlp_run.test.accuracy);
+            mlp::push_curves(&mut report, &format!("MLP {:?}", mlp_settings.hidden), &mlp_run.history);
+            report.check(
+                "le CNN bat le MLP sur le même découpage",
+                cnn.test.accuracy > mlp_run.test.accuracy,
+                format!("CNN {:.4} contre MLP {:.4}", cnn.test.accuracy, mlp_run.test.accuracy),
+            );
+        }
+        let (passed, detail) = mlp::gradient_check_verdict(&check_backward(&train, image, seed), 2);
+        report.check("rétropropagation de la pile convolutive = différences finies (f64)", passed, detail);
+        Ok(report)
+    }
+}

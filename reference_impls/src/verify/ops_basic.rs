@@ -1,0 +1,211 @@
+//! `verify` handlers for activations, softmax, Linear, a two-layer MLP with cross-entropy, and
+//! the losses.
+//!
+//! Legend: N samples, I input features, O output features, H hidden units, C classes.
+
+use ndarray::{ArrayD, Ix2, IxDyn};
+
+use super::{Case, Handler, Outputs, VerifyError};
+use crate::layers::{Activation, ActivationLayer, Linear, LogSoftmax, ShapeError, Softmax};
+use crate::loss;
+
+pub(super) const HANDLERS: &[Handler] = &[
+    ("sigmoid", activation),
+    ("tanh", activation),
+    ("relu", activation),
+    ("leaky_relu", activation),
+    ("elu", activation),
+    ("gelu", activation),
+    ("gelu_tanh", activation),
+    ("silu", activation),
+    ("softplus", activation),
+    ("softmax", softmax),
+    ("log_softmax", log_softmax),
+    ("linear", linear),
+    ("mlp2_cross_entropy", mlp2_cross_entropy),
+    ("mse_loss", mse_loss),
+    ("bce_with_logits", bce_with_logits),
+    ("multi_margin_loss", multi_margin_loss),
+];
+
+/// The activation named by the op, with the case's parameters over PyTorch's defaults.
+fn activation_of(case: &Case) -> Result<Activation, VerifyError> {
+    let unknown = || VerifyError::BadParam {
+        name: "op".into(),
+        detail: format!("`{}` is not an activation", case.op),
+    };
+    Ok(match Activation::from_name(&case.op).ok_or_else(unknown)? {
+        Activation::LeakyRelu { negative_slope } => Activation::LeakyRelu {
+            negative_slope: case.param_or("negative_slope", negative_slope),
+        },
+        Activation::Elu { alpha } => Activation::Elu {
+            alpha: case.param_or("alpha", alpha),
+        },
+        Activation::Softplus { beta, threshold } => Activation::Softplus {
+            beta: case.param_or("beta", beta),
+            threshold: case.param_or("threshold", threshold),
+        },
+        other => other,
+    })
+}
+
+/// `x` → `y = f(x)`, `dydx = f'(x)` (the backward of dy = 1), and `grad_x` for a `grad_output`.
+fn activation(case: &Case) -> Result<Outputs, VerifyError> {
+    let x = case.input("x")?; // x: [..]
+    let mut layer = ActivationLayer::new(activation_of(case)?);
+    let mut out = Outputs::new().with("y", layer.forward(x.view()).to_owned());
+    let ones = ArrayD::ones(x.raw_dim());
+    out.insert("dydx", layer.backward(ones.view()).to_owned());
+    if let Some(g) = case.grad_output::<IxDyn>(x.shape())? {
+        out.insert("grad_x", layer.backward(g.view()).to_owned());
+    }
+    Ok(out)
+}
+
+/// Fails unless the case's `axis` (if any) is the last axis of an `ndim`-axis input.
+fn require_last_axis(case: &Case, ndim: usize) -> Result<(), VerifyError> {
+    let axis = case.param_or("axis", -1.0);
+    if axis == -1.0 || axis == ndim as f64 - 1.0 {
+        Ok(())
+    } else {
+        Err(VerifyError::BadParam {
+            name: "axis".into(),
+            detail: format!("only the last axis is implemented, the case asks for {axis}"),
+        })
+    }
+}
+
+/// `x`, `grad_output` → `y = softmax(x)` along the last axis, `grad_x`.
+fn softmax(case: &Case) -> Result<Outputs, VerifyError> {
+    let x = case.input("x")?; // x: [.., D]
+    require_last_axis(case, x.ndim())?;
+    let mut layer = Softmax::new();
+    let mut out = Outputs::new().with("y", layer.forward(x.view()).to_owned());
+    if let Some(g) = case.grad_output::<IxDyn>(x.shape())? {
+        out.insert("grad_x", layer.backward(g.view()).to_owned());
+    }
+    Ok(out)
+}
+
+/// `x`, `grad_output` → `y = log_softmax(x)` along the last axis, `grad_x`.
+fn log_softmax(case: &Case) -> Result<Outputs, VerifyError> {
+    let x = case.input("x")?; // x: [.., D]
+    require_last_axis(case, x.ndim())?;
+    let mut layer = LogSoftmax::new();
+    let mut out = Outputs::new().with("y", layer.forward(x.view()).to_owned());
+    if let Some(g) = case.grad_output::<IxDyn>(x.shape())? {
+        out.insert("grad_x", layer.backward(g.view()).to_owned());
+    }
+    Ok(out)
+}
+
+/// A Linear layer from the case's `weight` and `bias` (zeros when absent, and then no
+/// `grad_bias`).
+fn linear_from(case: &Case, weight: &str, bias: &str) -> Result<Linear<f64>, VerifyError> {
+    let w = case.input_nd::<Ix2>(weight)?; // W: [O, I]
+    let b = if case.has_input(bias) {
+        case.input_nd(bias)? // b: [O]
+    } else {
+        ndarray::Array1::zeros(w.nrows())
+    };
+    Ok(Linear::from_weights(w, b)?)
+}
+
+/// `x` `[.., I]`, `weight`, `bias`, `grad_output` → `y` `[.., O]`, `grad_x`, `grad_weight`,
+/// `grad_bias`. Leading axes of x are flattened into rows.
+fn linear(case: &Case) -> Result<Outputs, VerifyError> {
+    let mut layer = linear_from(case, "weight", "bias")?;
+    let x = case.input("x")?; // x: [.., I]
+    let (inputs, outputs) = (layer.in_features(), layer.out_features());
+    let last = x.shape().last().copied().unwrap_or(0);
+    ShapeError::check("linear input's last axis", &[inputs], &[last])?;
+    let rows = x.len() / inputs.max(1);
+    let x2 = x.view().into_shape_with_order((rows, inputs)).expect("owned row-major"); // [N, I]
+    let mut y_shape = x.shape().to_vec();
+    *y_shape.last_mut().expect("checked above") = outputs;
+    let y = layer.forward(x2).to_owned(); // y: [N, O]
+    let mut out = Outputs::new().with("y", reshaped(y, &y_shape));
+    if let Some(g) = case.grad_output::<IxDyn>(&y_shape)? {
+        let g2 = g.view().into_shape_with_order((rows, outputs)).expect("owned row-major");
+        let dx = layer.backward(g2).to_owned(); // dx: [N, I]
+        out.insert("grad_x", reshaped(dx, x.shape()));
+        out.insert("grad_weight", layer.grad_weight.clone());
+        if case.has_input("bias") {
+            out.insert("grad_bias", layer.grad_bias.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn reshaped(a: ndarray::Array2<f64>, shape: &[usize]) -> ArrayD<f64> {
+    a.into_shape_with_order(IxDyn(shape)).expect("same number of values")
+}
+
+/// logits = relu(x W1ᵀ + b1) W2ᵀ + b2, loss = mean cross-entropy against `targets`:
+/// `hidden`, `logits`, `loss` and the gradients of the loss for x and the four weights.
+fn mlp2_cross_entropy(case: &Case) -> Result<Outputs, VerifyError> {
+    case.require_param("reduction_mean", 1.0)?;
+    let mut fc1 = linear_from(case, "w1", "b1")?; // W1: [H, I]
+    let mut fc2 = linear_from(case, "w2", "b2")?; // W2: [C, H]
+    let mut relu = ActivationLayer::new(Activation::Relu);
+    let x = case.input_nd::<Ix2>("x")?; // x: [N, I]
+    let targets = case.indices("targets")?; // [N]
+    ShapeError::check("x", &[x.nrows(), fc1.in_features()], x.shape())?;
+    ShapeError::check("w2", &[fc2.out_features(), fc1.out_features()], fc2.weight.shape())?;
+
+    let z1 = fc1.forward(x.view()); // z1: [N, H]
+    let hidden = relu.forward(z1).to_owned(); // h: [N, H]
+    let logits = fc2.forward(hidden.view()).to_owned(); // logits: [N, C]
+    let mut dlogits = ndarray::Array2::zeros(logits.raw_dim()); // [N, C]
+    let loss = loss::softmax_cross_entropy(logits.view(), &targets, dlogits.view_mut())?;
+
+    let dh = fc2.backward(dlogits.view()).to_owned(); // dh: [N, H]
+    let dz1 = relu.backward(dh.view()).to_owned(); // dz1: [N, H]
+    let dx = fc1.backward(dz1.view()).to_owned(); // dx: [N, I]
+    let mut out = Outputs::new()
+        .with("hidden", hidden)
+        .with("logits", logits)
+        .with("grad_x", dx)
+        .with("grad_w1", fc1.grad_weight)
+        .with("grad_b1", fc1.grad_bias)
+        .with("grad_w2", fc2.grad_weight)
+        .with("grad_b2", fc2.grad_bias);
+    out.insert_scalar("loss", loss);
+    Ok(out)
+}
+
+/// `input`, `target` → `loss` = mean squared error, `grad_input`, `grad_target`.
+fn mse_loss(case: &Case) -> Result<Outputs, VerifyError> {
+    case.require_param("reduction_mean", 1.0)?;
+    let (x, y) = (case.input("input")?, case.input("target")?);
+    let r = loss::mse(x.view(), y.view())?;
+    let mut out = Outputs::new()
+        .with("grad_target", -&r.grad)
+        .with("grad_input", r.grad);
+    out.insert_scalar("loss", r.loss);
+    Ok(out)
+}
+
+/// `input` (logits), `target` → `loss` = mean BCE with logits, `grad_input`, `grad_target`.
+fn bce_with_logits(case: &Case) -> Result<Outputs, VerifyError> {
+    case.require_param("reduction_mean", 1.0)?;
+    let (z, y) = (case.input("input")?, case.input("target")?);
+    let (r, grad_target) = loss::bce_with_logits(z.view(), y.view())?;
+    let mut out = Outputs::new()
+        .with("grad_input", r.grad)
+        .with("grad_target", grad_target);
+    out.insert_scalar("loss", r.loss);
+    Ok(out)
+}
+
+/// `input` `[N, C]`, `target` `[N]` → `loss` = mean multi-class hinge (p = 1), `grad_input`.
+fn multi_margin_loss(case: &Case) -> Result<Outputs, VerifyError> {
+    case.require_param("reduction_mean", 1.0)?;
+    case.require_param("p", 1.0)?;
+    let x = case.input_nd::<Ix2>("input")?;
+    let targets = case.indices("target")?;
+    let r = loss::multi_margin(x.view(), &targets, case.param_or("margin", 1.0))?;
+    let mut out = Outputs::new().with("grad_input", r.grad);
+    out.insert_scalar("loss", r.loss);
+    Ok(out)
+}

@@ -1,0 +1,90 @@
+//! `verify` handlers for the optimisers: a parameter stepped with the case's gradients.
+//!
+//! Inputs `param` and `grad_step1`, `grad_step2`, … (as many as the case has, `steps` if given);
+//! outputs `param_step{k}` after each step, and the optimiser's state after each step
+//! (`momentum_buffer_step{k}`, `exp_avg_step{k}`, `exp_avg_sq_step{k}`), of which the case
+//! compares those it lists.
+
+use super::{Case, Handler, Outputs, VerifyError};
+use crate::layers::ShapeError;
+use crate::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
+
+pub(super) const HANDLERS: &[Handler] = &[
+    ("sgd", sgd),
+    ("sgd_momentum", sgd),
+    ("adam", adam),
+    ("adamw", adamw),
+];
+
+/// Steps `param` with every `grad_step{k}` through `optimizer`, recording the parameter and,
+/// through `state`, the optimiser's state after each step.
+fn run_steps<O: Optimizer<f64>>(
+    case: &Case,
+    optimizer: &mut O,
+    state: impl Fn(&O, usize, &mut Outputs),
+) -> Result<Outputs, VerifyError> {
+    let mut param = case.input("param")?; // p: [..]
+    let given = (1..).take_while(|k| case.has_input(&format!("grad_step{k}"))).count();
+    let steps = case.usize_param_or("steps", given)?;
+    let mut out = Outputs::new();
+    for k in 1..=steps {
+        let grad = case.input(&format!("grad_step{k}"))?; // g: [..]
+        ShapeError::check(&format!("grad_step{k}"), param.shape(), grad.shape())?;
+        optimizer.begin_step();
+        optimizer.update(0, param.view_mut(), grad.view());
+        out.insert(format!("param_step{k}"), param.clone());
+        state(optimizer, k, &mut out);
+    }
+    Ok(out)
+}
+
+/// torch.optim.SGD: params `lr`, `momentum` (0), `dampening` (0), `nesterov` (0),
+/// `weight_decay` (0).
+fn sgd(case: &Case) -> Result<Outputs, VerifyError> {
+    let config = SgdConfig {
+        lr: case.param("lr")?,
+        momentum: case.param_or("momentum", 0.0),
+        dampening: case.param_or("dampening", 0.0),
+        nesterov: case.flag_or("nesterov", false)?,
+        weight_decay: case.param_or("weight_decay", 0.0),
+    };
+    run_steps(case, &mut Sgd::new(config), |opt, k, out| {
+        if let Some(buf) = opt.momentum_buffer(0) {
+            out.insert(format!("momentum_buffer_step{k}"), buf.to_owned());
+        }
+    })
+}
+
+/// torch.optim.Adam or AdamW (`decoupled`): params `lr` (1e-3), `beta1` (0.9), `beta2`
+/// (0.999), `eps` (1e-8), `weight_decay` (0 for Adam, 0.01 for AdamW).
+fn adam_family(case: &Case, decoupled: bool) -> Result<Outputs, VerifyError> {
+    case.require_param("amsgrad", 0.0)?;
+    case.require_param("maximize", 0.0)?;
+    let defaults = if decoupled {
+        AdamConfig::adamw(1e-3, 0.01)
+    } else {
+        AdamConfig::adam(1e-3)
+    };
+    let config = AdamConfig {
+        lr: case.param_or("lr", defaults.lr),
+        beta1: case.param_or("beta1", defaults.beta1),
+        beta2: case.param_or("beta2", defaults.beta2),
+        eps: case.param_or("eps", defaults.eps),
+        weight_decay: case.param_or("weight_decay", defaults.weight_decay),
+        decoupled,
+    };
+    run_steps(case, &mut Adam::new(config), |opt, k, out| {
+        if let Some((m, v)) = opt.moments(0) {
+            out.insert(format!("exp_avg_step{k}"), m.to_owned());
+            out.insert(format!("exp_avg_sq_step{k}"), v.to_owned());
+        }
+    })
+}
+
+fn adam(case: &Case) -> Result<Outputs, VerifyError> {
+    adam_family(case, false)
+}
+
+fn adamw(case: &Case) -> Result<Outputs, VerifyError> {
+    adam_family(case, true)
+}

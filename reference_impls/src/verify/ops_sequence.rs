@@ -1,0 +1,314 @@
+//! `verify` handlers for the sequence models: recurrent layers, attention, the transformer
+//! encoder layer, DDPM and GAN ops.
+//!
+//! Legend: B batch, T time steps, I input features, H hidden units, L/Lq/Lk sequence lengths,
+//! E embedding width, D query width. Every size comes from the case's tensors; the number of
+//! heads from its parameters (`num_heads`, `nhead`), else PyTorch's documented 4.
+
+use ndarray::{Array2, ArrayD, Ix1, Ix2, Ix3, IxDyn};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::{Case, Handler, Outputs, VerifyError};
+use crate::diffusion::{DdpmSchedule, DiffusionError};
+use crate::gan;
+use crate::layers::attention::{AttentionError, MultiHeadAttention, ScaledDotProductAttention};
+use crate::layers::recurrent::{Cell, GruCell, HiddenState, LstmCell, Recurrent, RnnTanhCell};
+use crate::layers::transformer::TransformerEncoderLayer;
+use crate::layers::{Layer, ShapeError};
+
+pub(crate) const HANDLERS: &[Handler] = &[
+    ("rnn_tanh", recurrent::<RnnTanhCell>),
+    ("lstm", recurrent::<LstmCell>),
+    ("gru", recurrent::<GruCell>),
+    ("scaled_dot_product_attention", scaled_dot_product_attention),
+    ("multi_head_attention", multi_head_attention),
+    ("transformer_encoder_layer", transformer_encoder_layer),
+    ("ddpm_linear_schedule", ddpm_linear_schedule),
+    ("ddpm_q_sample", ddpm_q_sample),
+    ("gan_d_loss_bce", gan_d_loss_bce),
+    ("gan_g_loss_nonsaturating", gan_g_loss_nonsaturating),
+];
+
+/// The heads PyTorch's vectors use when a case does not say (README of the vectors).
+const DEFAULT_HEADS: usize = 4;
+
+/// Overwrites every parameter of `layer` with the case input of the same (PyTorch) name.
+fn load_params(case: &Case, layer: &mut impl Layer<f64>) -> Result<(), VerifyError> {
+    let mut result = Ok(());
+    layer.params_mut(&mut |mut p| {
+        if result.is_err() {
+            return;
+        }
+        result = case.input(&p.name).and_then(|value| {
+            ShapeError::check(&p.name, p.value.shape(), value.shape())?;
+            p.value.assign(&value);
+            Ok(())
+        });
+    });
+    result
+}
+
+/// Records `grad_<name>` for every parameter of `layer`.
+fn insert_param_grads(out: &mut Outputs, layer: &mut impl Layer<f64>) {
+    layer.params_mut(&mut |p| out.insert(format!("grad_{}", p.name), p.grad.to_owned()));
+}
+
+/// A layer that could not be built from the case's sizes.
+fn attention_error(err: AttentionError, heads_param: &str) -> VerifyError {
+    match err {
+        AttentionError::Shape(e) => VerifyError::Shape(e),
+        other => VerifyError::BadParam {
+            name: heads_param.to_string(),
+            detail: other.to_string(),
+        },
+    }
+}
+
+/// A fixed RNG for layers whose weights are then loaded from the case.
+fn placeholder_rng() -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(0)
+}
+
+/// `x` `[B, T, I]`, `h0` (and `c0`) `[B, H]` (zeros when absent), the four weights, and
+/// `grad_output` `[B, T, H]` → `output`, `h_n` (`c_n`), `grad_x`, `grad_h0` (`grad_c0`), and
+/// `grad_<weight>`. The loss uses `output` only.
+fn recurrent<C: Cell<f64>>(case: &Case) -> Result<Outputs, VerifyError> {
+    let mut layer = Recurrent::<f64, C>::from_weights(
+        case.input_nd::<Ix2>("weight_ih")?, // [G, I]
+        case.input_nd::<Ix2>("weight_hh")?, // [G, H]
+        case.input_nd::<Ix1>("bias_ih")?,   // [G]
+        case.input_nd::<Ix1>("bias_hh")?,   // [G]
+    )?;
+    let x = case.input_nd::<Ix3>("x")?; // [B, T, I]
+    let (batch, hidden) = (x.dim().0, layer.hidden_size());
+    ShapeError::check(
+        &format!("{} input x", C::NAME),
+        &[batch, x.dim().1, layer.input_size()],
+        x.shape(),
+    )?;
+    let mut parts = Vec::new();
+    for part in C::State::PARTS {
+        let name = format!("{part}0");
+        let value = if case.has_input(&name) {
+            case.input_nd::<Ix2>(&name)?
+        } else {
+            Array2::zeros((batch, hidden))
+        };
+        ShapeError::check(&name, &[batch, hidden], value.shape())?;
+        parts.push(value); // [B, H]
+    }
+    let state0 = C::State::from_parts(parts);
+
+    let output = layer.forward(x.view(), &state0).to_owned(); // [B, T, H]
+    let mut out = Outputs::new();
+    for (part, value) in C::State::PARTS.iter().zip(layer.final_state().parts()) {
+        out.insert(format!("{part}_n"), value.to_owned());
+    }
+    if let Some(g) = case.grad_output::<Ix3>(output.shape())? {
+        let (dx, d_state0) = layer.backward(g.view(), None);
+        out.insert("grad_x", dx.to_owned());
+        for (part, value) in C::State::PARTS.iter().zip(d_state0.parts()) {
+            out.insert(format!("grad_{part}0"), value.to_owned());
+        }
+        insert_param_grads(&mut out, &mut layer);
+    }
+    out.insert("output", output);
+    Ok(out)
+}
+
+/// `q` `[B, Lq, D]`, `k` `[B, Lk, D]`, `v` `[B, Lk, Dv]`, `grad_output`; params `causal`,
+/// `scale` (1/√D when absent) → `y`, `attn`, `grad_q`, `grad_k`, `grad_v`.
+fn scaled_dot_product_attention(case: &Case) -> Result<Outputs, VerifyError> {
+    let (q, k, v) = (
+        case.input_nd::<Ix3>("q")?,
+        case.input_nd::<Ix3>("k")?,
+        case.input_nd::<Ix3>("v")?,
+    );
+    let (batch, _, d) = q.dim();
+    let (lk, dv) = (k.dim().1, v.dim().2);
+    ShapeError::check("attention key k", &[batch, lk, d], k.shape())?;
+    ShapeError::check("attention value v", &[batch, lk, dv], v.shape())?;
+    let scale = case.params.get("scale").copied();
+    let mut sdpa = ScaledDotProductAttention::new(case.flag_or("causal", false)?, scale);
+    let y = sdpa.forward(q.view(), k.view(), v.view()).to_owned();
+    let mut out = Outputs::new().with("attn", sdpa.attn().to_owned());
+    if let Some(g) = case.grad_output::<Ix3>(y.shape())? {
+        let (dq, dk, dv) = sdpa.backward(g.view());
+        out.insert("grad_q", dq.to_owned());
+        out.insert("grad_k", dk.to_owned());
+        out.insert("grad_v", dv.to_owned());
+    }
+    out.insert("y", y);
+    Ok(out)
+}
+
+/// Self-attention (`x` `[B, L, E]`) or cross-attention (`query` `[B, Lq, E]`, `key`, `value`
+/// `[B, Lk, E]`) with `in_proj_weight`, `in_proj_bias`, `out_proj.weight`, `out_proj.bias` and
+/// `grad_output`; params `num_heads`, `causal` → `y`, `attn_weights_avg`, the input gradients and
+/// `grad_<param>`.
+fn multi_head_attention(case: &Case) -> Result<Outputs, VerifyError> {
+    let embed = case.input_nd::<Ix2>("in_proj_weight")?.ncols(); // in_proj_weight: [3E, E]
+    let heads = case.usize_param_or("num_heads", DEFAULT_HEADS)?;
+    let causal = case.flag_or("causal", false)?;
+    let mut mha = MultiHeadAttention::new(embed, heads, causal, &mut placeholder_rng())
+        .map_err(|e| attention_error(e, "num_heads"))?;
+    load_params(case, &mut mha)?;
+    let self_attention = case.has_input("x");
+    let names: &[&str] = if self_attention {
+        &["x"]
+    } else {
+        &["query", "key", "value"]
+    };
+    let mut inputs = Vec::new();
+    for &name in names {
+        let input = case.input_nd::<Ix3>(name)?; // [B, L, E]
+        ShapeError::check(name, &[input.dim().0, input.dim().1, embed], input.shape())?;
+        inputs.push(input);
+    }
+    let (query, key, value) = if self_attention {
+        (&inputs[0], &inputs[0], &inputs[0])
+    } else {
+        (&inputs[0], &inputs[1], &inputs[2])
+    };
+    ShapeError::check(
+        "key (batch and length of value)",
+        value.shape(),
+        key.shape(),
+    )?;
+    ShapeError::check("key batch", &[query.dim().0], &[key.dim().0])?;
+
+    let y = mha
+        .forward(query.view(), key.view(), value.view())
+        .to_owned(); // [B, Lq, E]
+    let mut out = Outputs::new().with("attn_weights_avg", mha.attn_weights_avg());
+    if let Some(g) = case.grad_output::<Ix3>(y.shape())? {
+        if self_attention {
+            out.insert("grad_x", mha.backward_self(g.view()));
+        } else {
+            for (name, grad) in names.iter().zip(mha.backward(g.view())) {
+                out.insert(format!("grad_{name}"), grad);
+            }
+        }
+        insert_param_grads(&mut out, &mut mha);
+    }
+    out.insert("y", y);
+    Ok(out)
+}
+
+/// `x` `[B, L, E]`, the twelve parameters by PyTorch name, `grad_output`; params `nhead`,
+/// `layer_norm_eps` and the supported options (`norm_first=1`, `activation_relu=1`,
+/// `dropout=0`) → `y`, `grad_x`, `grad_<param>`.
+fn transformer_encoder_layer(case: &Case) -> Result<Outputs, VerifyError> {
+    case.require_param("norm_first", 1.0)?;
+    case.require_param("activation_relu", 1.0)?;
+    case.require_param("dropout", 0.0)?;
+    let embed = case.input_nd::<Ix2>("self_attn.in_proj_weight")?.ncols(); // [3E, E]
+    let feedforward = case.input_nd::<Ix2>("linear1.weight")?.nrows(); // [F, E]
+    let heads = case.usize_param_or("nhead", DEFAULT_HEADS)?;
+    let mut layer = TransformerEncoderLayer::new(embed, heads, feedforward, &mut placeholder_rng())
+        .map_err(|e| attention_error(e, "nhead"))?;
+    let eps = case.param_or("layer_norm_eps", 1e-5);
+    layer.norm1.eps = eps;
+    layer.norm2.eps = eps;
+    load_params(case, &mut layer)?;
+    let x = case.input_nd::<Ix3>("x")?; // [B, L, E]
+    ShapeError::check("x", &[x.dim().0, x.dim().1, embed], x.shape())?;
+
+    let y = layer.forward(x.view()).to_owned();
+    let mut out = Outputs::new();
+    if let Some(g) = case.grad_output::<Ix3>(y.shape())? {
+        out.insert("grad_x", layer.backward(g.view()).to_owned());
+        insert_param_grads(&mut out, &mut layer);
+    }
+    out.insert("y", y);
+    Ok(out)
+}
+
+/// The schedule from params `T`, `beta_start`, `beta_end` (the DDPM paper's 1000, 1e-4, 0.02).
+fn schedule_of(case: &Case) -> Result<DdpmSchedule<f64>, VerifyError> {
+    let steps = case.usize_param_or("T", 1000)?;
+    DdpmSchedule::linear(
+        steps,
+        case.param_or("beta_start", 1e-4),
+        case.param_or("beta_end", 0.02),
+    )
+    .map_err(|e| diffusion_error(e, "t"))
+}
+
+/// A schedule or noising error as the case input or parameter it comes from.
+fn diffusion_error(err: DiffusionError, tensor: &str) -> VerifyError {
+    match err {
+        DiffusionError::Schedule { .. } => VerifyError::BadParam {
+            name: "T, beta_start, beta_end".to_string(),
+            detail: err.to_string(),
+        },
+        other => VerifyError::BadTensor {
+            name: tensor.to_string(),
+            detail: other.to_string(),
+        },
+    }
+}
+
+/// `t` `[K]` (0-based) → `betas`, `alphas_cumprod` `[T]` and, at t, `betas_at_t`,
+/// `alphas_cumprod_at_t`, `sqrt_alphas_cumprod_at_t`, `sqrt_one_minus_alphas_cumprod_at_t`.
+fn ddpm_linear_schedule(case: &Case) -> Result<Outputs, VerifyError> {
+    let schedule = schedule_of(case)?;
+    let t_shape = case.input("t")?.shape().to_vec();
+    let (mut betas_at_t, mut alpha_bar) = (Vec::new(), Vec::new());
+    for step in case.indices("t")? {
+        betas_at_t.push(schedule.beta(step).map_err(|e| diffusion_error(e, "t"))?);
+        alpha_bar.push(
+            schedule
+                .alpha_cumprod(step)
+                .map_err(|e| diffusion_error(e, "t"))?,
+        );
+    }
+    let shaped = |values| ArrayD::from_shape_vec(IxDyn(&t_shape), values).expect("one per t");
+    let alpha_bar = shaped(alpha_bar); // ᾱ_t, shaped like t
+    Ok(Outputs::new()
+        .with("betas_at_t", shaped(betas_at_t))
+        .with("sqrt_alphas_cumprod_at_t", alpha_bar.mapv(f64::sqrt))
+        .with(
+            "sqrt_one_minus_alphas_cumprod_at_t",
+            alpha_bar.mapv(|a| (1.0 - a).sqrt()),
+        )
+        .with("alphas_cumprod_at_t", alpha_bar)
+        .with("betas", schedule.betas.clone())
+        .with("alphas_cumprod", schedule.alphas_cumprod))
+}
+
+/// `x0`, `eps` `[B, …]`, `t` `[B]` → `x_t = √ᾱ_t x0 + √(1 − ᾱ_t) eps` row by row.
+fn ddpm_q_sample(case: &Case) -> Result<Outputs, VerifyError> {
+    let schedule = schedule_of(case)?;
+    let (x0, eps) = (case.input("x0")?, case.input("eps")?);
+    let t = case.indices("t")?;
+    let x_t = schedule
+        .q_sample(x0.view(), eps.view(), &t)
+        .map_err(|e| diffusion_error(e, "x0, eps, t"))?;
+    Ok(Outputs::new().with("x_t", x_t))
+}
+
+/// `real_logits`, `fake_logits` → `loss`, `loss_real`, `loss_fake`, `grad_real_logits`,
+/// `grad_fake_logits` (mean reduction).
+fn gan_d_loss_bce(case: &Case) -> Result<Outputs, VerifyError> {
+    case.require_param("reduction_mean", 1.0)?;
+    let (real, fake) = (case.input("real_logits")?, case.input("fake_logits")?);
+    let d = gan::discriminator_loss(real.view(), fake.view());
+    let mut out = Outputs::new()
+        .with("grad_real_logits", d.grad_real_logits)
+        .with("grad_fake_logits", d.grad_fake_logits);
+    out.insert_scalar("loss", d.loss);
+    out.insert_scalar("loss_real", d.loss_real);
+    out.insert_scalar("loss_fake", d.loss_fake);
+    Ok(out)
+}
+
+/// `fake_logits` → `loss` = mean softplus(−fake), `grad_fake_logits`.
+fn gan_g_loss_nonsaturating(case: &Case) -> Result<Outputs, VerifyError> {
+    case.require_param("reduction_mean", 1.0)?;
+    let g = gan::generator_loss_nonsaturating(case.input("fake_logits")?.view());
+    let mut out = Outputs::new().with("grad_fake_logits", g.grad);
+    out.insert_scalar("loss", g.loss);
+    Ok(out)
+}

@@ -1,0 +1,108 @@
+//! `dangling-link` (warning): a link, in the frontmatter or the body, whose target matches no
+//! note's title, alias, file stem or folder path; it becomes a stub. The help names the
+//! closest existing title when one is within a third of the name's length in edits.
+//! Suggestions are computed once per stub, in parallel, with cheap lower bounds first, so a
+//! vault with many dangling links stays fast.
+
+use super::Context;
+use crate::check::suggest::{Suggestions, a_third};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::graph::{EdgeOrigin, LINKS_TO, NodeIndex};
+use crate::vault::WikiLink;
+use rayon::prelude::*;
+
+pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
+    let graph = context.graph;
+    let titles = Suggestions::new(graph.nodes().filter(|(_, n)| !n.stub).map(|(_, n)| n.title.as_str()));
+    let notes = context.vault.notes.len();
+    let stubs: Vec<NodeIndex> = graph.nodes().filter(|(_, n)| n.stub).map(|(i, _)| i).collect();
+    let suggestions: Vec<Option<&str>> = stubs
+        .par_iter()
+        .map(|&stub| titles.closest(&graph.node(stub).title, a_third))
+        .collect();
+    let mut found = Vec::new();
+    for (i, note) in context.vault.notes.iter().enumerate() {
+        let written = note
+            .relations
+            .iter()
+            .map(|r| (r.name.as_str(), &r.link))
+            .chain(note.body_links.iter().map(|l| (LINKS_TO, l)));
+        for (relation, link) in written {
+            let Some(target) = graph.resolve_link(&link.target) else {
+                continue;
+            };
+            if !graph.node(target).stub {
+                continue;
+            }
+            let origin = EdgeOrigin {
+                note: graph.note_node(i),
+                span: link.span,
+            };
+            let suggestion = suggestions.get(target.index() - notes).copied().flatten();
+            found.push(diagnostic(context, relation, link, origin, suggestion));
+        }
+    }
+    found
+}
+
+fn diagnostic(
+    context: &Context<'_>,
+    relation: &str,
+    link: &WikiLink,
+    origin: EdgeOrigin,
+    suggestion: Option<&str>,
+) -> Diagnostic {
+    let target = link.target.trim();
+    let kind = if relation == LINKS_TO {
+        "link".to_string()
+    } else {
+        format!("`{relation}` link")
+    };
+    let message =
+        format!("dangling {kind} `[[{target}]]`: no note has this title, alias or file name");
+    let help = match suggestion {
+        Some(title) => format!("did you mean `[[{title}]]`?"),
+        None => format!("create a note titled `{target}`, or fix the link (until then it is a stub)"),
+    };
+    context
+        .at_origin(Code::DanglingLink, origin, message)
+        .with_help(help)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::rules::testing::findings;
+    use crate::graph::test_support::note;
+
+    #[test]
+    fn fires_per_link_with_the_closest_title() {
+        let found = findings(
+            check,
+            vec![
+                note("a.md", "Réseaux de neurones")
+                    .relation("seeAlso", "Reseaux de neurone")
+                    .body_link("Quelque chose d'autre"),
+                note("b.md", "Perceptron").body_link("Reseaux de neurone"),
+            ],
+        );
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!((found[0].file.to_str(), found[0].line), (Some("a.md"), 3));
+        assert!(found[0].message.contains("`seeAlso` link `[[Reseaux de neurone]]`"), "{}", found[0].message);
+        assert_eq!(found[0].help, "did you mean `[[Réseaux de neurones]]`?");
+        assert!(found[1].help.starts_with("create a note titled `Quelque chose d'autre`"));
+        assert_eq!(found[2].file.to_str(), Some("b.md"));
+    }
+
+    #[test]
+    fn silent_for_resolved_and_same_note_links() {
+        let found = findings(
+            check,
+            vec![
+                note("a.md", "A").alias("Alpha").relation("seeAlso", "b").body_link("alpha").body_link(""),
+                note("b.md", "Bêta"),
+            ],
+        );
+        assert!(found.is_empty(), "{found:?}");
+    }
+}
