@@ -31,16 +31,17 @@ vault="$work/vault"
 echo "generating $notes notes (seed 1)…" >&2
 python3 "$gen" --notes "$notes" --seed 1 --quiet "$vault"
 
-# One timed run: prints "<wall seconds> <peak RSS in KiB>".
+# One timed run: prints "<wall seconds> <peak RSS in KiB> <user+system CPU seconds>".
 measure() {
     if /usr/bin/time -v true >/dev/null 2>&1; then
         local log="$work/time.log" start end
         start=$(date +%s.%N)
         /usr/bin/time -v -o "$log" "$savoir" --vault "$vault" check --format json >/dev/null || true
         end=$(date +%s.%N)
-        local rss
+        local rss cpu
         rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
-        echo "$(python3 -c "print(f'{$end - $start:.4f}')") $rss"
+        cpu=$(awk -F': ' '/(User|System) time/ {s += $2} END {print s}' "$log")
+        echo "$(python3 -c "print(f'{$end - $start:.4f}')") $rss $cpu"
     else
         python3 - "$savoir" "$vault" <<'PY'
 import resource, subprocess, sys, time
@@ -48,7 +49,8 @@ start = time.perf_counter()
 subprocess.run([sys.argv[1], "--vault", sys.argv[2], "check", "--format", "json"],
                stdout=subprocess.DEVNULL)
 wall = time.perf_counter() - start
-print(f"{wall:.4f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{wall:.4f} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime:.2f}")
 PY
     fi
 }
@@ -64,16 +66,20 @@ PY
 results=()
 for i in $(seq "$runs"); do
     results+=("$(measure)")
-    echo "run $i: ${results[-1]% *} s, $(( ${results[-1]#* } / 1024 )) MiB" >&2
+    read -r wall rss cpu <<<"${results[-1]}"
+    echo "run $i: $wall s wall, $cpu s CPU, $((rss / 1024)) MiB" >&2
 done
 
 printf '%s\n' "${results[@]}" | python3 -c "
 import statistics, sys
 rows = [line.split() for line in sys.stdin if line.strip()]
-wall = statistics.median(float(w) for w, _ in rows)
-rss_mb = max(int(r) for _, r in rows) * 1024 / 1e6
+wall = statistics.median(float(w) for w, _, _ in rows)
+cpu = statistics.median(float(c) for _, _, c in rows)
+rss_mb = max(int(r) for _, r, _ in rows) * 1024 / 1e6
 ok = lambda good: 'ok' if good else 'MISSED'
 print(f'savoir check, $notes notes, {len(rows)} runs on $(nproc) cores')
 print(f'  median wall time: {wall:.3f} s   (target <= $target_wall_s s: {ok(wall <= $target_wall_s)})')
+print(f'  median CPU time:  {cpu:.3f} s   (user + system, all threads)')
+print(f'  load average:     {open(\"/proc/loadavg\").read().split()[0]} (wall times grow with it on a shared machine)')
 print(f'  peak RSS:         {rss_mb:.0f} MB    (target <= $target_rss_mb MB: {ok(rss_mb <= $target_rss_mb)})')
 "

@@ -6,8 +6,16 @@ use common::{fixture, repo, savoir_in, savoir_on};
 
 fn assert_usage_error(run: &common::Run, needle: &str) {
     run.expect_code(2);
-    assert!(run.stdout.is_empty(), "stdout should be empty: {}", run.stdout);
-    assert!(run.stderr.contains(needle), "{needle:?} not in stderr:\n{}", run.stderr);
+    assert!(
+        run.stdout.is_empty(),
+        "stdout should be empty: {}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains(needle),
+        "{needle:?} not in stderr:\n{}",
+        run.stderr
+    );
     assert!(
         !run.stderr.contains("Error {") && !run.stderr.contains("Os {"),
         "Debug output shown to the user:\n{}",
@@ -26,7 +34,11 @@ fn a_missing_vault_folder_is_an_error() {
 fn an_unknown_concept_suggests_close_titles() {
     let run = savoir_on(&fixture("graph/schema_vault"), &["show", "Optimiseurr"]);
     assert_usage_error(&run, "Optimiseurr");
-    assert!(run.stderr.contains("did you mean \"Optimiseur\""), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("did you mean \"Optimiseur\""),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -62,11 +74,17 @@ fn an_invalid_config_file_is_an_error_naming_the_file() {
 #[test]
 fn bad_arguments_are_usage_errors() {
     let vault = fixture("graph/schema_vault");
-    assert_usage_error(&savoir_on(&vault, &["check", "--no-such-flag"]), "--no-such-flag");
+    assert_usage_error(
+        &savoir_on(&vault, &["check", "--no-such-flag"]),
+        "--no-such-flag",
+    );
     assert_usage_error(&savoir_on(&vault, &["graph", "--format", "svg"]), "svg");
     assert_usage_error(&savoir_on(&vault, &["graph", "--from", "Adam"]), "--to");
     assert_usage_error(
-        &savoir_on(&vault, &["graph", "--from", "Adam", "--to", "SGD", "--format", "dot"]),
+        &savoir_on(
+            &vault,
+            &["graph", "--from", "Adam", "--to", "SGD", "--format", "dot"],
+        ),
         "text or json",
     );
 }

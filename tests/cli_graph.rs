@@ -65,7 +65,10 @@ fn relation_filter_keeps_only_those_edges() {
         .expect_code(0)
         .json();
     assert!(!edges(&g).is_empty());
-    assert!(edges(&g).iter().all(|e| e["relation"] == "subClassOf"), "{g}");
+    assert!(
+        edges(&g).iter().all(|e| e["relation"] == "subClassOf"),
+        "{g}"
+    );
     // Moyenne mobile has no subClassOf edge, so it is left out.
     assert!(node(&g, "moyenne-mobile").is_none());
 }
@@ -84,7 +87,10 @@ fn graphml_export_is_xml() {
     run.expect_code(0);
     let xml = run.stdout.trim_start();
     assert!(xml.starts_with("<?xml"), "{xml}");
-    assert!(xml.contains("<graphml") && xml.trim_end().ends_with("</graphml>"), "{xml}");
+    assert!(
+        xml.contains("<graphml") && xml.trim_end().ends_with("</graphml>"),
+        "{xml}"
+    );
     assert!(xml.contains("subClassOf"));
 }
 
@@ -117,7 +123,14 @@ fn output_file_holds_the_export_and_stdout_stays_empty() {
 #[test]
 fn path_between_two_concepts_as_text() {
     let run = graph(&[
-        "--from", "AdamW", "--to", "moyenne mobile", "--relation", "dependsOn", "--format", "text",
+        "--from",
+        "AdamW",
+        "--to",
+        "moyenne mobile",
+        "--relation",
+        "dependsOn",
+        "--format",
+        "text",
     ]);
     run.expect_code(0);
     assert_eq!(
@@ -129,17 +142,34 @@ fn path_between_two_concepts_as_text() {
 #[test]
 fn path_walked_against_an_edge_is_marked() {
     let run = graph(&[
-        "--from", "Optimiseur", "--to", "AdamW", "--relation", "subClassOf", "--format", "text",
+        "--from",
+        "Optimiseur",
+        "--to",
+        "AdamW",
+        "--relation",
+        "subClassOf",
+        "--format",
+        "text",
     ]);
     run.expect_code(0);
-    assert_eq!(run.stdout, "Optimiseur ←subClassOf— Adam ←subClassOf— AdamW\n");
+    assert_eq!(
+        run.stdout,
+        "Optimiseur ←subClassOf— Adam ←subClassOf— AdamW\n"
+    );
 }
 
 #[test]
 fn path_as_json() {
-    let p = graph(&["--from", "AdamW", "--to", "Optimiseur", "--relation", "subClassOf"])
-        .expect_code(0)
-        .json();
+    let p = graph(&[
+        "--from",
+        "AdamW",
+        "--to",
+        "Optimiseur",
+        "--relation",
+        "subClassOf",
+    ])
+    .expect_code(0)
+    .json();
     assert_eq!(p["found"], true);
     let ids: Vec<&str> = p["path"]
         .as_array()
@@ -157,13 +187,29 @@ fn path_as_json() {
 #[test]
 fn no_path_exits_1() {
     let run = graph(&[
-        "--from", "SGD", "--to", "Moment", "--relation", "subClassOf", "--format", "json",
+        "--from",
+        "SGD",
+        "--to",
+        "Moment",
+        "--relation",
+        "subClassOf",
+        "--format",
+        "json",
     ]);
     run.expect_code(1);
     let p = run.json();
     assert_eq!(p["found"], false);
     assert_eq!(p["path"], Value::Null);
-    let run = graph(&["--from", "SGD", "--to", "Moment", "--relation", "uses", "--format", "text"]);
+    let run = graph(&[
+        "--from",
+        "SGD",
+        "--to",
+        "Moment",
+        "--relation",
+        "uses",
+        "--format",
+        "text",
+    ]);
     run.expect_code(1);
     assert_eq!(run.stdout, "no path between \"SGD\" and \"Moment\"\n");
 }

@@ -21,7 +21,13 @@ fn bundled_vault_graph_has_no_stub_and_every_note() {
     let nodes = graph["nodes"].as_array().unwrap();
     let notes = std::fs::read_dir(repo().join("notes"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "md"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "md")
+        })
         .count();
     assert!(notes >= 15, "the bundled vault has {notes} notes");
     assert_eq!(nodes.iter().filter(|n| n["stub"] == false).count(), notes);
@@ -31,18 +37,37 @@ fn bundled_vault_graph_has_no_stub_and_every_note() {
 
 #[test]
 fn bundled_vault_seed_concept_shows_and_lists() {
-    let shown = savoir_in(&repo(), &["show", "apprentissage profond (deep learning)", "--format", "json"])
-        .expect_code(0)
-        .json();
+    let shown = savoir_in(
+        &repo(),
+        &[
+            "show",
+            "apprentissage profond (deep learning)",
+            "--format",
+            "json",
+        ],
+    )
+    .expect_code(0)
+    .json();
     assert_eq!(shown["title"], "Apprentissage profond (Deep Learning)");
-    assert!(shown["relations"].as_array().unwrap().iter().any(|r| r["relation"] == "subClassOf"
-        && r["target"]["title"] == "Techniques de l'intelligence artificielle"));
-    let listing = savoir_in(&repo(), &["list", "--tag", "deep learning", "--format", "json"])
-        .expect_code(0)
-        .json();
-    assert!(listing["concepts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|c| c["title"] == "Apprentissage profond (Deep Learning)"));
+    assert!(
+        shown["relations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["relation"] == "subClassOf"
+                && r["target"]["title"] == "Techniques de l'intelligence artificielle")
+    );
+    let listing = savoir_in(
+        &repo(),
+        &["list", "--tag", "deep learning", "--format", "json"],
+    )
+    .expect_code(0)
+    .json();
+    assert!(
+        listing["concepts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["title"] == "Apprentissage profond (Deep Learning)")
+    );
 }

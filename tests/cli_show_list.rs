@@ -33,9 +33,18 @@ fn show_json_has_metadata_explicit_and_inferred_relations_and_backlinks() {
     let sub = relation(&shown, "subClassOf", "optimiseur").expect("subClassOf Optimiseur");
     assert_eq!(sub["inferred"], false);
     // Inferred from AdamW's `subClassOf: [[Adam]]` and from the extended schema.
-    assert_eq!(relation(&shown, "hasSubClass", "adamw").unwrap()["inferred"], true);
-    assert_eq!(relation(&shown, "isDependencyOf", "adamw").unwrap()["inferred"], true);
-    assert_eq!(relation(&shown, "uses", "moyenne-mobile").unwrap()["inferred"], false);
+    assert_eq!(
+        relation(&shown, "hasSubClass", "adamw").unwrap()["inferred"],
+        true
+    );
+    assert_eq!(
+        relation(&shown, "isDependencyOf", "adamw").unwrap()["inferred"],
+        true
+    );
+    assert_eq!(
+        relation(&shown, "uses", "moyenne-mobile").unwrap()["inferred"],
+        false
+    );
     let backlinks: Vec<&str> = shown["backlinks"]
         .as_array()
         .unwrap()
@@ -66,7 +75,9 @@ fn show_text_lists_sections_and_marks_inferred_relations() {
     assert!(text.contains("Adam.md"), "{text}");
     assert!(text.contains("optimisation/adaptatif"), "{text}");
     let explicit = text.find("\nrelations\n").expect("relations section");
-    let inferred = text.find("\ninferred relations\n").expect("inferred section");
+    let inferred = text
+        .find("\ninferred relations\n")
+        .expect("inferred section");
     let backlinks = text.find("\nbacklinks\n").expect("backlinks section");
     assert!(explicit < inferred && inferred < backlinks, "{text}");
     let has_line = |section: &str, relation: &str, rest: &str| {
@@ -74,8 +85,18 @@ fn show_text_lists_sections_and_marks_inferred_relations() {
             .lines()
             .any(|l| l.trim_start().starts_with(relation) && l.ends_with(rest))
     };
-    assert!(has_line(&text[inferred..backlinks], "hasSubClass ", "→ AdamW (inferred)"), "{text}");
-    assert!(has_line(&text[explicit..inferred], "subClassOf ", "→ Optimiseur"), "{text}");
+    assert!(
+        has_line(
+            &text[inferred..backlinks],
+            "hasSubClass ",
+            "→ AdamW (inferred)"
+        ),
+        "{text}"
+    );
+    assert!(
+        has_line(&text[explicit..inferred], "subClassOf ", "→ Optimiseur"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -105,7 +126,14 @@ fn listed_titles(args: &[&str]) -> Vec<String> {
 fn list_gives_every_note_sorted_by_title() {
     assert_eq!(
         listed_titles(&[]),
-        ["Adam", "AdamW", "Moment", "Moyenne mobile", "Optimiseur", "SGD"]
+        [
+            "Adam",
+            "AdamW",
+            "Moment",
+            "Moyenne mobile",
+            "Optimiseur",
+            "SGD"
+        ]
     );
 }
 
@@ -115,8 +143,14 @@ fn list_tag_matches_case_insensitively_and_nested_tags() {
         listed_titles(&["--tag", "OPTIMISATION"]),
         ["Adam", "AdamW", "Moment", "Optimiseur", "SGD"]
     );
-    assert_eq!(listed_titles(&["--tag", "optimisation/adaptatif"]), ["Adam", "AdamW"]);
-    assert_eq!(listed_titles(&["--tag", "#statistiques"]), ["Moyenne mobile"]);
+    assert_eq!(
+        listed_titles(&["--tag", "optimisation/adaptatif"]),
+        ["Adam", "AdamW"]
+    );
+    assert_eq!(
+        listed_titles(&["--tag", "#statistiques"]),
+        ["Moyenne mobile"]
+    );
     assert!(listed_titles(&["--tag", "optim"]).is_empty());
 }
 
@@ -127,5 +161,9 @@ fn list_text_is_one_concept_per_line_with_its_tags() {
     assert_eq!(run.stdout, "Moyenne mobile  statistiques\n");
     let run = savoir_on(&vault(), &["list"]);
     assert_eq!(run.stdout.lines().count(), 6);
-    assert!(run.stdout.lines().any(|l| l.starts_with("SGD ") && l.ends_with("optimisation")));
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("SGD ") && l.ends_with("optimisation"))
+    );
 }

@@ -47,7 +47,11 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
             "--epochs" => &mut options.epochs,
             "--samples" => &mut options.samples,
             "--batch" => &mut options.batch,
-            _ => return Err(format!("unknown argument `{flag}`; expected --threads, --epochs, --samples or --batch")),
+            _ => {
+                return Err(format!(
+                    "unknown argument `{flag}`; expected --threads, --epochs, --samples or --batch"
+                ));
+            }
         };
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         *slot = value
@@ -88,8 +92,11 @@ fn main() -> ExitCode {
     }
 
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let x = Array2::<f32>::from_shape_simple_fn((options.samples, 784), || rng.sample(StandardNormal)); // [S, 784]
-    let y: Vec<usize> = (0..options.samples).map(|_| rng.random_range(0..10)).collect(); // [S]
+    let x =
+        Array2::<f32>::from_shape_simple_fn((options.samples, 784), || rng.sample(StandardNormal)); // [S, 784]
+    let y: Vec<usize> = (0..options.samples)
+        .map(|_| rng.random_range(0..10))
+        .collect(); // [S]
     let mut net = Mlp::<f32>::new(&[784, 256, 128, 10], Activation::Relu, &mut rng);
     let mut sgd = Sgd::new(SgdConfig::new(0.1));
     let mut grad_logits = Array2::zeros((0, 0));

@@ -20,7 +20,9 @@ use ndarray::{
 use crate::scalar::Scalar;
 
 /// Where a computation runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Device {
     /// The CPU, through ndarray.
@@ -122,7 +124,8 @@ impl ConvGeometry {
         if stride == 0 || kernel_h == 0 || kernel_w == 0 {
             return None;
         }
-        let out = |size: usize, k: usize| (size + 2 * padding).checked_sub(k).map(|d| d / stride + 1);
+        let out =
+            |size: usize, k: usize| (size + 2 * padding).checked_sub(k).map(|d| d / stride + 1);
         Some(Self {
             batch,
             channels,
@@ -149,12 +152,16 @@ impl ConvGeometry {
 
     /// The input row for output row `oh` and kernel row `ki`, or `None` in the zero padding.
     fn input_row(&self, oh: usize, ki: usize) -> Option<usize> {
-        (oh * self.stride + ki).checked_sub(self.padding).filter(|&r| r < self.height)
+        (oh * self.stride + ki)
+            .checked_sub(self.padding)
+            .filter(|&r| r < self.height)
     }
 
     /// The input column for output column `ow` and kernel column `kj`, or `None` in the padding.
     fn input_col(&self, ow: usize, kj: usize) -> Option<usize> {
-        (ow * self.stride + kj).checked_sub(self.padding).filter(|&c| c < self.width)
+        (ow * self.stride + kj)
+            .checked_sub(self.padding)
+            .filter(|&c| c < self.width)
     }
 }
 
@@ -419,7 +426,9 @@ impl Backend for Cpu {
                     for n in 0..g.batch {
                         let mut dst = dx.slice_mut(s![n, c, .., ..]);
                         for oh in 0..g.out_h {
-                            let Some(r) = g.input_row(oh, ki) else { continue };
+                            let Some(r) = g.input_row(oh, ki) else {
+                                continue;
+                            };
                             for ow in 0..g.out_w {
                                 if let Some(q) = g.input_col(ow, kj) {
                                     dst[[r, q]] += src[n * plane + oh * g.out_w + ow];
@@ -444,7 +453,13 @@ mod tests {
         assert_eq!(Device::Cuda.to_string(), "cuda");
         let err = Device::Cuda.ensure_available().unwrap_err().to_string();
         assert!(err.contains("--features cuda"), "{err}");
-        assert!("tpu".parse::<Device>().unwrap_err().to_string().contains("`cpu` or `cuda`"));
+        assert!(
+            "tpu"
+                .parse::<Device>()
+                .unwrap_err()
+                .to_string()
+                .contains("`cpu` or `cuda`")
+        );
     }
 
     #[test]
@@ -463,8 +478,12 @@ mod tests {
     fn col2im_is_the_adjoint_of_im2col() {
         // ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ for every x, c: checked on ramps with padding and stride.
         let g = ConvGeometry::new([2, 2, 5, 4], (3, 2), 2, 1).unwrap();
-        let x = Array4::from_shape_fn((2, 2, 5, 4), |(n, c, h, w)| (n * 40 + c * 20 + h * 4 + w) as f64);
-        let probe = Array2::from_shape_fn((g.patch_len(), g.positions()), |(i, j)| (i * 7 + j) as f64 % 5.0);
+        let x = Array4::from_shape_fn((2, 2, 5, 4), |(n, c, h, w)| {
+            (n * 40 + c * 20 + h * 4 + w) as f64
+        });
+        let probe = Array2::from_shape_fn((g.patch_len(), g.positions()), |(i, j)| {
+            (i * 7 + j) as f64 % 5.0
+        });
         let mut cols = Array2::zeros((g.patch_len(), g.positions()));
         Cpu.im2col(x.view(), &g, cols.view_mut());
         let mut back = Array4::zeros((2, 2, 5, 4));

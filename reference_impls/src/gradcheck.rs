@@ -99,7 +99,11 @@ impl GradCheck {
         analytic: &Array<f64, D>,
         loss: impl FnMut(&Array<f64, D>) -> f64,
     ) -> Result<f64, GradCheckError> {
-        assert_eq!(x.shape(), analytic.shape(), "gradcheck {name}: gradient shape");
+        assert_eq!(
+            x.shape(),
+            analytic.shape(),
+            "gradcheck {name}: gradient shape"
+        );
         let numeric = self.numeric_gradient(x, loss);
         let mut worst: Option<(Vec<usize>, f64, f64, f64, f64)> = None;
         let mut mismatches = 0;
@@ -108,11 +112,13 @@ impl GradCheck {
             let diff = (a - n).abs();
             let allowed = self.atol + self.rtol * n.abs();
             max_diff = max_diff.max(diff);
-            // `!(diff <= allowed)` also catches NaN.
-            if !(diff <= allowed) {
+                        if diff.is_nan() || diff > allowed {
                 mismatches += 1;
                 let excess = diff / allowed;
-                if worst.as_ref().is_none_or(|w| excess > w.3 / w.4 || excess.is_nan()) {
+                if worst
+                    .as_ref()
+                    .is_none_or(|w| excess > w.3 / w.4 || excess.is_nan())
+                {
                     let index = index.into_dimension().slice().to_vec();
                     worst = Some((index, a, n, diff, allowed));
                 }

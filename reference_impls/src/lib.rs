@@ -25,12 +25,17 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod data;
 pub mod diffusion;
 pub mod gan;
 pub mod gradcheck;
 pub mod layers;
 pub mod loss;
+pub mod models;
 pub mod optim;
+pub mod plot;
+pub mod registry;
+pub mod report;
 pub mod scalar;
 pub mod verify;
 

@@ -96,12 +96,15 @@ pub fn mse<T: Scalar, D: Dimension>(
     })
 }
 
+/// The BCE loss with its logits gradient, and d loss / d target.
+pub type BceGrad<T, D> = (LossGrad<T, D>, Array<T, D>);
+
 /// Binary cross-entropy on logits, `mean(softplus(z) − y·z)`, stable for any z.
 /// Returns the loss, `d/dz = (σ(z) − y)/n` and `d/dy = −z/n`.
 pub fn bce_with_logits<T: Scalar, D: Dimension>(
     logits: ArrayView<'_, T, D>,
     target: ArrayView<'_, T, D>,
-) -> Result<(LossGrad<T, D>, Array<T, D>), LossError> {
+) -> Result<BceGrad<T, D>, LossError> {
     check_same_shape(&logits, &target)?;
     let n = T::from_usize(logits.len().max(1));
     let loss = Zip::from(&logits)
@@ -157,7 +160,11 @@ pub fn multi_margin<T: Scalar>(
     let scale = T::one() / (T::from_usize(n.max(1)) * T::from_usize(classes.max(1)));
     let mut grad = Array2::zeros(input.raw_dim()); // [N, C]
     let mut total = T::zero();
-    for ((z, mut g), &y) in input.axis_iter(Axis(0)).zip(grad.outer_iter_mut()).zip(targets) {
+    for ((z, mut g), &y) in input
+        .axis_iter(Axis(0))
+        .zip(grad.outer_iter_mut())
+        .zip(targets)
+    {
         for i in (0..classes).filter(|&i| i != y) {
             let violation = margin - z[y] + z[i];
             // The sub-gradient at the hinge (violation = 0) is 0, as in PyTorch.

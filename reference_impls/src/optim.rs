@@ -236,7 +236,11 @@ impl<T: Scalar> Optimizer<T> for Adam<T> {
         let t = f64::from(self.steps.max(1));
         let step_size = T::from_f64(c.lr / (1.0 - c.beta1.powf(t)));
         let inv_sqrt_bc2 = T::from_f64(1.0 / (1.0 - c.beta2.powf(t)).sqrt());
-        let (b1, b2, eps) = (T::from_f64(c.beta1), T::from_f64(c.beta2), T::from_f64(c.eps));
+        let (b1, b2, eps) = (
+            T::from_f64(c.beta1),
+            T::from_f64(c.beta2),
+            T::from_f64(c.eps),
+        );
         let (one, wd) = (T::one(), T::from_f64(c.weight_decay));
         let shrink = T::from_f64(1.0 - c.lr * c.weight_decay);
         let (m, _) = slot_state(&mut self.first, slot, &grad);
@@ -282,6 +286,10 @@ mod tests {
         let mut p = array![1.0, -1.0].into_dyn();
         opt.begin_step();
         opt.update(0, p.view_mut(), array![3.0, -0.5].into_dyn().view());
-        assert!((&p - &array![0.99, -0.99].into_dyn()).iter().all(|e| e.abs() < 1e-9));
+        assert!(
+            (&p - &array![0.99, -0.99].into_dyn())
+                .iter()
+                .all(|e| e.abs() < 1e-9)
+        );
     }
 }

@@ -16,7 +16,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::report::{Axes, Image, Matrix, Report, Series, SeriesKind, split_group};
 
 /// Width and height of a line plot, in pixels.
-const LINE_PLOT_SIZE: (u32, u32) = (720, 450);
+const LINE_PLOT_SIZE: (u32, u32) = (900, 450);
+/// Width kept right of a line plot for its legend, in pixels.
+const LEGEND_WIDTH: u32 = 210;
 /// Side of a heat-map cell, in pixels.
 const CELL: i32 = 44;
 /// Side of an image panel, in pixels.
@@ -126,8 +128,12 @@ fn padded_range(values: impl Iterator<Item = f64>, log: bool) -> std::ops::Range
 fn line_plot(group: &str, series: &[&Series], axes: &Axes) -> io::Result<String> {
     let points: Vec<Vec<(f64, f64)>> = series.iter().map(|s| drawable_points(s, axes.log_y)).collect();
     let x_range = padded_range(points.iter().flatten().map(|p| p.0), false);
-    let y_range = padded_range(points.iter().flatten().map(|p| p.1), axes.log_y);
-    if axes.log_y {
+    // A log axis labels only powers of ten: under one decade it would show no label at all.
+    let positive = points.iter().flatten().map(|p| p.1).filter(|&y| y > 0.0);
+    let (lo, hi) = positive.fold((f64::INFINITY, 0.0f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    let log_y = axes.log_y && hi > 10.0 * lo;
+    let y_range = padded_range(points.iter().flatten().map(|p| p.1), log_y);
+    if log_y {
         draw_lines(group, series, &points, axes, x_range, y_range.log_scale())
     } else {
         draw_lines(group, series, &points, axes, x_range, y_range)
@@ -152,8 +158,9 @@ where
         let root = SVGBackend::with_string(&mut svg, LINE_PLOT_SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(draw_error)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(group, (FONT, 20))
+            .caption(axes.title.as_deref().unwrap_or(group), (FONT, 20))
             .margin(12)
+            .margin_right(LEGEND_WIDTH)
             .x_label_area_size(44)
             .y_label_area_size(72)
             .build_cartesian_2d(x_range, y_range)
@@ -162,35 +169,72 @@ where
             .configure_mesh()
             .x_desc(axes.x_label.as_str())
             .y_desc(axes.y_label.as_str())
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
             .label_style((FONT, 13))
             .draw()
             .map_err(draw_error)?;
         for (index, (s, pts)) in series.iter().zip(points).enumerate() {
             let color = PALETTE[index % PALETTE.len()];
-            let (_, label) = s.group_and_label();
-            let drawn = match s.kind {
+            match s.kind {
                 SeriesKind::Line => chart
                     .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
                     .map_err(draw_error)?,
                 SeriesKind::Points => chart
                     .draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
                     .map_err(draw_error)?,
+                SeriesKind::Rings => chart
+                    .draw_series(pts.iter().map(|&p| Circle::new(p, 6, color.stroke_width(2))))
+                    .map_err(draw_error)?,
             };
-            drawn
-                .label(label)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 16, y + 4)], color.filled()));
+            let (_, label) = s.group_and_label();
+            draw_legend_entry(&root, index, label, color, s.kind)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font((FONT, 13))
-            .draw()
-            .map_err(draw_error)?;
         root.present().map_err(draw_error)?;
     }
     Ok(svg)
+}
+
+/// Draws legend entry `index` (a swatch and `label`) in the right margin of a line plot.
+fn draw_legend_entry(
+    root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    index: usize,
+    label: &str,
+    color: RGBColor,
+    kind: SeriesKind,
+) -> io::Result<()> {
+    let x = (LINE_PLOT_SIZE.0 - LEGEND_WIDTH) as i32 + 16;
+    let y = 48 + 20 * index as i32;
+    match kind {
+        SeriesKind::Line => root.draw(&PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3))),
+        SeriesKind::Points => root.draw(&Circle::new((x + 11, y), 4, color.filled())),
+        SeriesKind::Rings => root.draw(&Circle::new((x + 11, y), 6, color.stroke_width(2))),
+    }
+    .map_err(draw_error)?;
+    let style = TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    root.draw(&Text::new(label, (x + 30, y), style)).map_err(draw_error)
+}
+
+/// A tick label: up to three decimals without trailing zeros, scientific notation
+/// (`1e-6`, `2.5e4`) for very small or large magnitudes.
+fn tick(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude != 0.0 && !(1e-3..1e5).contains(&magnitude) {
+        let text = format!("{value:.2e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        return format!("{}e{exponent}", trim_zeros(mantissa));
+    }
+    let text = trim_zeros(&format!("{value:.3}")).to_string();
+    if text == "-0" { "0".to_string() } else { text }
+}
+
+/// `"1.500"` → `"1.5"`, `"2.000"` → `"2"`.
+fn trim_zeros(number: &str) -> &str {
+    if number.contains('.') {
+        number.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        number
+    }
 }
 
 /// The colour of a value at fraction `t` in `[0, 1]` of a white → dark blue ramp.
@@ -331,6 +375,17 @@ mod tests {
             .map(|(g, m)| (g, m.len()))
             .collect();
         assert_eq!(groups, vec![("loss", 2), ("accuracy", 1)]);
+    }
+
+    #[test]
+    fn ticks_are_short() {
+        assert_eq!(tick(0.9999999999e-5), "1e-5");
+        assert_eq!(tick(200.0), "200");
+        assert_eq!(tick(0.25), "0.25");
+        assert_eq!(tick(-0.0001), "-1e-4");
+        assert_eq!(tick(12_000.0), "12000");
+        assert_eq!(tick(250_000.0), "2.5e5");
+        assert_eq!(tick(0.0), "0");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //!
 //! Extras, present only when non-empty: `"axes"` (axis labels per plot), `"matrices"` (confusion
 //! matrices and other heat maps), `"images"` (small grey-level grids such as learned filters), and
-//! `"kind":"points"` on a series drawn as a scatter.
+//! `"kind":"points"` or `"kind":"rings"` on a series drawn as filled or open markers.
 //!
 //! Deterministic: maps are ordered (`BTreeMap`), floats are written by serde_json's shortest
 //! round-trip formatting, so the same run gives byte-identical JSON apart from `duration_ms`.
@@ -139,6 +139,8 @@ pub enum SeriesKind {
     Line,
     /// Unconnected markers (a scatter plot).
     Points,
+    /// Open circles, to ring points of another series (support vectors among the samples).
+    Rings,
 }
 
 impl SeriesKind {
@@ -186,6 +188,14 @@ impl Series {
         }
     }
 
+    /// Open circles around `(x[i], y[i])`.
+    pub fn rings(name: impl Into<String>, x: Vec<f64>, y: Vec<f64>) -> Series {
+        Series {
+            kind: SeriesKind::Rings,
+            ..Series::line(name, x, y)
+        }
+    }
+
     /// The plot this series belongs to and its legend: `"loss/train"` → `("loss", "train")`.
     pub fn group_and_label(&self) -> (&str, &str) {
         split_group(&self.name)
@@ -197,9 +207,12 @@ pub fn split_group(name: &str) -> (&str, &str) {
     name.rsplit_once('/').unwrap_or((name, name))
 }
 
-/// Axis labels and scale of one plot group.
+/// Title, axis labels and scale of one plot group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Axes {
+    /// Title shown above the plot (the group name when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     /// Label of the horizontal axis.
     pub x_label: String,
     /// Label of the vertical axis.
@@ -213,9 +226,18 @@ impl Axes {
     /// Linear axes with these labels.
     pub fn new(x_label: &str, y_label: &str) -> Axes {
         Axes {
+            title: None,
             x_label: x_label.to_string(),
             y_label: y_label.to_string(),
             log_y: false,
+        }
+    }
+
+    /// The same axes with a title.
+    pub fn titled(self, title: &str) -> Axes {
+        Axes {
+            title: Some(title.to_string()),
+            ..self
         }
     }
 

@@ -84,7 +84,10 @@ mod tests {
         ];
         for (x, want) in table {
             assert!((Scalar::erf(x) - want).abs() < 1e-15, "erf({x})");
-            assert!((Scalar::erf(x as f32) - want as f32).abs() < 1e-6, "erff({x})");
+            assert!(
+                (Scalar::erf(x as f32) - want as f32).abs() < 1e-6,
+                "erff({x})"
+            );
         }
     }
 }

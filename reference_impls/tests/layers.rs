@@ -114,7 +114,8 @@ fn conv2d_backward_matches_finite_differences_for_strides_and_paddings() {
         let weight: Array4<f64> = randn((f, c, kh, kw), seed + 1);
         let bias: Array1<f64> = randn(f, seed + 2);
         let run = |x: &Array4<f64>, weight: &Array4<f64>, bias: &Array1<f64>, g: &Array4<f64>| {
-            let mut conv = Conv2d::from_weights(weight.clone(), bias.clone(), stride, padding).unwrap();
+            let mut conv =
+                Conv2d::from_weights(weight.clone(), bias.clone(), stride, padding).unwrap();
             weighted_sum(&conv.forward(x.view()), g)
         };
         let mut conv = Conv2d::from_weights(weight.clone(), bias.clone(), stride, padding).unwrap();
@@ -122,9 +123,18 @@ fn conv2d_backward_matches_finite_differences_for_strides_and_paddings() {
         let g: Array4<f64> = randn(out_shape, seed + 3);
         let dx = conv.backward(g.view()).to_owned();
         let label = format!("conv2d s{stride} p{padding}");
-        check(&format!("{label} x"), &x, &dx, |x| run(x, &weight, &bias, &g));
-        check(&format!("{label} weight"), &weight, &conv.grad_weight, |wt| run(&x, wt, &bias, &g));
-        check(&format!("{label} bias"), &bias, &conv.grad_bias, |b| run(&x, &weight, b, &g));
+        check(&format!("{label} x"), &x, &dx, |x| {
+            run(x, &weight, &bias, &g)
+        });
+        check(
+            &format!("{label} weight"),
+            &weight,
+            &conv.grad_weight,
+            |wt| run(&x, wt, &bias, &g),
+        );
+        check(&format!("{label} bias"), &bias, &conv.grad_bias, |b| {
+            run(&x, &weight, b, &g)
+        });
     }
 }
 
@@ -139,7 +149,10 @@ fn pooling_backward_matches_finite_differences() {
             let dx = pool.backward(g.view()).to_owned();
             let name = format!("{kind:?} pool k{kernel} s{stride} p{padding}");
             check(&name, &x, &dx, |x| {
-                weighted_sum(&Pool2d::new(kind, kernel, stride, padding).forward(x.view()), &g)
+                weighted_sum(
+                    &Pool2d::new(kind, kernel, stride, padding).forward(x.view()),
+                    &g,
+                )
             });
         }
     }
@@ -159,8 +172,12 @@ fn layer_norm_backward_matches_finite_differences() {
     ln.forward(x.view());
     let dx = ln.backward(g.view()).to_owned();
     check("layer_norm x", &x, &dx, |x| run(x, &weight, &bias));
-    check("layer_norm weight", &weight, &ln.grad_weight, |w| run(&x, w, &bias));
-    check("layer_norm bias", &bias, &ln.grad_bias, |b| run(&x, &weight, b));
+    check("layer_norm weight", &weight, &ln.grad_weight, |w| {
+        run(&x, w, &bias)
+    });
+    check("layer_norm bias", &bias, &ln.grad_bias, |b| {
+        run(&x, &weight, b)
+    });
 }
 
 #[test]
@@ -182,16 +199,24 @@ fn loss_gradients_match_finite_differences() {
     let input: Array2<f64> = randn((4, 5), 1) * 2.0;
     let target: Array2<f64> = randn((4, 5), 2);
     let mse = loss::mse(input.view(), target.view()).unwrap();
-    check("mse input", &input, &mse.grad, |x| loss::mse(x.view(), target.view()).unwrap().loss);
+    check("mse input", &input, &mse.grad, |x| {
+        loss::mse(x.view(), target.view()).unwrap().loss
+    });
     check("mse target", &target, &-&mse.grad, |y| {
         loss::mse(input.view(), y.view()).unwrap().loss
     });
 
     let probabilities = randn::<_, ndarray::Ix2>((4, 5), 3).mapv(|v: f64| 1.0 / (1.0 + (-v).exp()));
     let (bce, grad_target) = loss::bce_with_logits(input.view(), probabilities.view()).unwrap();
-    let bce_of = |z: &Array2<f64>, y: &Array2<f64>| loss::bce_with_logits(z.view(), y.view()).unwrap().0.loss;
-    check("bce logits", &input, &bce.grad, |z| bce_of(z, &probabilities));
-    check("bce target", &probabilities, &grad_target, |y| bce_of(&input, y));
+    let bce_of = |z: &Array2<f64>, y: &Array2<f64>| {
+        loss::bce_with_logits(z.view(), y.view()).unwrap().0.loss
+    };
+    check("bce logits", &input, &bce.grad, |z| {
+        bce_of(z, &probabilities)
+    });
+    check("bce target", &probabilities, &grad_target, |y| {
+        bce_of(&input, y)
+    });
 
     let classes = [0, 4, 2, 2];
     let mut grad = Array2::zeros((4, 5));
@@ -202,7 +227,10 @@ fn loss_gradients_match_finite_differences() {
     });
 
     let hinge = loss::multi_margin(input.view(), &classes, 1.0).unwrap();
-    assert!(hinge.loss > 0.0, "some margins are violated, so the check is not vacuous");
+    assert!(
+        hinge.loss > 0.0,
+        "some margins are violated, so the check is not vacuous"
+    );
     check("multi-margin input", &input, &hinge.grad, |x| {
         loss::multi_margin(x.view(), &classes, 1.0).unwrap().loss
     });

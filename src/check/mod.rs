@@ -123,3 +123,29 @@ Voir [[Le perceptron multicouche]].
         assert!(report.errors >= 2 && report.fails(false));
     }
 }
+#[cfg(test)]
+mod tmp_timing {
+    fn cpu() -> f64 {
+        let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
+        s.split_whitespace().next().unwrap().parse::<f64>().unwrap() / 1e6
+    }
+    #[test]
+    #[ignore]
+    fn phases() {
+        let vault = crate::vault::load(std::path::Path::new("/tmp/v10k")).unwrap();
+        let schema = crate::graph::Schema::builtin();
+        let only_build = std::env::var("ONLY_BUILD").is_ok();
+        for _ in 0..if only_build { 8 } else { 2 } {
+        let t = cpu();
+        let graph = crate::graph::ConceptGraph::build(&vault, &schema);
+        eprintln!("build {:.1}ms cpu", cpu() - t);
+        if only_build { continue; }
+        let ctx = super::rules::Context { vault: &vault, graph: &graph, schema: &schema, known_implementations: None };
+        for (i, rule) in super::rules::RULES_FOR_TIMING.iter().enumerate() {
+            let t = cpu();
+            let n = rule(&ctx).len();
+            eprintln!("rule {i} {:.1}ms cpu {n}", cpu() - t);
+        }
+        }
+    }
+}

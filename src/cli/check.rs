@@ -11,7 +11,11 @@ use std::io::Write;
 
 /// Runs the linter; findings are the result, so only errors (or warnings with
 /// `--deny-warnings`) make it exit 1.
-pub fn run(ws: &Workspace, args: &CheckArgs, implementations: Option<&[String]>) -> Result<Outcome> {
+pub fn run(
+    ws: &Workspace,
+    args: &CheckArgs,
+    implementations: Option<&[String]>,
+) -> Result<Outcome> {
     let report = check(&ws.vault, &ws.graph, &ws.schema, implementations);
     let mut out = output::stdout();
     match args.format {
@@ -29,9 +33,17 @@ pub fn run(ws: &Workspace, args: &CheckArgs, implementations: Option<&[String]>)
             } else {
                 palette.strong
             };
-            writeln!(out, "{}", paint(style, summary(report.errors, report.warnings)))?;
+            writeln!(
+                out,
+                "{}",
+                paint(style, summary(report.errors, report.warnings))
+            )?;
         }
     }
     out.flush()?;
-    Ok(if report.fails(args.deny_warnings) { Outcome::Findings } else { Outcome::Clean })
+    Ok(if report.fails(args.deny_warnings) {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
 }

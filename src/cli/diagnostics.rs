@@ -59,11 +59,7 @@ impl<'a> DiagnosticRenderer<'a> {
         if let Some(text) = self.line_of(&diagnostic.file, diagnostic.line) {
             let bar = paint(p.gutter, "|");
             writeln!(out, "{pad} {bar}")?;
-            writeln!(
-                out,
-                "{} {bar} {text}",
-                paint(p.gutter, diagnostic.line),
-            )?;
+            writeln!(out, "{} {bar} {text}", paint(p.gutter, diagnostic.line),)?;
             writeln!(
                 out,
                 "{pad} {bar} {}{}",
@@ -91,7 +87,11 @@ impl<'a> DiagnosticRenderer<'a> {
             Some(
                 String::from_utf8_lossy(&bytes)
                     .lines()
-                    .map(|l| l.trim_end_matches('\r').trim_start_matches('\u{feff}').to_owned())
+                    .map(|l| {
+                        l.trim_end_matches('\r')
+                            .trim_start_matches('\u{feff}')
+                            .to_owned()
+                    })
                     .collect(),
             )
         });
@@ -120,9 +120,19 @@ mod tests {
     #[test]
     fn quotes_the_line_and_points_at_the_column() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("Bar.md"), "a\r\n\tsee [[Foo]] for details\r\n").unwrap();
-        let d = Diagnostic::new(Code::DanglingLink, "Bar.md", 2, 6, "link to \"Foo\" resolves to no note")
-            .with_help("did you mean \"Foo bar\"?");
+        std::fs::write(
+            dir.path().join("Bar.md"),
+            "a\r\n\tsee [[Foo]] for details\r\n",
+        )
+        .unwrap();
+        let d = Diagnostic::new(
+            Code::DanglingLink,
+            "Bar.md",
+            2,
+            6,
+            "link to \"Foo\" resolves to no note",
+        )
+        .with_help("did you mean \"Foo bar\"?");
         let mut out = Vec::new();
         DiagnosticRenderer::new(dir.path(), Palette::default())
             .render(&mut out, &d)

@@ -5,7 +5,9 @@ use crate::cli::args::{GraphArgs, GraphFormat};
 use crate::cli::output::{self, Palette, paint};
 use crate::cli::workspace::Workspace;
 use anyhow::{Result, bail};
-use savoir::graph::{ConceptGraph, EdgeView, GraphFormat as ExportFormat, NodeIndex, RelationFilter, export};
+use savoir::graph::{
+    ConceptGraph, EdgeView, GraphFormat as ExportFormat, NodeIndex, RelationFilter, export,
+};
 use serde::Serialize;
 use std::io::Write;
 
@@ -169,7 +171,11 @@ fn write_path(
                     } else {
                         format!("←{}—", e.relation())
                     };
-                    line.push_str(&format!(" {} {}", paint(p.dim, arrow), graph.node(*next).title));
+                    line.push_str(&format!(
+                        " {} {}",
+                        paint(p.dim, arrow),
+                        graph.node(*next).title
+                    ));
                 }
                 writeln!(out, "{line}")?;
             }

@@ -52,7 +52,11 @@ pub fn run(ws: &Workspace, args: &ListArgs) -> Result<()> {
                 .unwrap_or(0);
             for n in &concepts {
                 let pad = " ".repeat(width - n.title.chars().count());
-                let line = format!("{}{pad}  {}", paint(p.strong, &n.title), paint(p.dim, n.tags.join(", ")));
+                let line = format!(
+                    "{}{pad}  {}",
+                    paint(p.strong, &n.title),
+                    paint(p.dim, n.tags.join(", "))
+                );
                 writeln!(out, "{}", line.trim_end())?;
             }
         }
@@ -65,7 +69,10 @@ fn listed(n: &ConceptNode) -> Listed<'_> {
     Listed {
         id: &n.id,
         title: &n.title,
-        path: n.path.as_ref().map(|p| p.to_string_lossy().replace('\\', "/")),
+        path: n
+            .path
+            .as_ref()
+            .map(|p| p.to_string_lossy().replace('\\', "/")),
         tags: &n.tags,
         implementations: &n.implementations,
     }
@@ -73,14 +80,19 @@ fn listed(n: &ConceptNode) -> Listed<'_> {
 
 /// A tag as compared: no leading `#`, no surrounding `/` or space, lower case.
 fn normalize_tag(tag: &str) -> String {
-    tag.trim().trim_start_matches('#').trim_matches('/').to_lowercase()
+    tag.trim()
+        .trim_start_matches('#')
+        .trim_matches('/')
+        .to_lowercase()
 }
 
 /// Whether the concept has `tag` or a tag nested under it (`a` matches `a/b`).
 fn has_tag(node: &ConceptNode, tag: &str) -> bool {
     node.tags.iter().any(|t| {
         let t = normalize_tag(t);
-        t == tag || t.strip_prefix(tag).is_some_and(|rest| rest.starts_with('/'))
+        t == tag
+            || t.strip_prefix(tag)
+                .is_some_and(|rest| rest.starts_with('/'))
     })
 }
 

@@ -115,8 +115,12 @@ fn describe<'a>(graph: &'a ConceptGraph, node: NodeIndex, note: Option<&'a Note>
         tags: &concept.tags,
         kind: note.and_then(|n| n.kind.as_deref()),
         implementations: &concept.implementations,
-        created: note.and_then(|n| n.created.as_ref()).map(|d| d.value.as_str()),
-        modified: note.and_then(|n| n.modified.as_ref()).map(|d| d.value.as_str()),
+        created: note
+            .and_then(|n| n.created.as_ref())
+            .map(|d| d.value.as_str()),
+        modified: note
+            .and_then(|n| n.modified.as_ref())
+            .map(|d| d.value.as_str()),
         relations,
         backlinks,
         fields: note.map(other_fields).unwrap_or_default(),
@@ -140,7 +144,12 @@ fn write_text(out: &mut dyn Write, c: &Shown<'_>, ws: &Workspace, p: Palette) ->
     writeln!(out, "{}", paint(p.strong, c.title))?;
     let label = |name: &str| paint(p.dim, format_args!("{name:<15}"));
     match &c.path {
-        Some(path) => writeln!(out, "{}{}", label("path"), ws.vault.root.join(path).display())?,
+        Some(path) => writeln!(
+            out,
+            "{}{}",
+            label("path"),
+            ws.vault.root.join(path).display()
+        )?,
         None => writeln!(out, "{}not written yet (stub)", label("path"))?,
     }
     writeln!(out, "{}{}", label("id"), c.id)?;
@@ -154,14 +163,18 @@ fn write_text(out: &mut dyn Write, c: &Shown<'_>, ws: &Workspace, p: Palette) ->
             writeln!(out, "{}{}", label(name), values.join(", "))?;
         }
     }
-    let scalars = [("type", c.kind), ("created", c.created), ("modified", c.modified)];
+    let scalars = [
+        ("type", c.kind),
+        ("created", c.created),
+        ("modified", c.modified),
+    ];
     for (name, value) in scalars {
         if let Some(value) = value {
             writeln!(out, "{}{value}", label(name))?;
         }
     }
     for field in &c.fields {
-        writeln!(out, "{}{}", label(&field.key), field.values.join(", "))?;
+        writeln!(out, "{}{}", label(field.key), field.values.join(", "))?;
     }
     let explicit: Vec<_> = c.relations.iter().filter(|r| !r.inferred).collect();
     let inferred: Vec<_> = c.relations.iter().filter(|r| r.inferred).collect();
@@ -186,7 +199,11 @@ fn write_relations(
         return Ok(());
     }
     writeln!(out, "\n{}", paint(p.strong, heading))?;
-    let width = relations.iter().map(|r| r.relation.len()).max().unwrap_or(0);
+    let width = relations
+        .iter()
+        .map(|r| r.relation.len())
+        .max()
+        .unwrap_or(0);
     for r in relations {
         let marker = if r.inferred {
             paint(p.dim, " (inferred)")

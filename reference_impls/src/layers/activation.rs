@@ -3,9 +3,9 @@
 //! Legend: x input, y output, dy = dL/dy, dx = dL/dx; σ the logistic sigmoid, Φ the standard
 //! normal CDF. Element-wise layers keep any shape; softmax and log-softmax work along the last axis.
 
-use std::f64::consts::{FRAC_2_SQRT_PI, FRAC_1_SQRT_2, PI};
+use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI, PI};
 
-use ndarray::{ArrayD, ArrayView, Dimension};
+use ndarray::{ArrayD, ArrayView, ArrayView1, ArrayViewMut1, Dimension};
 
 use super::reuse;
 use crate::backend::{Backend, Cpu};
@@ -191,7 +191,8 @@ impl Activation {
                 // u = √(2/π)(x + c·x³), y = ½x(1 + tanh u)
                 // y' = ½(1 + tanh u) + ½x(1 − tanh² u)·√(2/π)(1 + 3c·x²)
                 let t = gelu_tanh_inner(x).tanh();
-                let du = T::from_f64(SQRT_2_OVER_PI) * (one + T::from_f64(3.0 * GELU_CUBIC) * x * x);
+                let du =
+                    T::from_f64(SQRT_2_OVER_PI) * (one + T::from_f64(3.0 * GELU_CUBIC) * x * x);
                 half * (one + t) + half * x * (one - t * t) * du
             }
             Activation::Silu => {
@@ -215,17 +216,68 @@ fn gelu_tanh_inner<T: Scalar>(x: T) -> T {
     T::from_f64(SQRT_2_OVER_PI) * (x + T::from_f64(GELU_CUBIC) * x * x * x)
 }
 
+/// Runs `$body` with `$f` bound to the activation `$act`, in one arm per variant, so that inside
+/// the body the variant is a compile-time constant: the per-element `match` of
+/// [`Activation::value`]/[`Activation::derivative`] folds away and the loop stays tight.
+macro_rules! with_variant {
+    ($act:expr, $f:ident => $body:expr) => {
+        match $act {
+            Activation::Sigmoid => {
+                let $f = Activation::Sigmoid;
+                $body
+            }
+            Activation::Tanh => {
+                let $f = Activation::Tanh;
+                $body
+            }
+            Activation::Relu => {
+                let $f = Activation::Relu;
+                $body
+            }
+            Activation::LeakyRelu { negative_slope } => {
+                let $f = Activation::LeakyRelu { negative_slope };
+                $body
+            }
+            Activation::Elu { alpha } => {
+                let $f = Activation::Elu { alpha };
+                $body
+            }
+            Activation::Gelu => {
+                let $f = Activation::Gelu;
+                $body
+            }
+            Activation::GeluTanh => {
+                let $f = Activation::GeluTanh;
+                $body
+            }
+            Activation::Silu => {
+                let $f = Activation::Silu;
+                $body
+            }
+            Activation::Softplus { beta, threshold } => {
+                let $f = Activation::Softplus { beta, threshold };
+                $body
+            }
+        }
+    };
+}
+
 /// A layer applying an [`Activation`] element-wise to an array of any shape.
+///
+/// Its buffers are flat row-major vectors, reused from call to call, so the element loops run
+/// over contiguous memory whatever the caller's number of axes.
 #[derive(Clone, Debug)]
 pub struct ActivationLayer<T> {
     /// The function applied.
     pub activation: Activation,
-    /// x of the latest forward (any shape).
-    input: ArrayD<T>,
-    /// y = f(x), same shape.
-    output: ArrayD<T>,
-    /// dx = dy ⊙ f'(x), same shape.
-    grad_input: ArrayD<T>,
+    /// The shape of the latest x.
+    shape: Vec<usize>,
+    /// x of the latest forward, row-major: [len]
+    input: Vec<T>,
+    /// y = f(x): [len]
+    output: Vec<T>,
+    /// dx = dy ⊙ f'(x): [len]
+    grad_input: Vec<T>,
 }
 
 impl<T: Scalar> ActivationLayer<T> {
@@ -233,31 +285,50 @@ impl<T: Scalar> ActivationLayer<T> {
     pub fn new(activation: Activation) -> Self {
         Self {
             activation,
-            input: ArrayD::zeros(vec![0]),
-            output: ArrayD::zeros(vec![0]),
-            grad_input: ArrayD::zeros(vec![0]),
+            shape: Vec::new(),
+            input: Vec::new(),
+            output: Vec::new(),
+            grad_input: Vec::new(),
         }
     }
 
     /// y = f(x), element-wise; caches x.
     pub fn forward<D: Dimension>(&mut self, x: ArrayView<'_, T, D>) -> ArrayView<'_, T, D> {
         let dim = x.raw_dim();
-        let x = x.into_dyn();
-        reuse(&mut self.input, x.raw_dim()).assign(&x);
-        let y = reuse(&mut self.output, x.raw_dim());
-        let f = self.activation;
-        Cpu.map(x, y.view_mut(), |v| f.value(v));
-        shaped(&self.output, dim)
+        self.shape.clear();
+        self.shape.extend_from_slice(x.shape());
+        copy_row_major(&x, &mut self.input);
+        self.output.resize(self.input.len(), T::zero());
+        let (x, y) = (
+            ArrayView1::from(&self.input),
+            ArrayViewMut1::from(&mut self.output),
+        );
+        with_variant!(self.activation, f => Cpu.map(x, y, |v| f.value(v)));
+        ArrayView::from_shape(dim, &self.output).expect("one output per input")
     }
 
     /// dx = dy ⊙ f'(x) for the x of the latest forward.
     pub fn backward<D: Dimension>(&mut self, dy: ArrayView<'_, T, D>) -> ArrayView<'_, T, D> {
+        assert_eq!(dy.shape(), self.shape, "activation: grad_output shape");
         let dim = dy.raw_dim();
-        assert_eq!(dy.shape(), self.input.shape(), "activation: grad_output shape");
-        let dx = reuse(&mut self.grad_input, self.input.raw_dim());
-        let f = self.activation;
-        Cpu.zip_map(self.input.view(), dy.into_dyn(), dx.view_mut(), |v, g| g * f.derivative(v));
-        shaped(&self.grad_input, dim)
+        let dy = dy.as_standard_layout(); // a copy only when dy is not row-major
+        let dy = ArrayView1::from(dy.as_slice().expect("standard layout"));
+        self.grad_input.resize(self.input.len(), T::zero());
+        let (x, dx) = (
+            ArrayView1::from(&self.input),
+            ArrayViewMut1::from(&mut self.grad_input),
+        );
+        with_variant!(self.activation, f => Cpu.zip_map(x, dy, dx, |v, g| g * f.derivative(v)));
+        ArrayView::from_shape(dim, &self.grad_input).expect("one gradient per input")
+    }
+}
+
+/// Copies `x` into `buf` in row-major order (a plain memory copy when x is row-major).
+fn copy_row_major<T: Scalar, D: Dimension>(x: &ArrayView<'_, T, D>, buf: &mut Vec<T>) {
+    buf.clear();
+    match x.as_slice() {
+        Some(slice) => buf.extend_from_slice(slice),
+        None => buf.extend(x.iter().copied()),
     }
 }
 
@@ -313,7 +384,11 @@ macro_rules! last_axis_layer {
                 dy: ArrayView<'_, T, D>,
             ) -> ArrayView<'_, T, D> {
                 let dim = dy.raw_dim();
-                assert_eq!(dy.shape(), self.output.shape(), "softmax: grad_output shape");
+                assert_eq!(
+                    dy.shape(),
+                    self.output.shape(),
+                    "softmax: grad_output shape"
+                );
                 let dx = reuse(&mut self.grad_input, self.output.raw_dim());
                 Cpu.$backward(self.output.view(), dy.into_dyn(), dx.view_mut());
                 shaped(&self.grad_input, dim)
@@ -361,7 +436,10 @@ mod tests {
     fn extreme_inputs_stay_finite() {
         for a in Activation::ALL {
             for x in [-1000.0_f64, 1000.0] {
-                assert!(a.value(x).is_finite() && a.derivative(x).is_finite(), "{a:?} at {x}");
+                assert!(
+                    a.value(x).is_finite() && a.derivative(x).is_finite(),
+                    "{a:?} at {x}"
+                );
             }
         }
     }
@@ -369,8 +447,14 @@ mod tests {
     #[test]
     fn softmax_layer_is_stable_and_normalised() {
         let mut layer = Softmax::<f64>::new();
-        let y = layer.forward(array![[1000.0, 1000.0], [0.0, f64::ln(3.0)]].view()).to_owned();
-        assert!((&y - &array![[0.5, 0.5], [0.25, 0.75]]).iter().all(|e| e.abs() < 1e-15));
+        let y = layer
+            .forward(array![[1000.0, 1000.0], [0.0, f64::ln(3.0)]].view())
+            .to_owned();
+        assert!(
+            (&y - &array![[0.5, 0.5], [0.25, 0.75]])
+                .iter()
+                .all(|e| e.abs() < 1e-15)
+        );
         let mut log = LogSoftmax::<f64>::new();
         let l = log.forward(array![[1000.0, 1000.0]].view()).to_owned();
         assert!((l[[0, 0]] + f64::ln(2.0)).abs() < 1e-12);

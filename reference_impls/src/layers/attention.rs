@@ -19,8 +19,10 @@
 //! query, key and value with the three row blocks of `in_proj_weight` `[3E, E]`, splits the E
 //! columns into `heads` groups of Dh, attends in every head, concatenates the heads and applies
 //! `out_proj`.
+//!
+//! The N problems of a batch are independent: their matrix products run in parallel (rayon).
 
-use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2, ArrayView3, Axis, Ix3, s};
+use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2, ArrayView3, Axis, Ix3, Zip, s};
 use rand::Rng;
 
 use super::recurrent::sequence_rows;
@@ -41,8 +43,10 @@ pub struct ScaledDotProductAttention<T> {
     k: Array3<T>,
     /// v of the latest forward: [N, Lk, Dv]
     v: Array3<T>,
-    /// Scores S = scale · q kᵀ, masked: [N, Lq, Lk] (reused as dP, then dS, in backward)
+    /// Scores S = scale · q kᵀ, masked: [N, Lq, Lk] (reused for dP = dy vᵀ in backward)
     scores: Array3<T>,
+    /// dL/dS: [N, Lq, Lk]
+    grad_scores: Array3<T>,
     /// Attention weights P = softmax(S): [N, Lq, Lk]
     attn: Array3<T>,
     /// y = P v: [N, Lq, Dv]
@@ -66,6 +70,7 @@ impl<T: Scalar> ScaledDotProductAttention<T> {
             k: empty(),
             v: empty(),
             scores: empty(),
+            grad_scores: empty(),
             attn: empty(),
             output: empty(),
             grad_q: empty(),
@@ -96,19 +101,13 @@ impl<T: Scalar> ScaledDotProductAttention<T> {
         reuse(&mut self.v, v.raw_dim()).assign(&v);
         let scale = self.scale_for(d);
 
-        // S = scale · q kᵀ: [N, Lq, Lk], then −∞ above the diagonal when causal.
+        // S = scale · q kᵀ: [N, Lq, Lk], the N problems in parallel; then −∞ above the
+        // diagonal when causal.
         let scores = reuse(&mut self.scores, Ix3(n, lq, lk));
-        for (i, mut s_i) in scores.outer_iter_mut().enumerate() {
-            Cpu.gemm(
-                scale,
-                self.q.index_axis(Axis(0), i),
-                false,
-                self.k.index_axis(Axis(0), i),
-                true,
-                T::zero(),
-                s_i.view_mut(),
-            );
-        }
+        Zip::from(scores.outer_iter_mut())
+            .and(self.q.outer_iter())
+            .and(self.k.outer_iter())
+            .par_for_each(|s, q, k| Cpu.gemm(scale, q, false, k, true, T::zero(), s));
         if self.causal {
             for query in 0..lq.min(lk) {
                 scores
@@ -121,17 +120,10 @@ impl<T: Scalar> ScaledDotProductAttention<T> {
         Cpu.softmax_last_axis(self.scores.view(), attn.view_mut());
         // y = P v: [N, Lq, Dv]
         let y = reuse(&mut self.output, Ix3(n, lq, dv));
-        for (i, y_i) in y.outer_iter_mut().enumerate() {
-            Cpu.gemm(
-                T::one(),
-                self.attn.index_axis(Axis(0), i),
-                false,
-                self.v.index_axis(Axis(0), i),
-                false,
-                T::zero(),
-                y_i,
-            );
-        }
+        Zip::from(y.outer_iter_mut())
+            .and(self.attn.outer_iter())
+            .and(self.v.outer_iter())
+            .par_for_each(|y, p, v| Cpu.gemm(T::one(), p, false, v, false, T::zero(), y));
         self.output.view()
     }
 
@@ -147,56 +139,33 @@ impl<T: Scalar> ScaledDotProductAttention<T> {
     ) -> (ArrayView3<'_, T>, ArrayView3<'_, T>, ArrayView3<'_, T>) {
         assert_eq!(dy.dim(), self.output.dim(), "attention: grad_output shape");
         let scale = self.scale_for(self.q.dim().2);
-        let (n, lq, lk) = self.attn.dim();
         let dq = reuse(&mut self.grad_q, self.q.raw_dim());
         let dk = reuse(&mut self.grad_k, self.k.raw_dim());
         let dv = reuse(&mut self.grad_v, self.v.raw_dim());
-        let mut d_p = Array2::zeros((lq, lk)); // dP: [Lq, Lk]
-        let mut d_s = Array2::zeros((lq, lk)); // dS: [Lq, Lk]
-        for i in 0..n {
-            let p = self.attn.index_axis(Axis(0), i); // P: [Lq, Lk]
-            let dy = dy.index_axis(Axis(0), i); // [Lq, Dv]
-            // dv = Pᵀ dy: [Lk, Dv];  dP = dy vᵀ: [Lq, Lk]
-            Cpu.gemm(
-                T::one(),
-                p,
-                true,
-                dy,
-                false,
-                T::zero(),
-                dv.index_axis_mut(Axis(0), i),
-            );
-            Cpu.gemm(
-                T::one(),
-                dy,
-                false,
-                self.v.index_axis(Axis(0), i),
-                true,
-                T::zero(),
-                d_p.view_mut(),
-            );
-            // dS = P ⊙ (dP − Σ_j dP ⊙ P): [Lq, Lk]
-            Cpu.softmax_backward_last_axis(p, d_p.view(), d_s.view_mut());
-            // dq = scale · dS k: [Lq, D];  dk = scale · dSᵀ q: [Lk, D]
-            Cpu.gemm(
-                scale,
-                d_s.view(),
-                false,
-                self.k.index_axis(Axis(0), i),
-                false,
-                T::zero(),
-                dq.index_axis_mut(Axis(0), i),
-            );
-            Cpu.gemm(
-                scale,
-                d_s.view(),
-                true,
-                self.q.index_axis(Axis(0), i),
-                false,
-                T::zero(),
-                dk.index_axis_mut(Axis(0), i),
-            );
-        }
+        // dv = Pᵀ dy: [Lk, Dv] and dP = dy vᵀ: [Lq, Lk] (into the scores' buffer), per problem
+        let d_p = &mut self.scores;
+        Zip::from(dv.outer_iter_mut())
+            .and(d_p.outer_iter_mut())
+            .and(self.attn.outer_iter())
+            .and(dy.outer_iter())
+            .and(self.v.outer_iter())
+            .par_for_each(|dv, d_p, p, dy, v| {
+                Cpu.gemm(T::one(), p, true, dy, false, T::zero(), dv);
+                Cpu.gemm(T::one(), dy, false, v, true, T::zero(), d_p);
+            });
+        // dS = P ⊙ (dP − Σ_j dP ⊙ P): [N, Lq, Lk]
+        let d_s = reuse(&mut self.grad_scores, self.attn.raw_dim());
+        Cpu.softmax_backward_last_axis(self.attn.view(), self.scores.view(), d_s.view_mut());
+        // dq = scale · dS k: [Lq, D] and dk = scale · dSᵀ q: [Lk, D], per problem
+        Zip::from(dq.outer_iter_mut())
+            .and(dk.outer_iter_mut())
+            .and(self.grad_scores.outer_iter())
+            .and(self.q.outer_iter())
+            .and(self.k.outer_iter())
+            .par_for_each(|dq, dk, d_s, q, k| {
+                Cpu.gemm(scale, d_s, false, k, false, T::zero(), dq);
+                Cpu.gemm(scale, d_s, true, q, false, T::zero(), dk);
+            });
         (self.grad_q.view(), self.grad_k.view(), self.grad_v.view())
     }
 }

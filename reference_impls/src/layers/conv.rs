@@ -109,7 +109,10 @@ impl<T: Scalar> Conv2d<T> {
         let [_, c, kh, kw] = self.weight_dims();
         ShapeError::check("conv2d input channels", &[c], &[input[1]])?;
         ConvGeometry::new(input, (kh, kw), self.stride, self.padding).ok_or_else(|| ShapeError {
-            what: format!("conv2d input (padded by {}) smaller than the {kh}×{kw} kernel", self.padding),
+            what: format!(
+                "conv2d input (padded by {}) smaller than the {kh}×{kw} kernel",
+                self.padding
+            ),
             expected: vec![input[0], c, kh, kw],
             got: input.to_vec(),
         })
@@ -121,7 +124,6 @@ impl<T: Scalar> Conv2d<T> {
         [d.0, d.1, d.2, d.3]
     }
 
-
     /// y `[N, F, OH, OW]` for x `[N, C, H, W]`; caches im2col(x) for backward.
     pub fn forward(&mut self, x: ArrayView4<'_, T>) -> ArrayView4<'_, T> {
         let (n, _, h, w) = x.dim();
@@ -132,7 +134,15 @@ impl<T: Scalar> Conv2d<T> {
         let cols = reuse(&mut self.cols, Ix2(g.patch_len(), g.positions())); // cols: [K, P]
         Cpu.im2col(x, &g, cols.view_mut());
         let out_mat = reuse(&mut self.out_mat, Ix2(filters, g.positions())); // Y: [F, P]
-        Cpu.gemm(T::one(), as_matrix(&self.weight), false, self.cols.view(), false, T::zero(), out_mat.view_mut());
+        Cpu.gemm(
+            T::one(),
+            as_matrix(&self.weight),
+            false,
+            self.cols.view(),
+            false,
+            T::zero(),
+            out_mat.view_mut(),
+        );
         // y[n, f, :] = Y[f, n·OH·OW ..] + b[f]
         let y = reuse(&mut self.output, Ix4(n, filters, g.out_h, g.out_w)); // y: [N, F, OH, OW]
         let plane = g.out_h * g.out_w;
@@ -177,13 +187,32 @@ impl<T: Scalar> Conv2d<T> {
             );
         // dW: [F, K] += dY [F, P] · colsᵀ [P, K]
         let dw = as_matrix_mut(&mut self.grad_weight);
-        Cpu.gemm(T::one(), self.grad_out_mat.view(), false, self.cols.view(), true, T::one(), dw);
+        Cpu.gemm(
+            T::one(),
+            self.grad_out_mat.view(),
+            false,
+            self.cols.view(),
+            true,
+            T::one(),
+            dw,
+        );
         // db: [F] += row sums of dY
         Cpu.add_column_sums(self.grad_out_mat.t(), self.grad_bias.view_mut());
         // dcols: [K, P] = Wᵀ [K, F] · dY [F, P]
         let dcols = reuse(&mut self.grad_cols, Ix2(g.patch_len(), g.positions()));
-        Cpu.gemm(T::one(), as_matrix(&self.weight), true, self.grad_out_mat.view(), false, T::zero(), dcols.view_mut());
-        let dx = reuse(&mut self.grad_input, Ix4(g.batch, g.channels, g.height, g.width));
+        Cpu.gemm(
+            T::one(),
+            as_matrix(&self.weight),
+            true,
+            self.grad_out_mat.view(),
+            false,
+            T::zero(),
+            dcols.view_mut(),
+        );
+        let dx = reuse(
+            &mut self.grad_input,
+            Ix4(g.batch, g.channels, g.height, g.width),
+        );
         dx.fill(T::zero());
         Cpu.col2im(self.grad_cols.view(), &g, dx.view_mut());
         self.grad_input.view()
@@ -208,8 +237,16 @@ fn as_matrix_mut<T>(w: &mut Array4<T>) -> ArrayViewMut2<'_, T> {
 
 impl<T: Scalar> Layer<T> for Conv2d<T> {
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
-        visit(Param::new("weight", self.weight.view_mut(), self.grad_weight.view_mut()));
-        visit(Param::new("bias", self.bias.view_mut(), self.grad_bias.view_mut()));
+        visit(Param::new(
+            "weight",
+            self.weight.view_mut(),
+            self.grad_weight.view_mut(),
+        ));
+        visit(Param::new(
+            "bias",
+            self.bias.view_mut(),
+            self.grad_bias.view_mut(),
+        ));
     }
 }
 
@@ -220,7 +257,8 @@ mod tests {
     #[test]
     fn one_by_one_kernel_is_a_channel_mix() {
         // A 1×1 convolution multiplies the channel vector of every pixel by W [F, C].
-        let weight = Array4::from_shape_vec((2, 3, 1, 1), vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0]).unwrap();
+        let weight =
+            Array4::from_shape_vec((2, 3, 1, 1), vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0]).unwrap();
         let mut conv = Conv2d::from_weights(weight, Array1::from(vec![0.0, 10.0]), 1, 0).unwrap();
         let x = Array4::from_shape_fn((1, 3, 2, 2), |(_, c, h, w)| (c * 4 + h * 2 + w) as f64);
         let y = conv.forward(x.view()).to_owned();
@@ -231,9 +269,13 @@ mod tests {
 
     #[test]
     fn too_small_an_input_is_reported() {
-        let conv = Conv2d::<f64>::from_weights(Array4::zeros((1, 1, 5, 5)), Array1::zeros(1), 1, 0).unwrap();
+        let conv = Conv2d::<f64>::from_weights(Array4::zeros((1, 1, 5, 5)), Array1::zeros(1), 1, 0)
+            .unwrap();
         assert!(conv.geometry([1, 1, 4, 4]).is_err());
         assert!(conv.geometry([1, 2, 8, 8]).is_err());
-        assert_eq!(conv.geometry([1, 1, 4, 4]).unwrap_err().got, vec![1, 1, 4, 4]);
+        assert_eq!(
+            conv.geometry([1, 1, 4, 4]).unwrap_err().got,
+            vec![1, 1, 4, 4]
+        );
     }
 }

@@ -91,7 +91,11 @@ impl<T: Scalar> Embedding<T> {
 
 impl<T: Scalar> Layer<T> for Embedding<T> {
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
-        visit(Param::new("weight", self.weight.view_mut(), self.grad_weight.view_mut()));
+        visit(Param::new(
+            "weight",
+            self.weight.view_mut(),
+            self.grad_weight.view_mut(),
+        ));
     }
 }
 
@@ -103,7 +107,10 @@ mod tests {
     #[test]
     fn repeated_ids_accumulate_their_gradients() {
         let mut emb = Embedding::from_weights(array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
-        assert_eq!(emb.forward(&[2, 0, 2]).unwrap(), array![[5.0, 6.0], [1.0, 2.0], [5.0, 6.0]]);
+        assert_eq!(
+            emb.forward(&[2, 0, 2]).unwrap(),
+            array![[5.0, 6.0], [1.0, 2.0], [5.0, 6.0]]
+        );
         emb.backward(array![[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]].view());
         assert_eq!(emb.grad_weight, array![[2.0, 2.0], [0.0, 0.0], [4.0, 4.0]]);
     }

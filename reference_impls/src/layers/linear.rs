@@ -79,7 +79,15 @@ impl<T: Scalar> Linear<T> {
         let y = reuse(&mut self.output, out_dim); // y: [N, O]
         // The bias add is fused into the product: y ← b (each row), then y ← x Wᵀ + 1·y.
         y.assign(&self.bias);
-        Cpu.gemm(T::one(), x, false, self.weight.view(), true, T::one(), y.view_mut());
+        Cpu.gemm(
+            T::one(),
+            x,
+            false,
+            self.weight.view(),
+            true,
+            T::one(),
+            y.view_mut(),
+        );
         self.output.view()
     }
 
@@ -105,15 +113,31 @@ impl<T: Scalar> Linear<T> {
         self.backward_params(dy);
         let dx = reuse(&mut self.grad_input, self.input.raw_dim()); // dx: [N, I]
         // dx: [N, I] = dy [N, O] · W [O, I]
-        Cpu.gemm(T::one(), dy, false, self.weight.view(), false, T::zero(), dx.view_mut());
+        Cpu.gemm(
+            T::one(),
+            dy,
+            false,
+            self.weight.view(),
+            false,
+            T::zero(),
+            dx.view_mut(),
+        );
         self.grad_input.view()
     }
 }
 
 impl<T: Scalar> Layer<T> for Linear<T> {
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
-        visit(Param::new("weight", self.weight.view_mut(), self.grad_weight.view_mut()));
-        visit(Param::new("bias", self.bias.view_mut(), self.grad_bias.view_mut()));
+        visit(Param::new(
+            "weight",
+            self.weight.view_mut(),
+            self.grad_weight.view_mut(),
+        ));
+        visit(Param::new(
+            "bias",
+            self.bias.view_mut(),
+            self.grad_bias.view_mut(),
+        ));
     }
 }
 
@@ -125,14 +149,19 @@ mod tests {
 
     #[test]
     fn forward_and_backward_match_the_naive_formulas() {
-        let mut layer =
-            Linear::from_weights(array![[1.0, 2.0], [0.5, -1.0], [0.0, 3.0]], array![0.1, 0.2, 0.3])
-                .unwrap();
+        let mut layer = Linear::from_weights(
+            array![[1.0, 2.0], [0.5, -1.0], [0.0, 3.0]],
+            array![0.1, 0.2, 0.3],
+        )
+        .unwrap();
         let x = array![[1.0, -1.0]];
         assert_eq!(layer.forward(x.view()), array![[-0.9, 1.7, -2.7]]);
         let dx = layer.backward(array![[1.0, 0.0, 2.0]].view()).to_owned();
         assert_eq!(dx, array![[1.0, 8.0]]);
-        assert_eq!(layer.grad_weight, array![[1.0, -1.0], [0.0, 0.0], [2.0, -2.0]]);
+        assert_eq!(
+            layer.grad_weight,
+            array![[1.0, -1.0], [0.0, 0.0], [2.0, -2.0]]
+        );
         assert_eq!(layer.grad_bias, array![1.0, 0.0, 2.0]);
         // Gradients accumulate until zero_grad.
         layer.backward_params(array![[1.0, 0.0, 2.0]].view());

@@ -33,9 +33,9 @@ use rand::Rng;
 use crate::scalar::Scalar;
 
 pub mod activation;
+pub mod attention;
 pub mod conv;
 pub mod embedding;
-pub mod attention;
 pub mod linear;
 pub mod norm;
 pub mod pool;

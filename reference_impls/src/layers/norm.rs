@@ -103,7 +103,11 @@ impl<T: Scalar> LayerNorm<T> {
         let dim = dy.raw_dim();
         let dy = dy.as_standard_layout();
         let dy = rows_of(dy.view(), self.features()); // dy: [M, D]
-        assert_eq!(dy.dim(), self.normalized.dim(), "layer_norm: grad_output shape");
+        assert_eq!(
+            dy.dim(),
+            self.normalized.dim(),
+            "layer_norm: grad_output shape"
+        );
         let d = T::from_usize(self.features());
         // dγ += Σ_rows dy ⊙ x̂, dβ += Σ_rows dy
         self.grad_weight += &(&dy * &self.normalized).sum_axis(Axis(0));
@@ -153,8 +157,16 @@ fn restore<T, D: Dimension>(buf: &Array2<T>, dim: D) -> ArrayView<'_, T, D> {
 
 impl<T: Scalar> Layer<T> for LayerNorm<T> {
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
-        visit(Param::new("weight", self.weight.view_mut(), self.grad_weight.view_mut()));
-        visit(Param::new("bias", self.bias.view_mut(), self.grad_bias.view_mut()));
+        visit(Param::new(
+            "weight",
+            self.weight.view_mut(),
+            self.grad_weight.view_mut(),
+        ));
+        visit(Param::new(
+            "bias",
+            self.bias.view_mut(),
+            self.grad_bias.view_mut(),
+        ));
     }
 }
 

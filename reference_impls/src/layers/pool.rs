@@ -91,7 +91,9 @@ impl<T: Scalar> Pool2d<T> {
     /// y `[N, C, OH, OW]` for x `[N, C, H, W]`.
     pub fn forward(&mut self, x: ArrayView4<'_, T>) -> ArrayView4<'_, T> {
         let (n, c, h, w) = x.dim();
-        let g = self.geometry([n, c, h, w]).unwrap_or_else(|e| panic!("{e}"));
+        let g = self
+            .geometry([n, c, h, w])
+            .unwrap_or_else(|e| panic!("{e}"));
         let y = reuse(&mut self.output, Ix4(n, c, g.out_h, g.out_w));
         self.argmax.clear();
         let inv_area = T::one() / T::from_usize(self.kernel * self.kernel);
@@ -100,11 +102,12 @@ impl<T: Scalar> Pool2d<T> {
             let window = window_positions(&g, i, j);
             *out = match self.kind {
                 PoolKind::Max => {
-                    let (best, at) = window
-                        .map(|(r, q)| (plane[[r, q]], r * w + q))
-                        .fold((T::neg_infinity(), 0), |(m, a), (v, k)| {
+                    let (best, at) = window.map(|(r, q)| (plane[[r, q]], r * w + q)).fold(
+                        (T::neg_infinity(), 0),
+                        |(m, a), (v, k)| {
                             if v > m || v.is_nan() { (v, k) } else { (m, a) }
-                        });
+                        },
+                    );
                     self.argmax.push(at);
                     best
                 }
@@ -119,7 +122,10 @@ impl<T: Scalar> Pool2d<T> {
     pub fn backward(&mut self, dy: ArrayView4<'_, T>) -> ArrayView4<'_, T> {
         let g = self.geom.expect("pool2d: backward before forward");
         assert_eq!(dy.shape(), self.output.shape(), "pool2d: grad_output shape");
-        let dx = reuse(&mut self.grad_input, Ix4(g.batch, g.channels, g.height, g.width));
+        let dx = reuse(
+            &mut self.grad_input,
+            Ix4(g.batch, g.channels, g.height, g.width),
+        );
         dx.fill(T::zero());
         let inv_area = T::one() / T::from_usize(self.kernel * self.kernel);
         for (flat, ((ni, ci, i, j), &d)) in dy.indexed_iter().enumerate() {
@@ -176,6 +182,9 @@ mod tests {
         let mut pool = Pool2d::max(2, 2);
         pool.forward(x.view());
         let dx = pool.backward(Array4::from_elem((1, 1, 1, 1), 5.0).view());
-        assert_eq!(dx.iter().copied().collect::<Vec<_>>(), vec![0.0, 5.0, 0.0, 0.0]);
+        assert_eq!(
+            dx.iter().copied().collect::<Vec<_>>(),
+            vec![0.0, 5.0, 0.0, 0.0]
+        );
     }
 }

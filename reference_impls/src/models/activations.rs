@@ -41,7 +41,9 @@ const DERIVATIVE_TOLERANCE: f64 = 1e-6;
 /// The grid `−5, −4.95, …, 5`.
 pub fn grid() -> Vec<f64> {
     let half = (GRID_HALF_WIDTH * GRID_DENSITY as f64) as i64;
-    (-half..=half).map(|i| i as f64 / GRID_DENSITY as f64).collect()
+    (-half..=half)
+        .map(|i| i as f64 / GRID_DENSITY as f64)
+        .collect()
 }
 
 /// The largest relative gap between `φ'(x)` and its central difference over `points`, skipping
@@ -127,12 +129,23 @@ pub fn deep_mlp(
 
 /// `‖∂L/∂W⁽ˡ⁾‖` (Frobenius) of every linear layer, input side first, for one forward and backward
 /// pass of the mean cross-entropy on (`x`, `y`).
-pub fn layer_gradient_norms(net: &mut Mlp<f32>, x: &Array2<f32>, y: &[usize]) -> Result<Vec<f64>, RunError> {
+pub fn layer_gradient_norms(
+    net: &mut Mlp<f32>,
+    x: &Array2<f32>,
+    y: &[usize],
+) -> Result<Vec<f64>, RunError> {
     mlp::backprop(net, x.view(), y, &mut Array2::zeros((0, 0)))
         .map_err(|e| RunError::Failed(e.to_string()))?;
     Ok(net
         .linears()
-        .map(|linear| linear.grad_weight.iter().map(|&g| f64::from(g).powi(2)).sum::<f64>().sqrt())
+        .map(|linear| {
+            linear
+                .grad_weight
+                .iter()
+                .map(|&g| f64::from(g).powi(2))
+                .sum::<f64>()
+                .sqrt()
+        })
         .collect())
 }
 
@@ -172,12 +185,24 @@ pub fn experiment(
     seed: u64,
     progress: &dyn Progress,
 ) -> Result<Outcome, RunError> {
-    let shape = (train.features(), settings.depth, settings.width, train.classes);
+    let shape = (
+        train.features(),
+        settings.depth,
+        settings.width,
+        train.classes,
+    );
     let (mut net, mut rng) = deep_mlp(activation, shape, settings.init, seed);
     let probe = PROBE_SAMPLES.min(train.len());
     let x = train.x.slice(s![..probe, ..]).to_owned();
     let gradient_norms = layer_gradient_norms(&mut net, &x, &train.y[..probe])?;
-    let history = mlp::fit(&mut net, train, test, &settings.training, &mut rng, progress)?;
+    let history = mlp::fit(
+        &mut net,
+        train,
+        test,
+        &settings.training,
+        &mut rng,
+        progress,
+    )?;
     Ok(Outcome {
         activation,
         gradient_norms,
@@ -257,7 +282,13 @@ impl Implementation for Activations {
             ),
             ParamSpec::int("epochs", "passes sur le jeu d'entraînement", 20, 1, 1000),
             ParamSpec::int("batch", "exemples par mini-lot", 32, 1, 4096),
-            ParamSpec::float("lr", "taux d'apprentissage (SGD, momentum 0,9)", 0.01, 1e-6, 1.0),
+            ParamSpec::float(
+                "lr",
+                "taux d'apprentissage (SGD, momentum 0,9)",
+                0.01,
+                1e-6,
+                1.0,
+            ),
         ]
     }
 
@@ -278,8 +309,16 @@ impl Implementation for Activations {
             let name = activation.name();
             let values = points.iter().map(|&x| activation.value(x)).collect();
             let slopes = points.iter().map(|&x| activation.derivative(x)).collect();
-            report.push_series(Series::line(format!("fonctions/{name}"), points.clone(), values));
-            report.push_series(Series::line(format!("dérivées/{name}"), points.clone(), slopes));
+            report.push_series(Series::line(
+                format!("fonctions/{name}"),
+                points.clone(),
+                values,
+            ));
+            report.push_series(Series::line(
+                format!("dérivées/{name}"),
+                points.clone(),
+                slopes,
+            ));
             let error = derivative_error(activation, &points);
             if error >= worst.0 {
                 worst = (error, activation);
@@ -313,14 +352,19 @@ impl Implementation for Activations {
 
         for outcome in &outcomes {
             let name = outcome.activation.name();
-            let layers = (1..=outcome.gradient_norms.len()).map(|l| l as f64).collect();
+            let layers = (1..=outcome.gradient_norms.len())
+                .map(|l| l as f64)
+                .collect();
             report.push_series(Series::line(
                 format!("gradient par couche/{name}"),
                 layers,
                 outcome.gradient_norms.clone(),
             ));
             mlp::push_curves(&mut report, name, &outcome.history);
-            report.metric(&format!("gradient_ratio_{name}"), outcome.first_to_last_ratio());
+            report.metric(
+                &format!("gradient_ratio_{name}"),
+                outcome.first_to_last_ratio(),
+            );
             report.metric(&format!("final_loss_{name}"), outcome.final_loss());
             report.metric(
                 &format!("test_accuracy_{name}"),
@@ -360,7 +404,10 @@ impl Implementation for Activations {
         report.check(
             "ReLU et GELU apprennent plus vite que la sigmoïde (perte finale plus basse)",
             faster,
-            format!("perte d'entraînement après {} époques : {losses}", settings.training.epochs),
+            format!(
+                "perte d'entraînement après {} époques : {losses}",
+                settings.training.epochs
+            ),
         );
         Ok(report)
     }

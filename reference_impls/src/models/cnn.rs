@@ -75,7 +75,12 @@ pub struct Stage {
 impl<T: Scalar> LeNet<T> {
     /// A network for `image` = (H, W) one-channel images, `filters` = (F₁, F₂) and `classes`
     /// outputs, initialised like PyTorch from `rng`.
-    pub fn new(image: (usize, usize), filters: (usize, usize), classes: usize, rng: &mut impl rand::Rng) -> Self {
+    pub fn new(
+        image: (usize, usize),
+        filters: (usize, usize),
+        classes: usize,
+        rng: &mut impl rand::Rng,
+    ) -> Self {
         let conv = |c_in, c_out, rng: &mut _| {
             Conv2d::new(c_in, c_out, (KERNEL, KERNEL), 1, PADDING, rng).expect("stride 1 is valid")
         };
@@ -105,12 +110,30 @@ impl<T: Scalar> LeNet<T> {
         let (h1, w1) = (pool(conv(h)), pool(conv(w)));
         let (h2, w2) = (pool(conv(h1)), pool(conv(w1)));
         vec![
-            Stage { name: "entrée", shape: [1, h, w] },
-            Stage { name: "conv1", shape: [filters.0, conv(h), conv(w)] },
-            Stage { name: "pool1", shape: [filters.0, h1, w1] },
-            Stage { name: "conv2", shape: [filters.1, conv(h1), conv(w1)] },
-            Stage { name: "pool2", shape: [filters.1, h2, w2] },
-            Stage { name: "aplati", shape: [filters.1 * h2 * w2, 1, 1] },
+            Stage {
+                name: "entrée",
+                shape: [1, h, w],
+            },
+            Stage {
+                name: "conv1",
+                shape: [filters.0, conv(h), conv(w)],
+            },
+            Stage {
+                name: "pool1",
+                shape: [filters.0, h1, w1],
+            },
+            Stage {
+                name: "conv2",
+                shape: [filters.1, conv(h1), conv(w1)],
+            },
+            Stage {
+                name: "pool2",
+                shape: [filters.1, h2, w2],
+            },
+            Stage {
+                name: "aplati",
+                shape: [filters.1 * h2 * w2, 1, 1],
+            },
         ]
     }
 
@@ -119,18 +142,36 @@ impl<T: Scalar> LeNet<T> {
         let (h, w) = self.image;
         let x = Array4::zeros((1, 1, h, w));
         let shape = |a: &[usize]| [a[1], a[2], a[3]];
-        let mut stages = vec![Stage { name: "entrée", shape: shape(x.shape()) }];
+        let mut stages = vec![Stage {
+            name: "entrée",
+            shape: shape(x.shape()),
+        }];
         let y = self.conv1.forward(x.view());
-        stages.push(Stage { name: "conv1", shape: shape(y.shape()) });
+        stages.push(Stage {
+            name: "conv1",
+            shape: shape(y.shape()),
+        });
         let y = self.relu1.forward(y);
         let y = self.pool1.forward(y);
-        stages.push(Stage { name: "pool1", shape: shape(y.shape()) });
+        stages.push(Stage {
+            name: "pool1",
+            shape: shape(y.shape()),
+        });
         let y = self.conv2.forward(y);
-        stages.push(Stage { name: "conv2", shape: shape(y.shape()) });
+        stages.push(Stage {
+            name: "conv2",
+            shape: shape(y.shape()),
+        });
         let y = self.relu2.forward(y);
         let y = self.pool2.forward(y);
-        stages.push(Stage { name: "pool2", shape: shape(y.shape()) });
-        stages.push(Stage { name: "aplati", shape: [y.len(), 1, 1] });
+        stages.push(Stage {
+            name: "pool2",
+            shape: shape(y.shape()),
+        });
+        stages.push(Stage {
+            name: "aplati",
+            shape: [y.len(), 1, 1],
+        });
         stages
     }
 
@@ -303,8 +344,8 @@ impl Implementation for Cnn {
 
     fn params(&self) -> Vec<ParamSpec> {
         vec![
-            ParamSpec::int("filters1", "filtres de la 1re convolution", 16, 1, 256),
-            ParamSpec::int("filters2", "filtres de la 2e convolution", 32, 1, 256),
+            ParamSpec::int("filters1", "filtres de la 1re convolution", 32, 1, 256),
+            ParamSpec::int("filters2", "filtres de la 2e convolution", 64, 1, 256),
             ParamSpec::int("epochs", "passes sur le jeu d'entraînement", 30, 1, 1000),
             ParamSpec::int("batch", "exemples par mini-lot", 32, 1, 4096),
             ParamSpec::float("lr", "taux d'apprentissage", 2e-3, 1e-6, 1.0),
@@ -333,7 +374,8 @@ impl Implementation for Cnn {
         let training = Training {
             epochs: cfg.usize("epochs"),
             batch: cfg.usize("batch"),
-            optimizer: mlp::OptimizerKind::from_name(cfg.choice("optimizer")).expect("declared options"),
+            optimizer: mlp::OptimizerKind::from_name(cfg.choice("optimizer"))
+                .expect("declared options"),
             lr: cfg.float("lr"),
         };
         let (train, test) = mlp::digits_split();
@@ -342,11 +384,21 @@ impl Implementation for Cnn {
 
         let mlp_settings = MlpSettings::defaults();
         let compare = cfg.flag("compare_mlp");
-        let mlp_epochs = if compare { mlp_settings.training.epochs } else { 0 };
+        let mlp_epochs = if compare {
+            mlp_settings.training.epochs
+        } else {
+            0
+        };
         progress.start((training.epochs + mlp_epochs) as u64, "entraînement du CNN");
         let mut cnn = train_cnn(filters, &training, (&train, &test), seed, progress)?;
         let mlp_run = if compare {
-            Some(mlp::train_mlp(&mlp_settings.hidden, &mlp_settings.training, (&train, &test), seed, progress)?)
+            Some(mlp::train_mlp(
+                &mlp_settings.hidden,
+                &mlp_settings.training,
+                (&train, &test),
+                seed,
+                progress,
+            )?)
         } else {
             None
         };
@@ -357,10 +409,15 @@ impl Implementation for Cnn {
         report.metric("test_loss", cnn.test.loss);
         report.metric("parameters", cnn.net.num_params() as f64);
         mlp::push_curves(&mut report, "CNN", &cnn.history);
+        report.matrices.push(Matrix::confusion(
+            "confusion",
+            test.classes,
+            &test.y,
+            &cnn.test.predictions,
+        ));
         report
-            .matrices
-            .push(Matrix::confusion("confusion", test.classes, &test.y, &cnn.test.predictions));
-        report.images.extend(filter_images(&cnn.net.conv1, "filtres conv1"));
+            .images
+            .extend(filter_images(&cnn.net.conv1, "filtres conv1"));
 
         let predicted = LeNet::<f32>::stages_for(image, filters);
         let measured = cnn.net.measure_stages();
@@ -376,19 +433,34 @@ impl Implementation for Cnn {
         report.check(
             "exactitude de test ≥ 0,98",
             cnn.test.accuracy >= TARGET_ACCURACY,
-            format!("{:.4} sur {} exemples de test", cnn.test.accuracy, test.len()),
+            format!(
+                "{:.4} sur {} exemples de test",
+                cnn.test.accuracy,
+                test.len()
+            ),
         );
         if let Some(mlp_run) = &mlp_run {
             report.metric("mlp_test_accuracy", mlp_run.test.accuracy);
-            mlp::push_curves(&mut report, &format!("MLP {:?}", mlp_settings.hidden), &mlp_run.history);
+            mlp::push_curves(
+                &mut report,
+                &format!("MLP {:?}", mlp_settings.hidden),
+                &mlp_run.history,
+            );
             report.check(
                 "le CNN bat le MLP sur le même découpage",
                 cnn.test.accuracy > mlp_run.test.accuracy,
-                format!("CNN {:.4} contre MLP {:.4}", cnn.test.accuracy, mlp_run.test.accuracy),
+                format!(
+                    "CNN {:.4} contre MLP {:.4}",
+                    cnn.test.accuracy, mlp_run.test.accuracy
+                ),
             );
         }
         let (passed, detail) = mlp::gradient_check_verdict(&check_backward(&train, image, seed), 2);
-        report.check("rétropropagation de la pile convolutive = différences finies (f64)", passed, detail);
+        report.check(
+            "rétropropagation de la pile convolutive = différences finies (f64)",
+            passed,
+            detail,
+        );
         Ok(report)
     }
 }

@@ -137,6 +137,14 @@ impl Surface {
         }
     }
 
+    /// Title in plots.
+    fn title(self) -> String {
+        match self {
+            Surface::Quadratic { kappa } => format!("quadratique mal conditionnée (κ = {kappa})"),
+            Surface::Rosenbrock => "fonction de Rosenbrock".to_string(),
+        }
+    }
+
     /// Where every method starts.
     fn start(self) -> [f64; 2] {
         match self {
@@ -316,6 +324,31 @@ fn thinned(len: usize) -> Vec<usize> {
     kept
 }
 
+/// How many leading values of a loss curve to plot: up to the first below `PLOT_FLOOR` times the
+/// first value (included).
+fn above_floor(losses: &[f64]) -> usize {
+    let floor = losses.first().map_or(0.0, |l| l * PLOT_FLOOR);
+    losses.iter().position(|&l| l < floor).map_or(losses.len(), |i| i + 1)
+}
+
+/// Indices of the points of a trajectory that moved visibly (more than 1/500 of the diagonal of
+/// its bounding box) since the last one kept, plus the last point: the
+/// path keeps its early zig-zags while the thousands of steps spent near the end shrink to a few.
+fn moving_points(points: &[[f64; 2]]) -> Vec<usize> {
+    let (lo, hi) = points.iter().fold(([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]), |(lo, hi), p| {
+        ([lo[0].min(p[0]), lo[1].min(p[1])], [hi[0].max(p[0]), hi[1].max(p[1])])
+    });
+    let visible = (hi[0] - lo[0]).hypot(hi[1] - lo[1]) / 500.0;
+    let mut kept = vec![0];
+    for (i, p) in points.iter().enumerate().skip(1) {
+        let last = points[*kept.last().expect("kept starts with 0")];
+        if (p[0] - last[0]).hypot(p[1] - last[1]) > visible || i + 1 == points.len() {
+            kept.push(i);
+        }
+    }
+    kept
+}
+
 /// Records the metrics, loss curves and trajectories of one race.
 fn record(report: &mut Report, surface: Surface, paths: &[Path], tol: f64) {
     let key = surface.key();
@@ -329,21 +362,22 @@ fn record(report: &mut Report, surface: Surface, paths: &[Path], tol: f64) {
         if path.method == Method::Sgd {
             report.metric(&format!("{key}.{method}.noise_floor"), path.floor());
         }
-        let floor = path.losses[0] * PLOT_FLOOR;
-        let shown = path.losses.iter().position(|&l| l < floor).map_or(path.losses.len(), |i| i + 1);
-        let kept = thinned(shown);
+        let kept = thinned(above_floor(&path.losses));
         let steps = kept.iter().map(|&i| i as f64).collect();
         let losses = kept.iter().map(|&i| path.losses[i]).collect();
         report.push_series(Series::line(format!("{loss_group}/{method}"), steps, losses));
-        let kept = thinned(path.points.len());
+        let moved = moving_points(&path.points);
+        let kept: Vec<usize> = thinned(moved.len()).into_iter().map(|k| moved[k]).collect();
         let xs = kept.iter().map(|&i| path.points[i][0]).collect();
         let ys = kept.iter().map(|&i| path.points[i][1]).collect();
         report.push_series(Series::line(format!("{trajectory_group}/{method}"), xs, ys));
     }
     let [mx, my] = surface.minimum();
     report.push_series(Series::points(format!("{trajectory_group}/minimum"), vec![mx], vec![my]));
-    report.set_axes(&loss_group, Axes::new("pas t", &format!("f(p_t) − f* (tolérance {tol:e})")).log_y());
-    report.set_axes(&trajectory_group, Axes::new("p₁", "p₂"));
+    let name = surface.title();
+    let loss_axes = Axes::new("pas t", &format!("f(p_t) − f* (tolérance {tol:e})"));
+    report.set_axes(&loss_group, loss_axes.titled(&format!("Perte : {name}")).log_y());
+    report.set_axes(&trajectory_group, Axes::new("p₁", "p₂").titled(&format!("Trajectoires : {name}")));
 }
 
 /// The path of `method` in a race.
@@ -456,13 +490,14 @@ fn regression(report: &mut Report, samples: usize, lr: f64, steps: usize, rng: &
             exact.iter().map(|v| format!("{v:.4}")).collect::<Vec<_>>().join(", ")
         ),
     );
-    let kept = thinned(excess.len());
+    let kept = thinned(above_floor(&excess));
     report.push_series(Series::line(
         "regression/GD",
         kept.iter().map(|&i| i as f64).collect(),
         kept.iter().map(|&i| excess[i]).collect(),
     ));
-    report.set_axes("regression", Axes::new("pas t", "L(θ_t) − L(θ*)").log_y());
+    let axes = Axes::new("pas t", "L(θ_t) − L(θ*)").titled("Régression linéaire : écart à l'optimum exact");
+    report.set_axes("regression", axes.log_y());
     Ok(())
 }
 

@@ -4,10 +4,19 @@
 //! To add a model: declare its module here, implement [`Implementation`] on a unit struct in it,
 //! and add that struct to [`ALL`] (the networks `mlp`, `cnn` and `activations` go here too).
 
+pub mod activations;
+pub mod cnn;
 pub mod gradient_descent;
+pub mod mlp;
 pub mod svm;
 
 use crate::registry::Implementation;
 
 /// Every registered implementation, in the order `savoir impls` lists them.
-pub(crate) static ALL: &[&dyn Implementation] = &[&gradient_descent::GradientDescent, &svm::Svm];
+pub(crate) static ALL: &[&dyn Implementation] = &[
+    &mlp::Perceptron,
+    &gradient_descent::GradientDescent,
+    &activations::Activations,
+    &svm::Svm,
+    &cnn::Cnn,
+];

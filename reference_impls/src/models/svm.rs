@@ -62,7 +62,7 @@ impl Implementation for Svm {
     fn params(&self) -> Vec<ParamSpec> {
         vec![
             ParamSpec::int("samples", "points par jeu de données (75 % entraînement, 25 % test)", 300, 40, 3_000),
-            ParamSpec::float("noise", "écart type du bruit gaussien ajouté aux points", 0.15, 0.0, 0.5),
+            ParamSpec::float("noise", "écart type du bruit gaussien ajouté aux points", 0.1, 0.0, 0.5),
             ParamSpec::float("factor", "rayon du cercle intérieur (jeu circles)", 0.5, 0.1, 0.9),
             ParamSpec::float("c", "C : borne des α_i du SVM à noyau (coût des erreurs de marge)", 1.0, 1e-3, 1e3),
             ParamSpec::float("gamma", "γ du noyau RBF K(x, z) = exp(−γ‖x − z‖²)", 2.0, 1e-3, 100.0),
@@ -145,10 +145,11 @@ fn experiment(
         format!("objectif Pegasos {reached:.5}, optimum SMO {optimum:.5}, écart relatif {:.2} %", gap * 100.0),
     );
     let curve_group = format!("pegasos_{name}");
-    let steps: Vec<f64> = linear.curve.iter().map(|p| p.0).collect();
-    report.push_series(Series::line(format!("{curve_group}/Pegasos"), steps.clone(), linear.curve.iter().map(|p| p.1).collect()));
-    report.push_series(Series::line(format!("{curve_group}/optimum (SMO)"), steps, vec![optimum; linear.curve.len()]));
-    report.set_axes(&curve_group, Axes::new("itération", "objectif primal λ/2‖w‖² + perte charnière moyenne").log_y());
+    let steps = linear.curve.iter().map(|p| p.0).collect();
+    let gaps = linear.curve.iter().map(|p| (p.1 - optimum) / optimum).collect();
+    report.push_series(Series::line(format!("{curve_group}/Pegasos"), steps, gaps));
+    let axes = Axes::new("itération t", "(objectif − optimum SMO) / optimum");
+    report.set_axes(&curve_group, axes.titled(&format!("Pegasos sur {name} : écart à l'optimum primal")).log_y());
     progress.advance(1);
 
     // 3. Kernel SVM in the dual, by SMO with the RBF kernel, and the KKT conditions of its result.
@@ -602,14 +603,14 @@ fn plot_decisions(
     }
     let xs = column(&mut support.iter().copied(), 0);
     let ys = column(&mut support.iter().copied(), 1);
-    report.push_series(Series::points(format!("{name}/vecteurs de support (RBF)"), xs, ys));
+    report.push_series(Series::rings(format!("{name}/vecteurs de support (RBF)"), xs, ys));
 
     let bounds = Bounds::of(x);
     let (lx, ly) = bounds.line_inside(linear);
     report.push_series(Series::line(format!("{name}/frontière linéaire"), lx, ly));
     let (bx, by) = bounds.zero_crossings(|p| rbf.decide(p));
     report.push_series(Series::points(format!("{name}/frontière RBF"), bx, by));
-    report.set_axes(name, Axes::new("x₁", "x₂"));
+    report.set_axes(name, Axes::new("x₁", "x₂").titled(&format!("{name} : frontières de décision")));
 }
 
 /// The bounding box of the data, padded by 10 %.

@@ -162,7 +162,11 @@ impl Case {
             return Ok(None);
         }
         let g = self.input_nd::<D>("grad_output")?;
-        ShapeError::check("grad_output (shaped like the output)", output_shape, g.shape())?;
+        ShapeError::check(
+            "grad_output (shaped like the output)",
+            output_shape,
+            g.shape(),
+        )?;
         Ok(Some(g))
     }
 
@@ -204,8 +208,8 @@ impl Case {
     pub fn flag_or(&self, name: &str, default: bool) -> Result<bool, VerifyError> {
         match self.params.get(name) {
             None => Ok(default),
-            Some(&v) if v == 0.0 => Ok(false),
-            Some(&v) if v == 1.0 => Ok(true),
+            Some(0.0) => Ok(false),
+            Some(1.0) => Ok(true),
             Some(&v) => Err(VerifyError::BadParam {
                 name: name.to_string(),
                 detail: format!("{v} is not a flag (0 or 1)"),

@@ -130,7 +130,10 @@ pub fn handler(op: &str) -> Option<HandlerFn> {
 
 /// Every op id `verify` knows, sorted.
 pub fn supported_ops() -> Vec<&'static str> {
-    let mut ops: Vec<_> = TABLES.iter().flat_map(|t| t.iter().map(|(id, _)| *id)).collect();
+    let mut ops: Vec<_> = TABLES
+        .iter()
+        .flat_map(|t| t.iter().map(|(id, _)| *id))
+        .collect();
     ops.sort_unstable();
     ops
 }
@@ -203,11 +206,15 @@ pub fn verify_case(case: &Case) -> CaseResult {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 fn file_stem(path: &Path) -> String {
-    path.file_stem()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_stem().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }

@@ -120,13 +120,19 @@ fn linear(case: &Case) -> Result<Outputs, VerifyError> {
     let last = x.shape().last().copied().unwrap_or(0);
     ShapeError::check("linear input's last axis", &[inputs], &[last])?;
     let rows = x.len() / inputs.max(1);
-    let x2 = x.view().into_shape_with_order((rows, inputs)).expect("owned row-major"); // [N, I]
+    let x2 = x
+        .view()
+        .into_shape_with_order((rows, inputs))
+        .expect("owned row-major"); // [N, I]
     let mut y_shape = x.shape().to_vec();
     *y_shape.last_mut().expect("checked above") = outputs;
     let y = layer.forward(x2).to_owned(); // y: [N, O]
     let mut out = Outputs::new().with("y", reshaped(y, &y_shape));
     if let Some(g) = case.grad_output::<IxDyn>(&y_shape)? {
-        let g2 = g.view().into_shape_with_order((rows, outputs)).expect("owned row-major");
+        let g2 = g
+            .view()
+            .into_shape_with_order((rows, outputs))
+            .expect("owned row-major");
         let dx = layer.backward(g2).to_owned(); // dx: [N, I]
         out.insert("grad_x", reshaped(dx, x.shape()));
         out.insert("grad_weight", layer.grad_weight.clone());
@@ -138,7 +144,8 @@ fn linear(case: &Case) -> Result<Outputs, VerifyError> {
 }
 
 fn reshaped(a: ndarray::Array2<f64>, shape: &[usize]) -> ArrayD<f64> {
-    a.into_shape_with_order(IxDyn(shape)).expect("same number of values")
+    a.into_shape_with_order(IxDyn(shape))
+        .expect("same number of values")
 }
 
 /// logits = relu(x W1ᵀ + b1) W2ᵀ + b2, loss = mean cross-entropy against `targets`:
@@ -151,7 +158,11 @@ fn mlp2_cross_entropy(case: &Case) -> Result<Outputs, VerifyError> {
     let x = case.input_nd::<Ix2>("x")?; // x: [N, I]
     let targets = case.indices("targets")?; // [N]
     ShapeError::check("x", &[x.nrows(), fc1.in_features()], x.shape())?;
-    ShapeError::check("w2", &[fc2.out_features(), fc1.out_features()], fc2.weight.shape())?;
+    ShapeError::check(
+        "w2",
+        &[fc2.out_features(), fc1.out_features()],
+        fc2.weight.shape(),
+    )?;
 
     let z1 = fc1.forward(x.view()); // z1: [N, H]
     let hidden = relu.forward(z1).to_owned(); // h: [N, H]

@@ -24,7 +24,9 @@ fn run_steps<O: Optimizer<f64>>(
     state: impl Fn(&O, usize, &mut Outputs),
 ) -> Result<Outputs, VerifyError> {
     let mut param = case.input("param")?; // p: [..]
-    let given = (1..).take_while(|k| case.has_input(&format!("grad_step{k}"))).count();
+    let given = (1..)
+        .take_while(|k| case.has_input(&format!("grad_step{k}")))
+        .count();
     let steps = case.usize_param_or("steps", given)?;
     let mut out = Outputs::new();
     for k in 1..=steps {

@@ -105,8 +105,20 @@ impl fmt::Display for VerifyReport {
     /// A table, one line per case (`PASS`/`FAIL`/`UNSUPPORTED`, case, op, errors, detail), then
     /// the totals.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let case_width = self.cases.iter().map(|c| c.case.len()).max().unwrap_or(4).max(4);
-        let op_width = self.cases.iter().map(|c| c.op.len()).max().unwrap_or(2).max(2);
+        let case_width = self
+            .cases
+            .iter()
+            .map(|c| c.case.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let op_width = self
+            .cases
+            .iter()
+            .map(|c| c.op.len())
+            .max()
+            .unwrap_or(2)
+            .max(2);
         writeln!(
             f,
             "{:<11}  {:<case_width$}  {:<op_width$}  {:>9}  {:>9}  detail",
@@ -159,7 +171,7 @@ fn check_output(name: &str, got: &ArrayD<f64>, expected: &ArrayD<f64>, case: &Ca
         if r.abs() > atol {
             max_rel = max_rel.max(diff_or_inf / r.abs());
         }
-        if !(diff <= allowed) {
+        if diff.is_nan() || diff > allowed {
             off += 1;
             let excess = diff_or_inf / allowed;
             if worst.as_ref().is_none_or(|w| excess > w.0) {
