@@ -33,6 +33,13 @@ fn main() {
     time("Cpu.map max", 200, || { Cpu.map(ndarray::ArrayView1::from(&xs), ndarray::ArrayViewMut1::from(&mut ys), |v| v.max(0.0)); });
     time("Cpu.map Relu.value", 200, || { let f = Activation::Relu; Cpu.map(ndarray::ArrayView1::from(&xs), ndarray::ArrayViewMut1::from(&mut ys), |v| f.value(v)); });
     time("loop Relu.value", 200, || { let f = Activation::Relu; for (o, &v) in ys.iter_mut().zip(&xs) { *o = f.value(v); } std::hint::black_box(&ys); });
+    use reference_impls::optim::{Optimizer, Sgd, SgdConfig, Adam, AdamConfig};
+    let mut sgd = Sgd::new(SgdConfig::new(0.01));
+    time("sgd step 200k", 200, || sgd.step(&mut l1));
+    let mut adam = Adam::new(AdamConfig::adam(0.001));
+    time("adam step 200k", 200, || adam.step(&mut l1));
+    let mut gg = l1.grad_weight.clone();
+    time("raw sgd loop 200k", 200, || { for (p, &g) in gg.as_slice_mut().unwrap().iter_mut().zip(l1.grad_weight.as_slice().unwrap()) { *p -= 0.01 * g; } std::hint::black_box(&gg); });
     time("relu forward", 200, || { a1.forward(y.view()); });
     time("relu backward", 200, || { a1.backward(dy.view()); });
 }

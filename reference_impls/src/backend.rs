@@ -275,26 +275,46 @@ impl Backend for Cpu {
         general_mat_mul(alpha, &a, &b, beta, &mut c);
     }
 
+    // The element loops run over plain slices when the arrays are row-major: a loop the
+    // compiler inlines into the caller and vectorises (through ndarray's general iteration it
+    // stays a call per element).
+    #[inline]
     fn map<T: Scalar, D: Dimension, F: Fn(T) -> T>(
         &self,
         x: ArrayView<'_, T, D>,
         mut out: ArrayViewMut<'_, T, D>,
         f: F,
     ) {
-        out.zip_mut_with(&x, |o, &v| *o = f(v));
+        assert_eq!(x.shape(), out.shape(), "map: shapes differ");
+        match (x.as_slice(), out.as_slice_mut()) {
+            (Some(xs), Some(os)) => os.iter_mut().zip(xs).for_each(|(o, &v)| *o = f(v)),
+            _ => out.zip_mut_with(&x, |o, &v| *o = f(v)),
+        }
     }
 
+    #[inline]
     fn zip_map<T: Scalar, D: Dimension, F: Fn(T, T) -> T>(
         &self,
         a: ArrayView<'_, T, D>,
         b: ArrayView<'_, T, D>,
-        out: ArrayViewMut<'_, T, D>,
+        mut out: ArrayViewMut<'_, T, D>,
         f: F,
     ) {
-        Zip::from(out)
-            .and(&a)
-            .and(&b)
-            .for_each(|o, &u, &v| *o = f(u, v));
+        assert!(
+            a.shape() == b.shape() && a.shape() == out.shape(),
+            "zip_map: shapes differ"
+        );
+        match (a.as_slice(), b.as_slice(), out.as_slice_mut()) {
+            (Some(us), Some(vs), Some(os)) => {
+                for ((o, &u), &v) in os.iter_mut().zip(us).zip(vs) {
+                    *o = f(u, v);
+                }
+            }
+            _ => Zip::from(out)
+                .and(&a)
+                .and(&b)
+                .for_each(|o, &u, &v| *o = f(u, v)),
+        }
     }
 
     fn add_column_sums<T: Scalar>(&self, x: ArrayView2<'_, T>, mut acc: ArrayViewMut1<'_, T>) {

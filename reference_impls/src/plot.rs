@@ -112,25 +112,40 @@ fn drawable_points(series: &Series, log_y: bool) -> Vec<(f64, f64)> {
 
 /// `[min, max]` of `values` widened by 5 % on each side (and to a unit interval when flat).
 fn padded_range(values: impl Iterator<Item = f64>, log: bool) -> std::ops::Range<f64> {
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
     if !lo.is_finite() {
         return if log { 0.1..10.0 } else { 0.0..1.0 };
     }
     if log {
-        let (lo, hi) = if lo == hi { (lo / 10.0, hi * 10.0) } else { (lo, hi) };
+        let (lo, hi) = if lo == hi {
+            (lo / 10.0, hi * 10.0)
+        } else {
+            (lo, hi)
+        };
         return lo / 1.5..hi * 1.5;
     }
-    let pad = if hi > lo { (hi - lo) * 0.05 } else { lo.abs().max(1.0) * 0.5 };
+    let pad = if hi > lo {
+        (hi - lo) * 0.05
+    } else {
+        lo.abs().max(1.0) * 0.5
+    };
     lo - pad..hi + pad
 }
 
 /// The SVG of a line (or scatter) plot of the series of one group.
 fn line_plot(group: &str, series: &[&Series], axes: &Axes) -> io::Result<String> {
-    let points: Vec<Vec<(f64, f64)>> = series.iter().map(|s| drawable_points(s, axes.log_y)).collect();
+    let points: Vec<Vec<(f64, f64)>> = series
+        .iter()
+        .map(|s| drawable_points(s, axes.log_y))
+        .collect();
     let x_range = padded_range(points.iter().flatten().map(|p| p.0), false);
     // A log axis labels only powers of ten: under one decade it would show no label at all.
     let positive = points.iter().flatten().map(|p| p.1).filter(|&y| y > 0.0);
-    let (lo, hi) = positive.fold((f64::INFINITY, 0.0f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    let (lo, hi) = positive.fold((f64::INFINITY, 0.0f64), |(lo, hi), y| {
+        (lo.min(y), hi.max(y))
+    });
     let log_y = axes.log_y && hi > 10.0 * lo;
     let y_range = padded_range(points.iter().flatten().map(|p| p.1), log_y);
     if log_y {
@@ -184,7 +199,10 @@ where
                     .draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
                     .map_err(draw_error)?,
                 SeriesKind::Rings => chart
-                    .draw_series(pts.iter().map(|&p| Circle::new(p, 6, color.stroke_width(2))))
+                    .draw_series(
+                        pts.iter()
+                            .map(|&p| Circle::new(p, 6, color.stroke_width(2))),
+                    )
                     .map_err(draw_error)?,
             };
             let (_, label) = s.group_and_label();
@@ -206,13 +224,17 @@ fn draw_legend_entry(
     let x = (LINE_PLOT_SIZE.0 - LEGEND_WIDTH) as i32 + 16;
     let y = 48 + 20 * index as i32;
     match kind {
-        SeriesKind::Line => root.draw(&PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3))),
+        SeriesKind::Line => root.draw(&PathElement::new(
+            vec![(x, y), (x + 22, y)],
+            color.stroke_width(3),
+        )),
         SeriesKind::Points => root.draw(&Circle::new((x + 11, y), 4, color.filled())),
         SeriesKind::Rings => root.draw(&Circle::new((x + 11, y), 6, color.stroke_width(2))),
     }
     .map_err(draw_error)?;
     let style = TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-    root.draw(&Text::new(label, (x + 30, y), style)).map_err(draw_error)
+    root.draw(&Text::new(label, (x + 30, y), style))
+        .map_err(draw_error)
 }
 
 /// A tick label: up to three decimals without trailing zeros, scientific notation
@@ -239,7 +261,11 @@ fn trim_zeros(number: &str) -> &str {
 
 /// The colour of a value at fraction `t` in `[0, 1]` of a white → dark blue ramp.
 fn ramp(t: f64) -> RGBColor {
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let mix = |from: f64, to: f64| (from + (to - from) * t).round() as u8;
     RGBColor(mix(255.0, 8.0), mix(255.0, 48.0), mix(255.0, 107.0))
 }
@@ -256,7 +282,10 @@ fn heat_map(matrix: &Matrix) -> io::Result<String> {
     let rows = matrix.values.len() as i32;
     let cols = matrix.values.iter().map(Vec::len).max().unwrap_or(0) as i32;
     let (left, top) = (90, 60);
-    let size = ((left + cols * CELL + 30) as u32, (top + rows * CELL + 70) as u32);
+    let size = (
+        (left + cols * CELL + 30) as u32,
+        (top + rows * CELL + 70) as u32,
+    );
     let max = matrix
         .values
         .iter()
@@ -268,34 +297,55 @@ fn heat_map(matrix: &Matrix) -> io::Result<String> {
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         root.fill(&WHITE).map_err(draw_error)?;
-        root.draw(&Text::new(matrix.name.as_str(), (size.0 as i32 / 2, 20), centred(18, &BLACK)))
-            .map_err(draw_error)?;
+        root.draw(&Text::new(
+            matrix.name.as_str(),
+            (size.0 as i32 / 2, 20),
+            centred(18, &BLACK),
+        ))
+        .map_err(draw_error)?;
         for (r, row) in matrix.values.iter().enumerate() {
             for (c, &value) in row.iter().enumerate() {
                 let (x, y) = (left + c as i32 * CELL, top + r as i32 * CELL);
                 let t = if max > 0.0 { value.abs() / max } else { 0.0 };
-                root.draw(&Rectangle::new([(x, y), (x + CELL, y + CELL)], ramp(t).filled()))
-                    .map_err(draw_error)?;
+                root.draw(&Rectangle::new(
+                    [(x, y), (x + CELL, y + CELL)],
+                    ramp(t).filled(),
+                ))
+                .map_err(draw_error)?;
                 let ink = if t > 0.5 { &WHITE } else { &BLACK };
-                root.draw(&Text::new(format_cell(value), (x + CELL / 2, y + CELL / 2), centred(12, ink)))
-                    .map_err(draw_error)?;
+                root.draw(&Text::new(
+                    format_cell(value),
+                    (x + CELL / 2, y + CELL / 2),
+                    centred(12, ink),
+                ))
+                .map_err(draw_error)?;
             }
         }
         for (c, label) in matrix.col_labels.iter().enumerate() {
             let at = (left + c as i32 * CELL + CELL / 2, top - 12);
-            root.draw(&Text::new(label.as_str(), at, centred(13, &BLACK))).map_err(draw_error)?;
+            root.draw(&Text::new(label.as_str(), at, centred(13, &BLACK)))
+                .map_err(draw_error)?;
         }
         for (r, label) in matrix.row_labels.iter().enumerate() {
             let at = (left - 14, top + r as i32 * CELL + CELL / 2);
-            root.draw(&Text::new(label.as_str(), at, centred(13, &BLACK))).map_err(draw_error)?;
+            root.draw(&Text::new(label.as_str(), at, centred(13, &BLACK)))
+                .map_err(draw_error)?;
         }
         let bottom = top + rows * CELL + 24;
         let col_title = (left + cols * CELL / 2, bottom);
-        root.draw(&Text::new(format!("colonnes : {}", matrix.col_title), col_title, centred(14, &BLACK)))
-            .map_err(draw_error)?;
+        root.draw(&Text::new(
+            format!("colonnes : {}", matrix.col_title),
+            col_title,
+            centred(14, &BLACK),
+        ))
+        .map_err(draw_error)?;
         let row_title = (left + cols * CELL / 2, bottom + 22);
-        root.draw(&Text::new(format!("lignes : {}", matrix.row_title), row_title, centred(14, &BLACK)))
-            .map_err(draw_error)?;
+        root.draw(&Text::new(
+            format!("lignes : {}", matrix.row_title),
+            row_title,
+            centred(14, &BLACK),
+        ))
+        .map_err(draw_error)?;
         root.present().map_err(draw_error)?;
     }
     Ok(svg)
@@ -323,15 +373,20 @@ fn image_grid(group: &str, images: &[&Image]) -> io::Result<String> {
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         root.fill(&WHITE).map_err(draw_error)?;
-        root.draw(&Text::new(group, (size.0 as i32 / 2, 18), centred(18, &BLACK)))
-            .map_err(draw_error)?;
+        root.draw(&Text::new(
+            group,
+            (size.0 as i32 / 2, 18),
+            centred(18, &BLACK),
+        ))
+        .map_err(draw_error)?;
         for (index, image) in images.iter().enumerate() {
             let (gx, gy) = (index as i32 % per_row, index as i32 / per_row);
             let origin = (gap + gx * (PANEL + gap), 40 + gy * (PANEL + gap + 18));
             draw_image(&root, image, origin)?;
             let (_, label) = split_group(&image.name);
             let at = (origin.0 + PANEL / 2, origin.1 + PANEL + 10);
-            root.draw(&Text::new(label, at, centred(12, &BLACK))).map_err(draw_error)?;
+            root.draw(&Text::new(label, at, centred(12, &BLACK)))
+                .map_err(draw_error)?;
         }
         root.present().map_err(draw_error)?;
     }
@@ -339,20 +394,33 @@ fn image_grid(group: &str, images: &[&Image]) -> io::Result<String> {
 }
 
 /// Draws one image into a `PANEL`-sided square at `origin` (top-left corner).
-fn draw_image(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, image: &Image, origin: (i32, i32)) -> io::Result<()> {
+fn draw_image(
+    root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    image: &Image,
+    origin: (i32, i32),
+) -> io::Result<()> {
     let (lo, hi) = image
         .pixels
         .iter()
         .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
     let span = if hi > lo { hi - lo } else { 1.0 };
     let (h, w) = (image.height.max(1) as i32, image.width.max(1) as i32);
     for (index, &value) in image.pixels.iter().enumerate().take((h * w) as usize) {
         let (r, c) = (index as i32 / w, index as i32 % w);
-        let grey = if value.is_finite() { ((value - lo) / span * 255.0).round() as u8 } else { 0 };
+        let grey = if value.is_finite() {
+            ((value - lo) / span * 255.0).round() as u8
+        } else {
+            0
+        };
         let corner = |i: i32, j: i32| (origin.0 + j * PANEL / w, origin.1 + i * PANEL / h);
-        root.draw(&Rectangle::new([corner(r, c), corner(r + 1, c + 1)], RGBColor(grey, grey, grey).filled()))
-            .map_err(draw_error)?;
+        root.draw(&Rectangle::new(
+            [corner(r, c), corner(r + 1, c + 1)],
+            RGBColor(grey, grey, grey).filled(),
+        ))
+        .map_err(draw_error)?;
     }
     Ok(())
 }
@@ -363,7 +431,10 @@ mod tests {
 
     #[test]
     fn file_names_are_safe_and_grouped() {
-        assert_eq!(svg_name("trajectory/rosenbrock"), "trajectory-rosenbrock.svg");
+        assert_eq!(
+            svg_name("trajectory/rosenbrock"),
+            "trajectory-rosenbrock.svg"
+        );
         assert_eq!(svg_name("perte (log)"), "perte__log_.svg");
         let series = vec![
             Series::steps("loss/train", vec![1.0]),

@@ -94,7 +94,9 @@ pub enum RunError {
         valid: String,
     },
     /// A `--set` value of the wrong type or out of range.
-    #[error("invalid value `{value}` for parameter `{key}`: expected {expected}; valid parameters:\n{valid}")]
+    #[error(
+        "invalid value `{value}` for parameter `{key}`: expected {expected}; valid parameters:\n{valid}"
+    )]
     InvalidValue {
         /// The parameter.
         key: String,
@@ -208,13 +210,35 @@ pub struct ParamSpec {
 
 impl ParamSpec {
     /// An integer parameter in `[min, max]`.
-    pub fn int(name: &'static str, description: &'static str, default: i64, min: i64, max: i64) -> Self {
-        Self::checked(name, description, ParamValue::Int(default), ParamKind::Int { min, max })
+    pub fn int(
+        name: &'static str,
+        description: &'static str,
+        default: i64,
+        min: i64,
+        max: i64,
+    ) -> Self {
+        Self::checked(
+            name,
+            description,
+            ParamValue::Int(default),
+            ParamKind::Int { min, max },
+        )
     }
 
     /// A real parameter in `[min, max]`.
-    pub fn float(name: &'static str, description: &'static str, default: f64, min: f64, max: f64) -> Self {
-        Self::checked(name, description, ParamValue::Float(default), ParamKind::Float { min, max })
+    pub fn float(
+        name: &'static str,
+        description: &'static str,
+        default: f64,
+        min: f64,
+        max: f64,
+    ) -> Self {
+        Self::checked(
+            name,
+            description,
+            ParamValue::Float(default),
+            ParamKind::Float { min, max },
+        )
     }
 
     /// A parameter taking one of `options`.
@@ -234,11 +258,21 @@ impl ParamSpec {
 
     /// A boolean parameter.
     pub fn flag(name: &'static str, description: &'static str, default: bool) -> Self {
-        Self::checked(name, description, ParamValue::Bool(default), ParamKind::Bool)
+        Self::checked(
+            name,
+            description,
+            ParamValue::Bool(default),
+            ParamKind::Bool,
+        )
     }
 
     /// Builds a spec, asserting (a programming error otherwise) that its default is valid.
-    fn checked(name: &'static str, description: &'static str, default: ParamValue, kind: ParamKind) -> Self {
+    fn checked(
+        name: &'static str,
+        description: &'static str,
+        default: ParamValue,
+        kind: ParamKind,
+    ) -> Self {
         let spec = ParamSpec {
             name,
             description,

@@ -243,7 +243,10 @@ impl Axes {
 
     /// The same axes with a logarithmic vertical scale.
     pub fn log_y(self) -> Axes {
-        Axes { log_y: true, ..self }
+        Axes {
+            log_y: true,
+            ..self
+        }
     }
 }
 

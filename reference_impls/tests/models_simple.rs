@@ -15,13 +15,22 @@ fn run(id: &str, settings: &[&str], seed: u64) -> Report {
 }
 
 fn assert_all_checks_pass(report: &Report) {
-    assert!(!report.checks.is_empty(), "{} records checks", report.implementation);
+    assert!(
+        !report.checks.is_empty(),
+        "{} records checks",
+        report.implementation
+    );
     let failed: Vec<String> = report
         .failed_checks()
         .iter()
         .map(|c| format!("{}: {}", c.name, c.detail))
         .collect();
-    assert!(failed.is_empty(), "failed checks of {}:\n{}", report.implementation, failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "failed checks of {}:\n{}",
+        report.implementation,
+        failed.join("\n")
+    );
 }
 
 /// The report as JSON with the one non-deterministic field zeroed.
@@ -39,17 +48,29 @@ fn gradient_descent_small_run_passes_its_checks() {
     assert!(m["regression.max_coefficient_gap"] < 1e-4);
     assert!(m["quadratic.nesterov.steps_to_tol"] < m["quadratic.gd.steps_to_tol"]);
     assert!(m["rosenbrock.momentum.final_loss"] < 1e-3 * m["rosenbrock.gd.final_loss"]);
-    for group in ["loss_quadratic/gd", "trajectory_rosenbrock/adam", "regression/GD"] {
+    for group in [
+        "loss_quadratic/gd",
+        "trajectory_rosenbrock/adam",
+        "regression/GD",
+    ] {
         let series = report.series.iter().find(|s| s.name == group).expect(group);
         assert_eq!(series.x.len(), series.y.len());
-        assert!(series.x.len() > 10 && series.x.len() <= 401, "{group}: {} points", series.x.len());
+        assert!(
+            series.x.len() > 10 && series.x.len() <= 401,
+            "{group}: {} points",
+            series.x.len()
+        );
     }
 }
 
 #[test]
 fn gradient_descent_reports_an_unstable_step_as_a_failed_check() {
     // With lr = 1.99/L and momentum 0.999 the accelerated methods cannot settle in 100 steps.
-    let report = run("gradient-descent", &["steps=100", "lr_scale=1.99", "momentum=0.999"], 0);
+    let report = run(
+        "gradient-descent",
+        &["steps=100", "lr_scale=1.99", "momentum=0.999"],
+        0,
+    );
     assert!(!report.all_checks_passed());
     assert!(report.metrics.values().all(|v| v.is_finite()));
 }
@@ -65,22 +86,40 @@ fn svm_small_run_passes_its_checks() {
         assert!(m[&format!("{set}.rbf.kkt_max_violation")] <= 1e-3, "{set}");
         assert!(m[&format!("{set}.linear.margin")] > 0.0, "{set}");
     }
-    assert!(m["circles.linear.test_accuracy"] < 0.75, "no line separates concentric circles");
-    let kkt = report.checks.iter().find(|c| c.name.contains("KKT")).unwrap();
+    assert!(
+        m["circles.linear.test_accuracy"] < 0.75,
+        "no line separates concentric circles"
+    );
+    let kkt = report
+        .checks
+        .iter()
+        .find(|c| c.name.contains("KKT"))
+        .unwrap();
     assert!(kkt.detail.contains("SMO convergé"), "{}", kkt.detail);
 }
 
 #[test]
 fn svm_with_a_tiny_budget_fails_honestly() {
     // 100 Pegasos steps stay far from the optimum: the check must say so.
-    let report = run("svm", &["samples=120", "pegasos_steps=100", "lambda=0.0001"], 0);
-    let pegasos = report.checks.iter().find(|c| c.name.contains("Pegasos")).unwrap();
+    let report = run(
+        "svm",
+        &["samples=120", "pegasos_steps=100", "lambda=0.0001"],
+        0,
+    );
+    let pegasos = report
+        .checks
+        .iter()
+        .find(|c| c.name.contains("Pegasos"))
+        .unwrap();
     assert!(!pegasos.passed, "{}", pegasos.detail);
 }
 
 #[test]
 fn runs_are_deterministic_for_a_seed() {
-    for (id, settings) in [("gradient-descent", GRADIENT_DESCENT_SMALL), ("svm", SVM_SMALL)] {
+    for (id, settings) in [
+        ("gradient-descent", GRADIENT_DESCENT_SMALL),
+        ("svm", SVM_SMALL),
+    ] {
         let first = without_duration(run(id, settings, 42));
         let second = without_duration(run(id, settings, 42));
         assert!(first == second, "{id}: two runs with seed 42 differ");
@@ -108,7 +147,10 @@ impl Progress for Counter {
 
 #[test]
 fn models_report_progress_up_to_their_announced_total() {
-    for (id, settings) in [("gradient-descent", GRADIENT_DESCENT_SMALL), ("svm", SVM_SMALL)] {
+    for (id, settings) in [
+        ("gradient-descent", GRADIENT_DESCENT_SMALL),
+        ("svm", SVM_SMALL),
+    ] {
         let sets: Vec<(String, String)> = settings.iter().map(|s| parse_set(s).unwrap()).collect();
         let counter = Counter::default();
         registry::run(id, &sets, Device::Cpu, 0, &counter).unwrap();

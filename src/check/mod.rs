@@ -135,7 +135,8 @@ mod tmp_timing {
         let vault = crate::vault::load(std::path::Path::new("/tmp/v10k")).unwrap();
         let schema = crate::graph::Schema::builtin();
         let only_build = std::env::var("ONLY_BUILD").is_ok();
-        for _ in 0..if only_build { 8 } else { 2 } {
+        let runs: usize = std::env::var("RUNS").map(|r| r.parse().unwrap()).unwrap_or(2);
+        for _ in 0..runs {
         let t = cpu();
         let graph = crate::graph::ConceptGraph::build(&vault, &schema);
         eprintln!("build {:.1}ms cpu", cpu() - t);

@@ -1,6 +1,7 @@
 //! The command line, as clap types: what the user may type, nothing more.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use reference_impls::Device;
 use std::path::PathBuf;
 
 /// Turns a vault of concept notes into a typed knowledge graph.
@@ -31,6 +32,12 @@ pub enum Command {
     List(ListArgs),
     /// Export the graph, or the shortest path between two concepts.
     Graph(GraphArgs),
+    /// Registered reference implementations, their parameters and devices.
+    Impls(ImplsArgs),
+    /// Run the reference implementation of a concept (or an implementation id), print its report.
+    Run(RunArgs),
+    /// Check every op of the reference implementations against test vectors.
+    Verify(VerifyArgs),
 }
 
 /// How a data-printing command writes its result.
@@ -111,4 +118,68 @@ pub struct GraphArgs {
     /// Write to this file instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// `savoir impls`.
+#[derive(Debug, Args)]
+pub struct ImplsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
+/// Where a reference implementation runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum DeviceArg {
+    /// The CPU.
+    #[default]
+    Cpu,
+    /// An NVIDIA GPU (needs a build with CUDA support).
+    Cuda,
+}
+
+impl From<DeviceArg> for Device {
+    fn from(device: DeviceArg) -> Self {
+        match device {
+            DeviceArg::Cpu => Device::Cpu,
+            DeviceArg::Cuda => Device::Cuda,
+        }
+    }
+}
+
+/// `savoir run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// An implementation id (`savoir impls`) or a concept whose `implementation:` names one.
+    #[arg(value_name = "CONCEPT|IMPL_ID")]
+    pub target: String,
+    /// Where to run.
+    #[arg(long, value_enum, default_value_t)]
+    pub device: DeviceArg,
+    /// Seed of every random choice (same seed and device, same report).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Set a parameter (repeatable); `savoir impls` lists them.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Also write report.json and SVG plots into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
+/// `savoir verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Folder of test-vector cases (`*.json`).
+    #[arg(value_name = "VECTORS_DIR")]
+    pub dir: PathBuf,
+    /// Where to run.
+    #[arg(long, value_enum, default_value_t)]
+    pub device: DeviceArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
 }

@@ -4,9 +4,14 @@ pub mod args;
 mod check;
 mod diagnostics;
 mod graph;
+mod impls;
 mod list;
 mod output;
+mod progress;
+mod run;
 mod show;
+mod suggest;
+mod verify;
 mod workspace;
 
 use anyhow::Result;
@@ -35,12 +40,16 @@ impl From<Outcome> for ExitCode {
 
 /// Runs the command the user asked for.
 pub fn run(cli: Cli) -> Result<Outcome> {
-    let ws = Workspace::load(&cli.vault, cli.config.as_deref())?;
+    let config = cli.config.as_deref();
+    let load = || Workspace::load(&cli.vault, config);
     match &cli.command {
-        Command::Check(args) => check::run(&ws, args, None),
-        Command::Show(args) => show::run(&ws, args).map(|()| Outcome::Clean),
-        Command::List(args) => list::run(&ws, args).map(|()| Outcome::Clean),
-        Command::Graph(args) => graph::run(&ws, args),
+        Command::Check(args) => check::run(&load()?, args, Some(&impls::known_ids())),
+        Command::Show(args) => show::run(&load()?, args).map(|()| Outcome::Clean),
+        Command::List(args) => list::run(&load()?, args).map(|()| Outcome::Clean),
+        Command::Graph(args) => graph::run(&load()?, args),
+        Command::Impls(args) => impls::run(args).map(|()| Outcome::Clean),
+        Command::Run(args) => run::run(&cli.vault, config, args),
+        Command::Verify(args) => verify::run(args),
     }
 }
 

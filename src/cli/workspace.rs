@@ -1,5 +1,6 @@
 //! The loaded vault, schema and graph every command works on, and concept lookup.
 
+use crate::cli::suggest;
 use anyhow::{Context, Result};
 use savoir::graph::{ConceptGraph, NodeIndex, Schema};
 use savoir::vault::{self, Vault};
@@ -38,43 +39,19 @@ impl Workspace {
     }
 }
 
-/// "no concept named …" with up to three close titles as a hint.
+/// "no concept named …" with up to three close titles or aliases as a hint.
 fn unknown_concept(graph: &ConceptGraph, name: &str) -> String {
-    let wanted = name.trim().to_lowercase();
-    let wanted = wanted.as_str();
-    let mut scored: Vec<(f64, &str)> = graph
+    let names = graph
         .nodes()
         .filter(|(_, n)| !n.stub)
-        .flat_map(|(_, n)| {
-            let title = n.title.as_str();
-            std::iter::once(title)
-                .chain(n.aliases.iter().map(String::as_str))
-                .map(move |candidate| (closeness(wanted, &candidate.to_lowercase()), title))
-        })
-        .filter(|&(score, _)| score >= 0.75)
-        .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    let mut titles: Vec<&str> = Vec::new();
-    for (_, title) in scored {
-        if !titles.contains(&title) && titles.len() < 3 {
-            titles.push(title);
-        }
-    }
-    let mut message = format!("no concept named \"{}\" in the vault", name.trim());
-    if titles.is_empty() {
-        message.push_str("\nhelp: `savoir list` shows every concept");
-    } else {
-        let quoted: Vec<String> = titles.iter().map(|t| format!("\"{t}\"")).collect();
-        message.push_str(&format!("\nhelp: did you mean {}?", quoted.join(" or ")));
-    }
-    message
-}
-
-/// How close a candidate is to what was typed, in [0, 1]: a candidate that contains the
-/// typed text counts as close.
-fn closeness(wanted: &str, candidate: &str) -> f64 {
-    if !wanted.is_empty() && candidate.contains(wanted) {
-        return 0.9;
-    }
-    strsim::jaro_winkler(wanted, candidate)
+        .flat_map(|(_, n)| std::iter::once(&n.title).chain(&n.aliases))
+        .map(String::as_str);
+    format!(
+        "no concept named \"{}\" in the vault\n{}",
+        name.trim(),
+        suggest::help_line(
+            &suggest::closest(name, names),
+            "`savoir list` shows every concept"
+        )
+    )
 }

@@ -4,10 +4,9 @@ use super::model::{ConceptEdge, ConceptGraph, ConceptNode, DuplicateTitle, EdgeO
 use super::names::{SlugTable, normalize_name, slugify};
 use super::schema::{LINKS_TO, Schema};
 use crate::vault::{Note, Vault};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::EdgeRef;
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 impl ConceptGraph {
@@ -53,13 +52,19 @@ impl ConceptGraph {
 }
 
 /// Relation names, each stored once.
-#[derive(Default)]
 struct Relations {
     ids: HashMap<Arc<str>, usize>,
     names: Vec<Arc<str>>,
 }
 
 impl Relations {
+    fn new() -> Self {
+        Relations {
+            ids: HashMap::new(),
+            names: Vec::new(),
+        }
+    }
+
     fn intern(&mut self, name: &str) -> usize {
         if let Some(&id) = self.ids.get(name) {
             return id;
@@ -79,6 +84,8 @@ struct Builder<'v> {
     relations: Relations,
     /// (source, target, relation id) of every edge already in the graph.
     edge_keys: HashSet<(NodeIndex, NodeIndex, usize)>,
+    /// The written edges, with their relation ids, in the order they were added.
+    written: Vec<(NodeIndex, NodeIndex, usize, EdgeOrigin)>,
     duplicate_titles: Vec<DuplicateTitle>,
 }
 
@@ -93,8 +100,9 @@ impl<'v> Builder<'v> {
             graph,
             names: HashMap::with_capacity(vault.notes.len() * 3),
             link_cache: HashMap::with_capacity(vault.notes.len() * 2),
-            relations: Relations::default(),
+            relations: Relations::new(),
             edge_keys: HashSet::with_capacity(vault.notes.len() * 24),
+            written: Vec::with_capacity(vault.notes.len() * 16),
             duplicate_titles: Vec::new(),
         }
     }
@@ -150,7 +158,9 @@ impl<'v> Builder<'v> {
                     note: source,
                     span: relation.link.span,
                 };
-                self.add_edge(source, target, id, false, origin);
+                if self.add_edge(source, target, id, false, origin) {
+                    self.written.push((source, target, id, origin));
+                }
             }
             for link in &note.body_links {
                 if link.target.trim().is_empty() {
@@ -162,7 +172,9 @@ impl<'v> Builder<'v> {
                         note: source,
                         span: link.span,
                     };
-                    self.add_edge(source, target, links_to, false, origin);
+                    if self.add_edge(source, target, links_to, false, origin) {
+                        self.written.push((source, target, links_to, origin));
+                    }
                 }
             }
         }
@@ -194,8 +206,9 @@ impl<'v> Builder<'v> {
         relation: usize,
         inferred: bool,
         origin: EdgeOrigin,
-    ) {
-        if self.edge_keys.insert((source, target, relation)) {
+    ) -> bool {
+        let added = self.edge_keys.insert((source, target, relation));
+        if added {
             let edge = ConceptEdge {
                 relation: self.relations.names[relation].clone(),
                 inferred,
@@ -203,6 +216,7 @@ impl<'v> Builder<'v> {
             };
             self.graph.add_edge(source, target, edge);
         }
+        added
     }
 
     /// Notes claim slugs first (in path order), stubs after them.
@@ -235,15 +249,7 @@ impl<'v> Builder<'v> {
                 (inverse, schema.is_symmetric(&name))
             })
             .collect();
-        let written: Vec<_> = self
-            .graph
-            .edge_references()
-            .map(|e| {
-                let relation = self.relations.ids[&e.weight().relation];
-                (e.source(), e.target(), relation, e.weight().origin)
-            })
-            .collect();
-        for (source, target, relation, origin) in written {
+        for (source, target, relation, origin) in std::mem::take(&mut self.written) {
             let (inverse, symmetric) = inferences[relation];
             if let Some(inverse) = inverse {
                 self.add_edge(target, source, inverse, true, origin);

@@ -1,12 +1,14 @@
 //! The frontmatter block → the note's title, aliases, tags, dates, relations and fields.
 //!
-//! The block is read strictly (YAML, [`super::yaml`]); when that fails, `yaml-syntax` is
+//! The block is read strictly (the common subset by [`super::simple`], the rest as YAML by
+//! [`super::yaml`]); when that fails, `yaml-syntax` is
 //! reported and the block is read again line by line ([`super::lenient`]). Both readings give
 //! the same [`Entry`] list, interpreted here once.
 
 use super::lenient::read_leniently;
 use super::model::{Field, Note, Relation, Spanned};
 use super::node::{Entry, links_in};
+use super::simple::read_simple;
 use super::split::Block;
 use super::tags::{frontmatter_tags, merge_tags};
 use super::wikilink::relation_name;
@@ -32,7 +34,11 @@ const IDENTITY_KEYS: [&str; 3] = ["title", "aliases", "tags"];
 /// Reads `block` into `note` (title is left empty when the block has none), adding the
 /// `yaml-syntax` and `duplicate-key` diagnostics it finds.
 pub(crate) fn read_frontmatter(block: &Block<'_>, note: &mut Note) {
-    let entries = match read_mapping(block.text, block.first_line) {
+    let strict = match read_simple(block.text, block.first_line) {
+        Some(entries) => Ok(entries),
+        None => read_mapping(block.text, block.first_line),
+    };
+    let entries = match strict {
         Ok(entries) => entries,
         Err(error) => {
             note.diagnostics.push(yaml_syntax(note, &error));

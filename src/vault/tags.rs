@@ -7,27 +7,20 @@
 /// `/` (nested tags), with at least one letter: `#1984` and `#2025-03` are not tags, nor is
 /// the `#frag` of a URL, `C#`, or `##Heading`.
 pub(crate) fn inline_tags(text: &str, before: Option<char>, out: &mut Vec<String>) {
-    let mut previous = before;
-    let mut chars = text.char_indices().peekable();
-    while let Some((index, c)) = chars.next() {
-        if c == '#' && previous.is_none_or(char::is_whitespace) {
-            let start = index + 1;
-            let mut end = start;
-            while let Some(&(next_index, next)) = chars.peek() {
-                if !is_tag_char(next) {
-                    break;
-                }
-                end = next_index + next.len_utf8();
-                chars.next();
-            }
-            let tag = text[start..end].trim_end_matches('/');
-            if tag.chars().any(char::is_alphabetic) {
-                out.push(tag.to_string());
-            }
-            previous = text[..end].chars().next_back();
+    for (index, _) in text.match_indices('#') {
+        let previous = match index {
+            0 => before,
+            _ => text[..index].chars().next_back(),
+        };
+        if !previous.is_none_or(char::is_whitespace) {
             continue;
         }
-        previous = Some(c);
+        let rest = &text[index + 1..];
+        let end = rest.find(|c| !is_tag_char(c)).unwrap_or(rest.len());
+        let tag = rest[..end].trim_end_matches('/');
+        if tag.chars().any(char::is_alphabetic) {
+            out.push(tag.to_string());
+        }
     }
 }
 

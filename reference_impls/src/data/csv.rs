@@ -24,8 +24,9 @@ pub enum LabelColumn {
 /// UCI digits). When the number of features is a perfect square, rows are taken as square images.
 pub fn load_csv(path: &Path, label: LabelColumn) -> Result<Dataset, DataError> {
     let bytes = read_maybe_gz(path)?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|e| DataError::format(path, format!("not UTF-8 text ({e}); expected a CSV file")))?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        DataError::format(path, format!("not UTF-8 text ({e}); expected a CSV file"))
+    })?;
     let (mut x, y) = parse_csv(text, path, label)?;
     let largest = x.iter().copied().fold(0.0f32, f32::max);
     if largest > 1.0 {
@@ -69,7 +70,9 @@ pub(super) fn parse_csv(
             Err(e) => {
                 return Err(DataError::format(
                     source,
-                    format!("line {line_no}: a field is not a number ({e}); every field must be numeric"),
+                    format!(
+                        "line {line_no}: a field is not a number ({e}); every field must be numeric"
+                    ),
                 ));
             }
         };

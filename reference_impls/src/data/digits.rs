@@ -14,7 +14,8 @@ const PIXEL_MAX: f32 = 16.0;
 
 /// The handwritten digits: `x` `[1797, 64]` scaled to `[0, 1]`, labels `0..10`, images 8×8.
 pub fn digits() -> Dataset {
-    let bytes = gunzip_if_needed(DIGITS_CSV_GZ.to_vec()).expect("the embedded digits are valid gzip");
+    let bytes =
+        gunzip_if_needed(DIGITS_CSV_GZ.to_vec()).expect("the embedded digits are valid gzip");
     let text = std::str::from_utf8(&bytes).expect("the embedded digits are ASCII");
     let (x, y) = parse_csv(text, Path::new("digits.csv.gz"), LabelColumn::Last)
         .expect("the embedded digits are a valid CSV");

@@ -22,7 +22,10 @@ pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, DataError> {
     let [n, rows, cols] = dims[..] else {
         return Err(DataError::format(
             images,
-            format!("{} dimensions, expected 3 (an idx3 images file)", dims.len()),
+            format!(
+                "{} dimensions, expected 3 (an idx3 images file)",
+                dims.len()
+            ),
         ));
     };
     let label_bytes = read_maybe_gz(labels)?;
@@ -30,7 +33,10 @@ pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, DataError> {
     if label_dims.len() != 1 {
         return Err(DataError::format(
             labels,
-            format!("{} dimensions, expected 1 (an idx1 labels file)", label_dims.len()),
+            format!(
+                "{} dimensions, expected 1 (an idx1 labels file)",
+                label_dims.len()
+            ),
         ));
     }
     if label_dims[0] != n {
@@ -43,8 +49,11 @@ pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, DataError> {
             ),
         ));
     }
-    let x = Array2::from_shape_vec((n, rows * cols), pixels.iter().map(|&p| f32::from(p) / 255.0).collect())
-        .expect("parse_idx checked the element count");
+    let x = Array2::from_shape_vec(
+        (n, rows * cols),
+        pixels.iter().map(|&p| f32::from(p) / 255.0).collect(),
+    )
+    .expect("parse_idx checked the element count");
     let y: Vec<usize> = label_values.iter().map(|&l| usize::from(l)).collect();
     let classes = y.iter().max().map_or(0, |&m| m + 1);
     Ok(Dataset {
@@ -66,12 +75,17 @@ fn parse_idx<'a>(bytes: &'a [u8], path: &Path) -> Result<(Vec<usize>, &'a [u8]),
     if kind != UBYTE {
         return Err(DataError::format(
             path,
-            format!("IDX element type 0x{kind:02x} is not supported; only unsigned bytes (0x08) are"),
+            format!(
+                "IDX element type 0x{kind:02x} is not supported; only unsigned bytes (0x08) are"
+            ),
         ));
     }
     let header = 4 + 4 * usize::from(ndims);
     let size_bytes = bytes.get(4..header).ok_or_else(|| {
-        DataError::format(path, format!("truncated header: {ndims} dimension sizes announced"))
+        DataError::format(
+            path,
+            format!("truncated header: {ndims} dimension sizes announced"),
+        )
     })?;
     let dims: Vec<usize> = size_bytes
         .chunks_exact(4)
@@ -82,7 +96,10 @@ fn parse_idx<'a>(bytes: &'a [u8], path: &Path) -> Result<(Vec<usize>, &'a [u8]),
     if data.len() != count {
         return Err(DataError::format(
             path,
-            format!("{} data bytes, expected {count} for dimensions {dims:?} (truncated download?)", data.len()),
+            format!(
+                "{} data bytes, expected {count} for dimensions {dims:?} (truncated download?)",
+                data.len()
+            ),
         ));
     }
     Ok((dims, data))

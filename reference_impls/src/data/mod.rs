@@ -117,7 +117,10 @@ fn gunzip_if_needed(bytes: Vec<u8>) -> std::io::Result<Vec<u8>> {
         return Ok(bytes);
     }
     let mut out = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes.as_slice()), &mut out)?;
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(bytes.as_slice()),
+        &mut out,
+    )?;
     Ok(out)
 }
 

@@ -45,8 +45,16 @@ pub fn circles(n: usize, noise: f64, factor: f64, seed: u64) -> Dataset {
 
 /// `count` evenly spaced values from `start` to `end` (included when `endpoint`).
 fn linspace(start: f64, end: f64, count: usize, endpoint: bool) -> Vec<f64> {
-    let intervals = if endpoint { count.saturating_sub(1) } else { count };
-    let step = if intervals == 0 { 0.0 } else { (end - start) / intervals as f64 };
+    let intervals = if endpoint {
+        count.saturating_sub(1)
+    } else {
+        count
+    };
+    let step = if intervals == 0 {
+        0.0
+    } else {
+        (end - start) / intervals as f64
+    };
     (0..count).map(|i| start + step * i as f64).collect()
 }
 

@@ -112,6 +112,8 @@ impl Activation {
     }
 
     /// f(x).
+    // Always inlined: inside a loop over one known variant the match then folds away.
+    #[inline(always)]
     pub fn value<T: Scalar>(self, x: T) -> T {
         let zero = T::zero();
         let half = T::from_f64(0.5);
@@ -148,6 +150,7 @@ impl Activation {
     }
 
     /// f'(x).
+    #[inline(always)]
     pub fn derivative<T: Scalar>(self, x: T) -> T {
         let (zero, one) = (T::zero(), T::one());
         let half = T::from_f64(0.5);

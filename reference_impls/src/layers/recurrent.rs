@@ -266,13 +266,14 @@ impl<T: Scalar> Cell<T> for LstmCell {
     ) -> (LstmState<T>, LstmCache<T>) {
         let hidden = prev.h.ncols();
         let pre = &gx + &gh; // W_ih x + b_ih + W_hh h + b_hh: [B, 4H], blocks i, f, g, o
-        let i = sigmoid_of(gate(pre.view(), 0, hidden)); // input gate   i = σ(·): [B, H]
-        let f = sigmoid_of(gate(pre.view(), 1, hidden)); // forget gate  f = σ(·): [B, H]
-        let g = tanh_of(gate(pre.view(), 2, hidden)); //    candidate    g = tanh(·): [B, H]
-        let o = sigmoid_of(gate(pre.view(), 3, hidden)); // output gate  o = σ(·): [B, H]
-        let c = &f * &prev.c + &i * &g; //              c' = f ⊙ c + i ⊙ g: [B, H]
-        let tanh_c = tanh_of(c.view());
-        let h = &o * &tanh_c; //                        h' = o ⊙ tanh(c'): [B, H]
+        // The gates, each [B, H]:
+        let i = sigmoid_of(gate(pre.view(), 0, hidden)); // input gate   i = σ(·)
+        let f = sigmoid_of(gate(pre.view(), 1, hidden)); // forget gate  f = σ(·)
+        let g = tanh_of(gate(pre.view(), 2, hidden)); // candidate cell  g = tanh(·)
+        let o = sigmoid_of(gate(pre.view(), 3, hidden)); // output gate  o = σ(·)
+        let c = &f * &prev.c + &i * &g; // c' = f ⊙ c + i ⊙ g: [B, H]
+        let tanh_c = tanh_of(c.view()); // tanh(c'): [B, H]
+        let h = &o * &tanh_c; // h' = o ⊙ tanh(c'): [B, H]
         let cache = LstmCache {
             i,
             f,
@@ -349,13 +350,12 @@ impl<T: Scalar> Cell<T> for GruCell {
         h: &Array2<T>,
     ) -> (Array2<T>, GruCache<T>) {
         let hidden = h.ncols();
-        // gx, gh: [B, 3H] each, blocks r, z, n
-        let r = sigmoid_of((&gate(gx, 0, hidden) + &gate(gh, 0, hidden)).view()); // r: [B, H]
-        let z = sigmoid_of((&gate(gx, 1, hidden) + &gate(gh, 1, hidden)).view()); // z: [B, H]
-        let gh_n = gate(gh, 2, hidden).to_owned(); //                          W_hn h + b_hn
-        let n = tanh_of((&gate(gx, 2, hidden) + &(&r * &gh_n)).view()); //    n: [B, H]
-        let one_minus_z = z.mapv(|z| T::one() - z);
-        let h_next = &one_minus_z * &n + &z * h; //                             h' = (1−z)⊙n + z⊙h
+        // gx, gh: [B, 3H] each, blocks r, z, n; every result below is [B, H]
+        let r = sigmoid_of((&gate(gx, 0, hidden) + &gate(gh, 0, hidden)).view()); // reset gate
+        let z = sigmoid_of((&gate(gx, 1, hidden) + &gate(gh, 1, hidden)).view()); // update gate
+        let gh_n = gate(gh, 2, hidden).to_owned(); // W_hn h + b_hn
+        let n = tanh_of((&gate(gx, 2, hidden) + &(&r * &gh_n)).view()); // n = tanh(W_in x + b_in + r ⊙ gh_n)
+        let h_next = &z.mapv(|z| T::one() - z) * &n + &z * h; // h' = (1 − z) ⊙ n + z ⊙ h
         let cache = GruCache {
             r,
             z,

@@ -68,21 +68,81 @@ impl Implementation for GradientDescent {
 
     fn params(&self) -> Vec<ParamSpec> {
         vec![
-            ParamSpec::int("steps", "pas de chaque méthode sur chaque problème", 2_000, 10, 100_000),
-            ParamSpec::float("condition", "κ : conditionnement de la quadratique ½(p₁² + κ p₂²)", 50.0, 1.0, 10_000.0),
-            ParamSpec::float("lr_scale", "pas sur la quadratique, en unités de 1/L = 1/κ (GD diverge au-delà de 2)", 1.0, 0.01, 1.99),
+            ParamSpec::int(
+                "steps",
+                "pas de chaque méthode sur chaque problème",
+                2_000,
+                10,
+                100_000,
+            ),
+            ParamSpec::float(
+                "condition",
+                "κ : conditionnement de la quadratique ½(p₁² + κ p₂²)",
+                50.0,
+                1.0,
+                10_000.0,
+            ),
+            ParamSpec::float(
+                "lr_scale",
+                "pas sur la quadratique, en unités de 1/L = 1/κ (GD diverge au-delà de 2)",
+                1.0,
+                0.01,
+                1.99,
+            ),
             ParamSpec::float("momentum", "β du momentum et de Nesterov", 0.9, 0.0, 0.999),
             ParamSpec::float("adam_lr", "pas d'Adam sur la quadratique", 0.1, 1e-4, 1.0),
-            ParamSpec::float("rosenbrock_lr", "pas de GD, SGD, momentum et Nesterov sur Rosenbrock", 1e-3, 1e-6, 2e-3),
-            ParamSpec::float("rosenbrock_adam_lr", "pas d'Adam sur Rosenbrock", 0.05, 1e-4, 1.0),
-            ParamSpec::float("noise", "σ : écart type du bruit ajouté aux gradients de SGD", 1.0, 0.0, 100.0),
-            ParamSpec::float("tol", "tolérance sur f(p) − f* pour compter les pas", 1e-6, 1e-12, 1.0),
-            ParamSpec::int("samples", "exemples de la régression linéaire", 200, 10, 100_000),
-            ParamSpec::float("regression_lr", "pas de GD sur la régression linéaire", 0.1, 1e-4, 1.0),
+            ParamSpec::float(
+                "rosenbrock_lr",
+                "pas de GD, SGD, momentum et Nesterov sur Rosenbrock",
+                1e-3,
+                1e-6,
+                2e-3,
+            ),
+            ParamSpec::float(
+                "rosenbrock_adam_lr",
+                "pas d'Adam sur Rosenbrock",
+                0.05,
+                1e-4,
+                1.0,
+            ),
+            ParamSpec::float(
+                "noise",
+                "σ : écart type du bruit ajouté aux gradients de SGD",
+                1.0,
+                0.0,
+                100.0,
+            ),
+            ParamSpec::float(
+                "tol",
+                "tolérance sur f(p) − f* pour compter les pas",
+                1e-6,
+                1e-12,
+                1.0,
+            ),
+            ParamSpec::int(
+                "samples",
+                "exemples de la régression linéaire",
+                200,
+                10,
+                100_000,
+            ),
+            ParamSpec::float(
+                "regression_lr",
+                "pas de GD sur la régression linéaire",
+                0.1,
+                1e-4,
+                1.0,
+            ),
         ]
     }
 
-    fn run(&self, cfg: &Config, device: Device, seed: u64, progress: &dyn Progress) -> Result<Report, RunError> {
+    fn run(
+        &self,
+        cfg: &Config,
+        device: Device,
+        seed: u64,
+        progress: &dyn Progress,
+    ) -> Result<Report, RunError> {
         let mut report = Report::new(self.id(), device, seed, cfg);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let steps = cfg.usize("steps");
@@ -98,17 +158,37 @@ impl Implementation for GradientDescent {
             momentum: cfg.float("momentum"),
             noise: cfg.float("noise"),
         };
-        let paths = race(quadratic, lr, cfg.float("adam_lr"), &settings, &mut rng, progress);
+        let paths = race(
+            quadratic,
+            lr,
+            cfg.float("adam_lr"),
+            &settings,
+            &mut rng,
+            progress,
+        );
         record(&mut report, quadratic, &paths, tol);
         check_quadratic(&mut report, &paths, tol);
 
         let rosenbrock = Surface::Rosenbrock;
         let lr = cfg.float("rosenbrock_lr");
-        let paths = race(rosenbrock, lr, cfg.float("rosenbrock_adam_lr"), &settings, &mut rng, progress);
+        let paths = race(
+            rosenbrock,
+            lr,
+            cfg.float("rosenbrock_adam_lr"),
+            &settings,
+            &mut rng,
+            progress,
+        );
         record(&mut report, rosenbrock, &paths, tol);
         check_rosenbrock(&mut report, &paths, steps);
 
-        regression(&mut report, cfg.usize("samples"), cfg.float("regression_lr"), steps, &mut rng)?;
+        regression(
+            &mut report,
+            cfg.usize("samples"),
+            cfg.float("regression_lr"),
+            steps,
+            &mut rng,
+        )?;
         progress.advance(1);
         progress.finish();
         Ok(report)
@@ -198,7 +278,13 @@ enum Method {
 }
 
 impl Method {
-    const ALL: [Method; 5] = [Method::Gd, Method::Sgd, Method::Momentum, Method::Nesterov, Method::Adam];
+    const ALL: [Method; 5] = [
+        Method::Gd,
+        Method::Sgd,
+        Method::Momentum,
+        Method::Nesterov,
+        Method::Adam,
+    ];
 
     /// Name in metrics, series and checks.
     fn key(self) -> &'static str {
@@ -328,16 +414,25 @@ fn thinned(len: usize) -> Vec<usize> {
 /// first value (included).
 fn above_floor(losses: &[f64]) -> usize {
     let floor = losses.first().map_or(0.0, |l| l * PLOT_FLOOR);
-    losses.iter().position(|&l| l < floor).map_or(losses.len(), |i| i + 1)
+    losses
+        .iter()
+        .position(|&l| l < floor)
+        .map_or(losses.len(), |i| i + 1)
 }
 
 /// Indices of the points of a trajectory that moved visibly (more than 1/500 of the diagonal of
 /// its bounding box) since the last one kept, plus the last point: the
 /// path keeps its early zig-zags while the thousands of steps spent near the end shrink to a few.
 fn moving_points(points: &[[f64; 2]]) -> Vec<usize> {
-    let (lo, hi) = points.iter().fold(([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]), |(lo, hi), p| {
-        ([lo[0].min(p[0]), lo[1].min(p[1])], [hi[0].max(p[0]), hi[1].max(p[1])])
-    });
+    let (lo, hi) = points.iter().fold(
+        ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]),
+        |(lo, hi), p| {
+            (
+                [lo[0].min(p[0]), lo[1].min(p[1])],
+                [hi[0].max(p[0]), hi[1].max(p[1])],
+            )
+        },
+    );
     let visible = (hi[0] - lo[0]).hypot(hi[1] - lo[1]) / 500.0;
     let mut kept = vec![0];
     for (i, p) in points.iter().enumerate().skip(1) {
@@ -365,7 +460,11 @@ fn record(report: &mut Report, surface: Surface, paths: &[Path], tol: f64) {
         let kept = thinned(above_floor(&path.losses));
         let steps = kept.iter().map(|&i| i as f64).collect();
         let losses = kept.iter().map(|&i| path.losses[i]).collect();
-        report.push_series(Series::line(format!("{loss_group}/{method}"), steps, losses));
+        report.push_series(Series::line(
+            format!("{loss_group}/{method}"),
+            steps,
+            losses,
+        ));
         let moved = moving_points(&path.points);
         let kept: Vec<usize> = thinned(moved.len()).into_iter().map(|k| moved[k]).collect();
         let xs = kept.iter().map(|&i| path.points[i][0]).collect();
@@ -373,16 +472,29 @@ fn record(report: &mut Report, surface: Surface, paths: &[Path], tol: f64) {
         report.push_series(Series::line(format!("{trajectory_group}/{method}"), xs, ys));
     }
     let [mx, my] = surface.minimum();
-    report.push_series(Series::points(format!("{trajectory_group}/minimum"), vec![mx], vec![my]));
+    report.push_series(Series::points(
+        format!("{trajectory_group}/minimum"),
+        vec![mx],
+        vec![my],
+    ));
     let name = surface.title();
     let loss_axes = Axes::new("pas t", &format!("f(p_t) − f* (tolérance {tol:e})"));
-    report.set_axes(&loss_group, loss_axes.titled(&format!("Perte : {name}")).log_y());
-    report.set_axes(&trajectory_group, Axes::new("p₁", "p₂").titled(&format!("Trajectoires : {name}")));
+    report.set_axes(
+        &loss_group,
+        loss_axes.titled(&format!("Perte : {name}")).log_y(),
+    );
+    report.set_axes(
+        &trajectory_group,
+        Axes::new("p₁", "p₂").titled(&format!("Trajectoires : {name}")),
+    );
 }
 
 /// The path of `method` in a race.
 fn path_of(paths: &[Path], method: Method) -> &Path {
-    paths.iter().find(|p| p.method == method).expect("every method runs in a race")
+    paths
+        .iter()
+        .find(|p| p.method == method)
+        .expect("every method runs in a race")
 }
 
 /// Steps to tolerance as text ("jamais" when not reached, "diverge" when it blew up).
@@ -400,7 +512,12 @@ fn check_quadratic(report: &mut Report, paths: &[Path], tol: f64) {
     report.check(
         "quadratique : GD converge vers le minimum à la tolérance près",
         gd.steps_to_tol.is_some(),
-        format!("f(p) − f* = {:.2e} après {} pas (tolérance {tol:e}, atteinte au pas {})", gd.final_loss(), gd.losses.len() - 1, steps_text(gd)),
+        format!(
+            "f(p) − f* = {:.2e} après {} pas (tolérance {tol:e}, atteinte au pas {})",
+            gd.final_loss(),
+            gd.losses.len() - 1,
+            steps_text(gd)
+        ),
     );
     let faster = [Method::Momentum, Method::Nesterov, Method::Adam];
     let beats_gd = |m: Method| match (path_of(paths, m).steps_to_tol, gd.steps_to_tol) {
@@ -437,7 +554,9 @@ fn check_rosenbrock(report: &mut Report, paths: &[Path], steps: usize) {
         .collect::<Vec<_>>()
         .join(", ");
     report.check(
-        &format!("Rosenbrock : momentum, Nesterov et Adam descendent plus bas que GD en {steps} pas"),
+        &format!(
+            "Rosenbrock : momentum, Nesterov et Adam descendent plus bas que GD en {steps} pas"
+        ),
         faster.iter().all(|&m| {
             let p = path_of(paths, m);
             !p.diverged && p.final_loss() < gd.final_loss()
@@ -452,12 +571,19 @@ fn check_rosenbrock(report: &mut Report, paths: &[Path], steps: usize) {
 
 /// Fits y ≈ Xw + b on `samples` synthetic points by GD on L(θ) = 1/(2n) ‖Zθ − y‖², with
 /// Z = [X, 1] `[n, d + 1]` and θ = [w, b], and compares with θ* solving ZᵀZ θ = Zᵀy.
-fn regression(report: &mut Report, samples: usize, lr: f64, steps: usize, rng: &mut ChaCha8Rng) -> Result<(), RunError> {
+fn regression(
+    report: &mut Report,
+    samples: usize,
+    lr: f64,
+    steps: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<(), RunError> {
     let d = TRUE_WEIGHTS.len();
     let x = Array2::<f64>::from_shape_fn((samples, d), |_| StandardNormal.sample(rng)); // [n, d]
     let noise = Array1::<f64>::from_shape_fn(samples, |_| StandardNormal.sample(rng)) * 0.5; // [n]
     let y = x.dot(&Array1::from(TRUE_WEIGHTS.to_vec())) + TRUE_INTERCEPT + noise; // [n]
-    let z = concatenate(Axis(1), &[x.view(), Array2::ones((samples, 1)).view()]).expect("same rows"); // [n, d+1]
+    let z =
+        concatenate(Axis(1), &[x.view(), Array2::ones((samples, 1)).view()]).expect("same rows"); // [n, d+1]
     let n = samples as f64;
     let loss = |theta: &Array1<f64>| {
         let r = z.dot(theta) - &y;
@@ -465,7 +591,9 @@ fn regression(report: &mut Report, samples: usize, lr: f64, steps: usize, rng: &
     };
 
     let exact = cholesky_solve(z.t().dot(&z), z.t().dot(&y)).ok_or_else(|| {
-        RunError::Failed("the normal equations are singular: use more samples than features".to_string())
+        RunError::Failed(
+            "the normal equations are singular: use more samples than features".to_string(),
+        )
     })?;
     let best = loss(&exact);
 
@@ -496,7 +624,8 @@ fn regression(report: &mut Report, samples: usize, lr: f64, steps: usize, rng: &
         kept.iter().map(|&i| i as f64).collect(),
         kept.iter().map(|&i| excess[i]).collect(),
     ));
-    let axes = Axes::new("pas t", "L(θ_t) − L(θ*)").titled("Régression linéaire : écart à l'optimum exact");
+    let axes = Axes::new("pas t", "L(θ_t) − L(θ*)")
+        .titled("Régression linéaire : écart à l'optimum exact");
     report.set_axes("regression", axes.log_y());
     Ok(())
 }
@@ -540,7 +669,11 @@ mod tests {
     fn cholesky_solves_a_known_system() {
         let a = array![[4.0, 2.0], [2.0, 3.0]];
         let theta = cholesky_solve(a.clone(), array![2.0, 1.0]).unwrap();
-        assert!((a.dot(&theta) - array![2.0, 1.0]).iter().all(|e| e.abs() < 1e-12));
+        assert!(
+            (a.dot(&theta) - array![2.0, 1.0])
+                .iter()
+                .all(|e| e.abs() < 1e-12)
+        );
         assert!(cholesky_solve(array![[1.0, 2.0], [2.0, 1.0]], array![1.0, 1.0]).is_none());
     }
 
@@ -555,7 +688,11 @@ mod tests {
                 up[i] += h;
                 down[i] -= h;
                 let numeric = (surface.value(&up) - surface.value(&down)) / (2.0 * h);
-                assert!((numeric - g[i]).abs() < 1e-5, "{surface:?} ∂{i}: {numeric} vs {}", g[i]);
+                assert!(
+                    (numeric - g[i]).abs() < 1e-5,
+                    "{surface:?} ∂{i}: {numeric} vs {}",
+                    g[i]
+                );
             }
         }
     }

@@ -61,25 +61,84 @@ impl Implementation for Svm {
 
     fn params(&self) -> Vec<ParamSpec> {
         vec![
-            ParamSpec::int("samples", "points par jeu de données (75 % entraînement, 25 % test)", 300, 40, 3_000),
-            ParamSpec::float("noise", "écart type du bruit gaussien ajouté aux points", 0.1, 0.0, 0.5),
-            ParamSpec::float("factor", "rayon du cercle intérieur (jeu circles)", 0.5, 0.1, 0.9),
-            ParamSpec::float("c", "C : borne des α_i du SVM à noyau (coût des erreurs de marge)", 1.0, 1e-3, 1e3),
-            ParamSpec::float("gamma", "γ du noyau RBF K(x, z) = exp(−γ‖x − z‖²)", 2.0, 1e-3, 100.0),
-            ParamSpec::float("lambda", "λ de Pegasos : poids de la régularisation λ/2 ‖w‖²", 0.01, 1e-5, 10.0),
-            ParamSpec::int("pegasos_steps", "itérations de Pegasos (un échantillon tiré par itération)", 20_000, 100, 1_000_000),
-            ParamSpec::float("tol", "tolérance de SMO sur les conditions KKT", 1e-3, 1e-6, 0.1),
+            ParamSpec::int(
+                "samples",
+                "points par jeu de données (75 % entraînement, 25 % test)",
+                300,
+                40,
+                3_000,
+            ),
+            ParamSpec::float(
+                "noise",
+                "écart type du bruit gaussien ajouté aux points",
+                0.1,
+                0.0,
+                0.5,
+            ),
+            ParamSpec::float(
+                "factor",
+                "rayon du cercle intérieur (jeu circles)",
+                0.5,
+                0.1,
+                0.9,
+            ),
+            ParamSpec::float(
+                "c",
+                "C : borne des α_i du SVM à noyau (coût des erreurs de marge)",
+                1.0,
+                1e-3,
+                1e3,
+            ),
+            ParamSpec::float(
+                "gamma",
+                "γ du noyau RBF K(x, z) = exp(−γ‖x − z‖²)",
+                2.0,
+                1e-3,
+                100.0,
+            ),
+            ParamSpec::float(
+                "lambda",
+                "λ de Pegasos : poids de la régularisation λ/2 ‖w‖²",
+                0.01,
+                1e-5,
+                10.0,
+            ),
+            ParamSpec::int(
+                "pegasos_steps",
+                "itérations de Pegasos (un échantillon tiré par itération)",
+                20_000,
+                100,
+                1_000_000,
+            ),
+            ParamSpec::float(
+                "tol",
+                "tolérance de SMO sur les conditions KKT",
+                1e-3,
+                1e-6,
+                0.1,
+            ),
         ]
     }
 
-    fn run(&self, cfg: &Config, device: Device, seed: u64, progress: &dyn Progress) -> Result<Report, RunError> {
+    fn run(
+        &self,
+        cfg: &Config,
+        device: Device,
+        seed: u64,
+        progress: &dyn Progress,
+    ) -> Result<Report, RunError> {
         let mut report = Report::new(self.id(), device, seed, cfg);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         progress.start(DATASETS.len() as u64 * 3, "SVM");
         for name in DATASETS {
             let data = match name {
                 "moons" => moons(cfg.usize("samples"), cfg.float("noise"), seed),
-                _ => circles(cfg.usize("samples"), cfg.float("noise"), cfg.float("factor"), seed),
+                _ => circles(
+                    cfg.usize("samples"),
+                    cfg.float("noise"),
+                    cfg.float("factor"),
+                    seed,
+                ),
             };
             let (train, test) = stratified_split(&data, DEFAULT_TEST_FRACTION, seed);
             let sets = Split::new(&train, &test);
@@ -100,7 +159,11 @@ struct Split {
 
 impl Split {
     fn new(train: &Dataset, test: &Dataset) -> Split {
-        let signed = |d: &Dataset| d.y.iter().map(|&c| if c == 1 { 1.0 } else { -1.0 }).collect();
+        let signed = |d: &Dataset| {
+            d.y.iter()
+                .map(|&c| if c == 1 { 1.0 } else { -1.0 })
+                .collect()
+        };
         Split {
             x_train: train.x.mapv(f64::from),
             y_train: signed(train),
@@ -126,39 +189,78 @@ fn experiment(
     // 1. Linear SVM in the primal, by Pegasos.
     let linear = pegasos(x, y, lambda, cfg.usize("pegasos_steps"), rng);
     let linear_test = accuracy(|v| linear.decide(v), sets.x_test.view(), &sets.y_test);
-    report.metric(&format!("{name}.linear.train_accuracy"), accuracy(|v| linear.decide(v), x, y));
+    report.metric(
+        &format!("{name}.linear.train_accuracy"),
+        accuracy(|v| linear.decide(v), x, y),
+    );
     report.metric(&format!("{name}.linear.test_accuracy"), linear_test);
     report.metric(&format!("{name}.linear.margin"), linear.margin());
-    report.metric(&format!("{name}.linear.objective"), linear.objective(x, y, lambda));
+    report.metric(
+        &format!("{name}.linear.objective"),
+        linear.objective(x, y, lambda),
+    );
     progress.advance(1);
 
     // 2. The same problem in the dual (linear kernel, C = 1/(λn)) by SMO: the optimum Pegasos
     //    should reach.
-    let reference = smo(x, y, Kernel::Linear, 1.0 / (lambda * n as f64), cfg.float("tol"), rng);
+    let reference = smo(
+        x,
+        y,
+        Kernel::Linear,
+        1.0 / (lambda * n as f64),
+        cfg.float("tol"),
+        rng,
+    );
     let optimum = reference.as_linear().objective(x, y, lambda);
     let reached = linear.objective(x, y, lambda);
     let gap = (reached - optimum) / optimum.abs().max(f64::MIN_POSITIVE);
     report.metric(&format!("{name}.linear.optimum_smo"), optimum);
     report.check(
-        &format!("{name} : Pegasos atteint l'optimum primal du SVM linéaire (SMO) à {:.0} % près", PEGASOS_GAP * 100.0),
+        &format!(
+            "{name} : Pegasos atteint l'optimum primal du SVM linéaire (SMO) à {:.0} % près",
+            PEGASOS_GAP * 100.0
+        ),
         gap <= PEGASOS_GAP,
-        format!("objectif Pegasos {reached:.5}, optimum SMO {optimum:.5}, écart relatif {:.2} %", gap * 100.0),
+        format!(
+            "objectif Pegasos {reached:.5}, optimum SMO {optimum:.5}, écart relatif {:.2} %",
+            gap * 100.0
+        ),
     );
     let curve_group = format!("pegasos_{name}");
     let steps = linear.curve.iter().map(|p| p.0).collect();
-    let gaps = linear.curve.iter().map(|p| (p.1 - optimum) / optimum).collect();
+    let gaps = linear
+        .curve
+        .iter()
+        .map(|p| (p.1 - optimum) / optimum)
+        .collect();
     report.push_series(Series::line(format!("{curve_group}/Pegasos"), steps, gaps));
     let axes = Axes::new("itération t", "(objectif − optimum SMO) / optimum");
-    report.set_axes(&curve_group, axes.titled(&format!("Pegasos sur {name} : écart à l'optimum primal")).log_y());
+    report.set_axes(
+        &curve_group,
+        axes.titled(&format!("Pegasos sur {name} : écart à l'optimum primal"))
+            .log_y(),
+    );
     progress.advance(1);
 
     // 3. Kernel SVM in the dual, by SMO with the RBF kernel, and the KKT conditions of its result.
     let c = cfg.float("c");
     let tol = cfg.float("tol");
-    let rbf = smo(x, y, Kernel::Rbf { gamma: cfg.float("gamma") }, c, tol, rng);
+    let rbf = smo(
+        x,
+        y,
+        Kernel::Rbf {
+            gamma: cfg.float("gamma"),
+        },
+        c,
+        tol,
+        rng,
+    );
     let rbf_test = accuracy(|v| rbf.decide(v), sets.x_test.view(), &sets.y_test);
     let support = rbf.support_vectors();
-    report.metric(&format!("{name}.rbf.train_accuracy"), accuracy(|v| rbf.decide(v), x, y));
+    report.metric(
+        &format!("{name}.rbf.train_accuracy"),
+        accuracy(|v| rbf.decide(v), x, y),
+    );
     report.metric(&format!("{name}.rbf.test_accuracy"), rbf_test);
     report.metric(&format!("{name}.rbf.support_vectors"), support.len() as f64);
     report.metric(&format!("{name}.rbf.smo_passes"), rbf.passes as f64);
@@ -172,12 +274,23 @@ fn experiment(
     report.check(
         &format!("{name} : le noyau RBF bat le SVM linéaire en test"),
         rbf_test > linear_test,
-        format!("précision de test : RBF {:.1} %, linéaire {:.1} %", rbf_test * 100.0, linear_test * 100.0),
+        format!(
+            "précision de test : RBF {:.1} %, linéaire {:.1} %",
+            rbf_test * 100.0,
+            linear_test * 100.0
+        ),
     );
     report.check(
-        &format!("{name} : précision de test du SVM RBF ≥ {:.0} %", RBF_ACCURACY_FLOOR * 100.0),
+        &format!(
+            "{name} : précision de test du SVM RBF ≥ {:.0} %",
+            RBF_ACCURACY_FLOOR * 100.0
+        ),
         rbf_test >= RBF_ACCURACY_FLOOR,
-        format!("{:.1} % sur {} points de test", rbf_test * 100.0, sets.y_test.len()),
+        format!(
+            "{:.1} % sur {} points de test",
+            rbf_test * 100.0,
+            sets.y_test.len()
+        ),
     );
     progress.advance(1);
 
@@ -222,7 +335,12 @@ impl LinearSvm {
 
     /// λ/2 ‖w‖² + 1/n Σ_i max(0, 1 − y_i f(x_i)) over `x` `[n, 2]`.
     fn objective(&self, x: ArrayView2<'_, f64>, y: &[f64], lambda: f64) -> f64 {
-        let loss: f64 = x.rows().into_iter().zip(y).map(|(row, &l)| hinge(l * self.decide(row))).sum();
+        let loss: f64 = x
+            .rows()
+            .into_iter()
+            .zip(y)
+            .map(|(row, &l)| hinge(l * self.decide(row)))
+            .sum();
         0.5 * lambda * self.w.dot(&self.w) + loss / y.len() as f64
     }
 
@@ -238,9 +356,17 @@ impl LinearSvm {
 /// else w ← (1 − η_t λ) w. The bias is the weight of a constant feature appended to x after
 /// centring the data (so its small regularisation barely matters); the result is the average of
 /// the iterates of the second half, which converges where the last iterate keeps jittering.
-fn pegasos(x: ArrayView2<'_, f64>, y: &[f64], lambda: f64, steps: usize, rng: &mut ChaCha8Rng) -> LinearSvm {
+fn pegasos(
+    x: ArrayView2<'_, f64>,
+    y: &[f64],
+    lambda: f64,
+    steps: usize,
+    rng: &mut ChaCha8Rng,
+) -> LinearSvm {
     let (n, d) = x.dim();
-    let mean = x.mean_axis(ndarray::Axis(0)).expect("a non-empty training set");
+    let mean = x
+        .mean_axis(ndarray::Axis(0))
+        .expect("a non-empty training set");
     // z_i = [x_i − mean, 1]: `[n, d + 1]`; v = [w, b'] `[d + 1]`.
     let mut z = Array2::ones((n, d + 1));
     z.slice_mut(ndarray::s![.., ..d]).assign(&(&x - &mean));
@@ -329,7 +455,9 @@ impl KernelSvm {
 
     /// Indices of the support vectors (α_i > 0).
     fn support_vectors(&self) -> Vec<usize> {
-        (0..self.alpha.len()).filter(|&i| self.alpha[i] > 0.0).collect()
+        (0..self.alpha.len())
+            .filter(|&i| self.alpha[i] > 0.0)
+            .collect()
     }
 
     /// For the linear kernel, the primal solution w = Σ_i α_i y_i x_i (and the same b).
@@ -368,7 +496,14 @@ const STEP_EPS: f64 = 1e-12;
 /// that violates the KKT conditions and solve the dual exactly for that pair, alternating full
 /// passes over all samples with passes over the non-bound ones (0 < α < C) until a full pass
 /// changes nothing.
-fn smo(x: ArrayView2<'_, f64>, y: &[f64], kernel: Kernel, c: f64, tol: f64, rng: &mut ChaCha8Rng) -> KernelSvm {
+fn smo(
+    x: ArrayView2<'_, f64>,
+    y: &[f64],
+    kernel: Kernel,
+    c: f64,
+    tol: f64,
+    rng: &mut ChaCha8Rng,
+) -> KernelSvm {
     let n = y.len();
     let gram = Array2::from_shape_fn((n, n), |(i, j)| kernel.eval(x.row(i), x.row(j)));
     let mut state = Smo {
@@ -387,7 +522,9 @@ fn smo(x: ArrayView2<'_, f64>, y: &[f64], kernel: Kernel, c: f64, tol: f64, rng:
             state.refresh_errors();
             (0..n).filter(|&i| state.examine(i, rng)).count()
         } else {
-            (0..n).filter(|&i| state.is_free(i) && state.examine(i, rng)).count()
+            (0..n)
+                .filter(|&i| state.is_free(i) && state.examine(i, rng))
+                .count()
         };
         if examine_all && changed == 0 {
             converged = true;
@@ -436,7 +573,11 @@ impl Smo<'_> {
             let best = free
                 .iter()
                 .copied()
-                .max_by(|&p, &q| (self.errors[p] - e2).abs().total_cmp(&(self.errors[q] - e2).abs()))
+                .max_by(|&p, &q| {
+                    (self.errors[p] - e2)
+                        .abs()
+                        .total_cmp(&(self.errors[q] - e2).abs())
+                })
                 .expect("free is not empty");
             if self.take_step(best, i2) {
                 return true;
@@ -444,7 +585,11 @@ impl Smo<'_> {
         }
         // Then every free sample, then every sample, each from a random starting point.
         let start = rng.random_range(0..n.max(1));
-        let rotated_free = free.iter().cycle().skip(start % free.len().max(1)).take(free.len());
+        let rotated_free = free
+            .iter()
+            .cycle()
+            .skip(start % free.len().max(1))
+            .take(free.len());
         if rotated_free.copied().any(|i1| self.take_step(i1, i2)) {
             return true;
         }
@@ -472,10 +617,15 @@ impl Smo<'_> {
         if high - low <= 0.0 {
             return false;
         }
-        let (k11, k12, k22) = (self.gram[[i1, i1]], self.gram[[i1, i2]], self.gram[[i2, i2]]);
+        let (k11, k12, k22) = (
+            self.gram[[i1, i1]],
+            self.gram[[i1, i2]],
+            self.gram[[i2, i2]],
+        );
         let eta = k11 + k22 - 2.0 * k12; // curvature of the dual along the line
         // The dual along the line: W(a) = W(α₂) + y₂(E₁ − E₂)(a − α₂) − ½η(a − α₂)².
-        let along = |a: f64| y2 * (e1 - e2) * (a - a2_old) - 0.5 * eta * (a - a2_old) * (a - a2_old);
+        let along =
+            |a: f64| y2 * (e1 - e2) * (a - a2_old) - 0.5 * eta * (a - a2_old) * (a - a2_old);
         let mut a2 = if eta > 0.0 {
             (a2_old + y2 * (e1 - e2) / eta).clamp(low, high)
         } else if along(low) > along(high) + STEP_EPS {
@@ -574,7 +724,11 @@ impl Kkt {
             self.counts[0],
             self.counts[1],
             self.counts[2],
-            if converged { "convergé" } else { "arrêté avant convergence" },
+            if converged {
+                "convergé"
+            } else {
+                "arrêté avant convergence"
+            },
         )
     }
 }
@@ -594,7 +748,9 @@ fn plot_decisions(
     support: &[usize],
     report: &mut Report,
 ) {
-    let column = |rows: &mut dyn Iterator<Item = usize>, j: usize| rows.map(|i| x[[i, j]]).collect::<Vec<f64>>();
+    let column = |rows: &mut dyn Iterator<Item = usize>, j: usize| {
+        rows.map(|i| x[[i, j]]).collect::<Vec<f64>>()
+    };
     for (label, class) in [("classe −1", -1.0), ("classe +1", 1.0)] {
         let members: Vec<usize> = (0..y.len()).filter(|&i| y[i] == class).collect();
         let xs = column(&mut members.iter().copied(), 0);
@@ -603,14 +759,21 @@ fn plot_decisions(
     }
     let xs = column(&mut support.iter().copied(), 0);
     let ys = column(&mut support.iter().copied(), 1);
-    report.push_series(Series::rings(format!("{name}/vecteurs de support (RBF)"), xs, ys));
+    report.push_series(Series::rings(
+        format!("{name}/vecteurs de support (RBF)"),
+        xs,
+        ys,
+    ));
 
     let bounds = Bounds::of(x);
     let (lx, ly) = bounds.line_inside(linear);
     report.push_series(Series::line(format!("{name}/frontière linéaire"), lx, ly));
     let (bx, by) = bounds.zero_crossings(|p| rbf.decide(p));
     report.push_series(Series::points(format!("{name}/frontière RBF"), bx, by));
-    report.set_axes(name, Axes::new("x₁", "x₂").titled(&format!("{name} : frontières de décision")));
+    report.set_axes(
+        name,
+        Axes::new("x₁", "x₂").titled(&format!("{name} : frontières de décision")),
+    );
 }
 
 /// The bounding box of the data, padded by 10 %.
@@ -622,11 +785,18 @@ struct Bounds {
 impl Bounds {
     fn of(x: ArrayView2<'_, f64>) -> Bounds {
         let range = |j: usize| {
-            let (lo, hi) = x.column(j).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            let (lo, hi) = x
+                .column(j)
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                    (lo.min(v), hi.max(v))
+                });
             let pad = 0.1 * (hi - lo).max(1e-9);
             (lo - pad, hi + pad)
         };
-        Bounds { x: range(0), y: range(1) }
+        Bounds {
+            x: range(0),
+            y: range(1),
+        }
     }
 
     fn contains(&self, px: f64, py: f64) -> bool {
@@ -637,7 +807,8 @@ impl Bounds {
     fn line_inside(&self, svm: &LinearSvm) -> (Vec<f64>, Vec<f64>) {
         let (w0, w1, b) = (svm.w[0], svm.w[1], svm.b);
         let samples = 200;
-        let along = |(lo, hi): (f64, f64), k: usize| lo + (hi - lo) * k as f64 / (samples - 1) as f64;
+        let along =
+            |(lo, hi): (f64, f64), k: usize| lo + (hi - lo) * k as f64 / (samples - 1) as f64;
         let points = (0..samples).map(|k| {
             if w1.abs() >= w0.abs() {
                 let px = along(self.x, k);
@@ -647,7 +818,9 @@ impl Bounds {
                 (-(w1 * py + b) / w0, py)
             }
         });
-        points.filter(|&(px, py)| px.is_finite() && py.is_finite() && self.contains(px, py)).unzip()
+        points
+            .filter(|&(px, py)| px.is_finite() && py.is_finite() && self.contains(px, py))
+            .unzip()
     }
 
     /// Where `f` changes sign between neighbouring nodes of a grid over the box (linearly
@@ -655,13 +828,17 @@ impl Bounds {
     fn zero_crossings(&self, f: impl Fn(ArrayView1<'_, f64>) -> f64) -> (Vec<f64>, Vec<f64>) {
         let g = BOUNDARY_GRID;
         let coord = |(lo, hi): (f64, f64), k: usize| lo + (hi - lo) * k as f64 / (g - 1) as f64;
-        let values = Array2::from_shape_fn((g, g), |(r, c)| f(ndarray::arr1(&[coord(self.x, c), coord(self.y, r)]).view()));
+        let values = Array2::from_shape_fn((g, g), |(r, c)| {
+            f(ndarray::arr1(&[coord(self.x, c), coord(self.y, r)]).view())
+        });
         let (mut xs, mut ys) = (Vec::new(), Vec::new());
         for r in 0..g {
             for c in 0..g {
                 let v = values[[r, c]];
                 for (r2, c2) in [(r, c + 1), (r + 1, c)] {
-                    let Some(&w) = values.get([r2, c2]) else { continue };
+                    let Some(&w) = values.get([r2, c2]) else {
+                        continue;
+                    };
                     if v * w < 0.0 {
                         let t = v / (v - w);
                         let (x1, y1) = (coord(self.x, c), coord(self.y, r));
