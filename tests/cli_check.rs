@@ -54,6 +54,12 @@ const EXPECTED: &[(&str, &str, &str, u64)] = &[
     ("unknown-key", "warning", "Clé mal écrite.md", 3),
     ("duplicate-key", "warning", "Clé répétée.md", 4),
     ("invalid-date", "warning", "Date invalide.md", 3),
+    (
+        "unknown-implementation",
+        "warning",
+        "Implémentation inconnue.md",
+        3,
+    ),
 ];
 
 #[test]

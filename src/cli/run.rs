@@ -128,9 +128,15 @@ fn write_text(out: &mut dyn Write, report: &Report, p: Palette) -> Result<()> {
             )
         )
     )?;
-    let params = report.params.iter().map(|(k, v)| (k.as_str(), v.to_string()));
+    let params = report
+        .params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.to_string()));
     write_table(out, "parameters", params, p)?;
-    let metrics = report.metrics.iter().map(|(k, v)| (k.as_str(), format_metric(*v)));
+    let metrics = report
+        .metrics
+        .iter()
+        .map(|(k, v)| (k.as_str(), format_metric(*v)));
     write_table(out, "metrics", metrics, p)?;
     if !report.series.is_empty() {
         let series = report
@@ -172,7 +178,11 @@ fn write_table<'a>(
         return Ok(());
     }
     writeln!(out, "\n{}", paint(p.strong, heading))?;
-    let width = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let width = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
     for (key, value) in rows {
         writeln!(out, "  {key:<width$}  {value}")?;
     }

@@ -1,15 +1,14 @@
 //! "Did you mean …?" for names typed on the command line (concepts, implementation ids).
 
-/// Up to three candidates close to `typed`, closest first (a candidate containing what was
-/// typed counts as close), each once.
+/// Up to three candidates close to `typed`, closest first, each once: those containing what was
+/// typed, then those within an edit distance of a third of their length (at least 1).
 pub fn closest<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     let typed = typed.trim().to_lowercase();
-    let mut scored: Vec<(f64, &str)> = candidates
+    let mut scored: Vec<(usize, &str)> = candidates
         .into_iter()
-        .map(|c| (closeness(&typed, &c.to_lowercase()), c))
-        .filter(|&(score, _)| score >= 0.75)
+        .filter_map(|c| distance(&typed, &c.to_lowercase()).map(|d| (d, c)))
         .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
     let mut picked: Vec<&str> = Vec::new();
     for (_, c) in scored {
         if !picked.contains(&c) && picked.len() < 3 {
@@ -28,11 +27,17 @@ pub fn help_line(suggestions: &[&str], fallback: &str) -> String {
     format!("help: did you mean {}?", quoted.join(" or "))
 }
 
-fn closeness(typed: &str, candidate: &str) -> f64 {
-    if !typed.is_empty() && candidate.contains(typed) {
-        return 0.9;
+/// How far a candidate is from what was typed (0 when it contains it), or `None` when too far.
+fn distance(typed: &str, candidate: &str) -> Option<usize> {
+    if typed.is_empty() {
+        return None;
     }
-    strsim::jaro_winkler(typed, candidate)
+    if candidate.contains(typed) {
+        return Some(0);
+    }
+    let longer = typed.chars().count().max(candidate.chars().count());
+    let d = strsim::osa_distance(typed, candidate);
+    (d <= (longer / 3).max(1)).then_some(d)
 }
 
 #[cfg(test)]
@@ -46,7 +51,13 @@ mod tests {
         assert_eq!(closest("mpl", names), ["mlp"]);
         assert_eq!(closest("moyenne", names), ["Moyenne mobile"]);
         assert!(closest("zzz", names).is_empty());
-        assert_eq!(help_line(&[], "see `savoir list`"), "help: see `savoir list`");
-        assert_eq!(help_line(&["a", "b"], ""), "help: did you mean \"a\" or \"b\"?");
+        assert_eq!(
+            help_line(&[], "see `savoir list`"),
+            "help: see `savoir list`"
+        );
+        assert_eq!(
+            help_line(&["a", "b"], ""),
+            "help: did you mean \"a\" or \"b\"?"
+        );
     }
 }

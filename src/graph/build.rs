@@ -1,9 +1,12 @@
 //! Building the concept graph: nodes, name index, written edges, slugs, inferred edges.
 
-use super::model::{ConceptEdge, ConceptGraph, ConceptNode, DuplicateTitle, EdgeOrigin, SlugCollision};
+use super::model::{
+    ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeOrigin,
+    SlugCollision,
+};
 use super::names::{SlugTable, normalize_name, slugify};
 use super::schema::{LINKS_TO, Schema};
-use crate::vault::{Note, Vault};
+use crate::vault::{Note, Vault, WikiLink};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::hash_map::Entry;
@@ -18,11 +21,11 @@ impl ConceptGraph {
     /// the other direction of symmetric relations), never duplicating a written edge.
     /// Transitive closures are not materialised: see [`ConceptGraph::ancestors`].
     pub fn build(vault: &Vault, schema: &Schema) -> ConceptGraph {
-        let mut builder = Builder::new(vault);
+        let mut builder = Builder::new(vault, schema);
         builder.index_names();
         builder.add_written_edges();
         let slug_collisions = builder.assign_slugs();
-        builder.add_inferred_edges(schema);
+        builder.add_inferred_edges();
         let identity = builder
             .relations
             .names
@@ -45,23 +48,38 @@ impl ConceptGraph {
                 .collect(),
             slugs,
             identity,
+            written: builder.written_ranges,
+            dangling: builder.dangling,
             duplicate_titles: builder.duplicate_titles,
             slug_collisions,
         }
     }
 }
 
-/// Relation names, each stored once.
-struct Relations {
-    ids: HashMap<Arc<str>, usize>,
-    names: Vec<Arc<str>>,
+/// What inference needs to know about a relation.
+#[derive(Clone, Copy)]
+struct RelationInfo {
+    inverse: Option<usize>,
+    symmetric: bool,
+    /// Inference can produce edges of this relation (it is symmetric or an inverse).
+    inferable: bool,
 }
 
-impl Relations {
-    fn new() -> Self {
+/// Relation names, each stored once with what the schema says of it.
+struct Relations<'s> {
+    schema: &'s Schema,
+    ids: HashMap<Arc<str>, usize>,
+    names: Vec<Arc<str>>,
+    info: Vec<RelationInfo>,
+}
+
+impl<'s> Relations<'s> {
+    fn new(schema: &'s Schema) -> Self {
         Relations {
+            schema,
             ids: HashMap::new(),
             names: Vec::new(),
+            info: Vec::new(),
         }
     }
 
@@ -69,40 +87,61 @@ impl Relations {
         if let Some(&id) = self.ids.get(name) {
             return id;
         }
-        let name: Arc<str> = Arc::from(name);
-        self.names.push(name.clone());
-        self.ids.insert(name, self.names.len() - 1);
-        self.names.len() - 1
+        let id = self.names.len();
+        let shared: Arc<str> = Arc::from(name);
+        self.names.push(shared.clone());
+        self.ids.insert(shared, id);
+        let symmetric = self.schema.is_symmetric(name);
+        self.info.push(RelationInfo {
+            inverse: None,
+            symmetric,
+            inferable: symmetric,
+        });
+        if let Some(inverse) = self.schema.inverse(name) {
+            let inverse = self.intern(inverse);
+            self.info[id].inverse = Some(inverse);
+            self.info[inverse].inferable = true;
+        }
+        id
     }
 }
+
+/// A written edge: source, target, relation id, origin.
+type Written = (NodeIndex, NodeIndex, usize, EdgeOrigin);
 
 struct Builder<'v> {
     vault: &'v Vault,
     graph: DiGraph<ConceptNode, ConceptEdge>,
     names: HashMap<String, NodeIndex>,
     link_cache: HashMap<&'v str, NodeIndex>,
-    relations: Relations,
-    /// (source, target, relation id) of every edge already in the graph.
-    edge_keys: HashSet<(NodeIndex, NodeIndex, usize)>,
-    /// The written edges, with their relation ids, in the order they were added.
-    written: Vec<(NodeIndex, NodeIndex, usize, EdgeOrigin)>,
+    relations: Relations<'v>,
+    /// Edges of inferable relations already in the graph: what inference must not repeat.
+    inferable_edges: HashSet<(NodeIndex, NodeIndex, usize)>,
+    /// The written edges, in the order they were added (grouped by note).
+    written: Vec<Written>,
+    /// Per note, the range of its edges in the graph (written edges come first, by note).
+    written_ranges: Vec<(u32, u32)>,
+    dangling: Vec<DanglingLink>,
     duplicate_titles: Vec<DuplicateTitle>,
 }
 
 impl<'v> Builder<'v> {
-    fn new(vault: &'v Vault) -> Self {
-        let mut graph = DiGraph::with_capacity(vault.notes.len(), vault.notes.len() * 16);
+    fn new(vault: &'v Vault, schema: &'v Schema) -> Self {
+        let notes = vault.notes.len();
+        let mut graph = DiGraph::with_capacity(notes, notes * 24);
         for (i, note) in vault.notes.iter().enumerate() {
             graph.add_node(note_node(i, note));
         }
         Builder {
             vault,
             graph,
-            names: HashMap::with_capacity(vault.notes.len() * 3),
-            link_cache: HashMap::with_capacity(vault.notes.len() * 2),
-            relations: Relations::new(),
-            edge_keys: HashSet::with_capacity(vault.notes.len() * 24),
-            written: Vec::with_capacity(vault.notes.len() * 16),
+            names: HashMap::with_capacity(notes * 3),
+            link_cache: HashMap::with_capacity(notes * 2),
+            relations: Relations::new(schema),
+            inferable_edges: HashSet::with_capacity(notes * 8),
+            written: Vec::with_capacity(notes * 16),
+            written_ranges: Vec::with_capacity(notes),
+            dangling: Vec::new(),
             duplicate_titles: Vec::new(),
         }
     }
@@ -146,38 +185,59 @@ impl<'v> Builder<'v> {
     fn add_written_edges(&mut self) {
         let links_to = self.relations.intern(LINKS_TO);
         let vault = self.vault;
+        let mut seen: HashSet<(NodeIndex, usize)> = HashSet::new();
         for (i, note) in vault.notes.iter().enumerate() {
             let source = NodeIndex::new(i);
+            let first = self.graph.edge_count() as u32;
+            seen.clear();
             for relation in &note.relations {
-                if relation.link.target.trim().is_empty() || relation.name.is_empty() {
-                    continue;
-                }
-                let target = self.target_of(&relation.link.target);
-                let id = self.relations.intern(&relation.name);
-                let origin = EdgeOrigin {
-                    note: source,
-                    span: relation.link.span,
-                };
-                if self.add_edge(source, target, id, false, origin) {
-                    self.written.push((source, target, id, origin));
+                if !relation.name.is_empty() {
+                    let id = self.relations.intern(&relation.name);
+                    self.add_written(source, &relation.link, id, &mut seen);
                 }
             }
             for link in &note.body_links {
-                if link.target.trim().is_empty() {
-                    continue;
-                }
-                let target = self.target_of(&link.target);
-                if target != source {
-                    let origin = EdgeOrigin {
-                        note: source,
-                        span: link.span,
-                    };
-                    if self.add_edge(source, target, links_to, false, origin) {
-                        self.written.push((source, target, links_to, origin));
-                    }
-                }
+                self.add_written(source, link, links_to, &mut seen);
             }
+            self.written_ranges.push((first, self.graph.edge_count() as u32));
         }
+    }
+
+    /// Adds the edge a link writes, unless the note already wrote it; body links to the note
+    /// itself and empty targets (`[[#heading]]`) make no edge.
+    fn add_written(
+        &mut self,
+        source: NodeIndex,
+        link: &'v WikiLink,
+        relation: usize,
+        seen: &mut HashSet<(NodeIndex, usize)>,
+    ) {
+        let raw = link.target.as_str();
+        if raw.trim().is_empty() {
+            return;
+        }
+        let target = self.target_of(raw);
+        let origin = EdgeOrigin {
+            note: source,
+            span: link.span,
+        };
+        if target.index() >= self.vault.notes.len() {
+            self.dangling.push(DanglingLink {
+                origin,
+                relation: self.relations.names[relation].clone(),
+                target,
+                written: raw.trim().to_string(),
+            });
+        }
+        let body_self_link = target == source && &*self.relations.names[relation] == LINKS_TO;
+        if body_self_link || !seen.insert((target, relation)) {
+            return;
+        }
+        if self.relations.info[relation].inferable {
+            self.inferable_edges.insert((source, target, relation));
+        }
+        self.push_edge(source, target, relation, false, origin);
+        self.written.push((source, target, relation, origin));
     }
 
     /// The concept a link target resolves to, creating its stub on first sight.
@@ -199,24 +259,20 @@ impl<'v> Builder<'v> {
         node
     }
 
-    fn add_edge(
+    fn push_edge(
         &mut self,
         source: NodeIndex,
         target: NodeIndex,
         relation: usize,
         inferred: bool,
         origin: EdgeOrigin,
-    ) -> bool {
-        let added = self.edge_keys.insert((source, target, relation));
-        if added {
-            let edge = ConceptEdge {
-                relation: self.relations.names[relation].clone(),
-                inferred,
-                origin,
-            };
-            self.graph.add_edge(source, target, edge);
-        }
-        added
+    ) {
+        let edge = ConceptEdge {
+            relation: self.relations.names[relation].clone(),
+            inferred,
+            origin,
+        };
+        self.graph.add_edge(source, target, edge);
     }
 
     /// Notes claim slugs first (in path order), stubs after them.
@@ -241,22 +297,21 @@ impl<'v> Builder<'v> {
         collisions
     }
 
-    fn add_inferred_edges(&mut self, schema: &Schema) {
-        let inferences: Vec<(Option<usize>, bool)> = (0..self.relations.names.len())
-            .map(|id| {
-                let name = self.relations.names[id].clone();
-                let inverse = schema.inverse(&name).map(|inv| self.relations.intern(inv));
-                (inverse, schema.is_symmetric(&name))
-            })
-            .collect();
+    fn add_inferred_edges(&mut self) {
         for (source, target, relation, origin) in std::mem::take(&mut self.written) {
-            let (inverse, symmetric) = inferences[relation];
-            if let Some(inverse) = inverse {
-                self.add_edge(target, source, inverse, true, origin);
+            let info = self.relations.info[relation];
+            if let Some(inverse) = info.inverse {
+                self.add_inferred(target, source, inverse, origin);
             }
-            if symmetric {
-                self.add_edge(target, source, relation, true, origin);
+            if info.symmetric {
+                self.add_inferred(target, source, relation, origin);
             }
+        }
+    }
+
+    fn add_inferred(&mut self, source: NodeIndex, target: NodeIndex, relation: usize, origin: EdgeOrigin) {
+        if self.inferable_edges.insert((source, target, relation)) {
+            self.push_edge(source, target, relation, true, origin);
         }
     }
 }

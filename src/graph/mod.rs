@@ -22,7 +22,8 @@ pub use export::{
 };
 pub use filter::RelationFilter;
 pub use model::{
-    ConceptEdge, ConceptGraph, ConceptNode, DuplicateTitle, EdgeOrigin, EdgeView, SlugCollision,
+    ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeOrigin, EdgeView,
+    SlugCollision,
 };
 pub use names::{normalize_name, slugify};
 pub use petgraph::graph::{EdgeIndex, NodeIndex};

@@ -68,6 +68,19 @@ impl<'a> EdgeView<'a> {
     }
 }
 
+/// One occurrence of a link whose target matches no note (it resolves to a stub).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DanglingLink {
+    /// The note and place where the link is written.
+    pub origin: EdgeOrigin,
+    /// The relation of the link (`linksTo` for a body link).
+    pub relation: Arc<str>,
+    /// The stub the link resolves to.
+    pub target: NodeIndex,
+    /// The target as written (trimmed).
+    pub written: String,
+}
+
 /// A note whose title another note (earlier in path order) already has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DuplicateTitle {
@@ -102,6 +115,10 @@ pub struct ConceptGraph {
     pub(super) slugs: HashMap<String, NodeIndex>,
     /// The relations that merge identity (`sameAs`).
     pub(super) identity: Vec<Arc<str>>,
+    /// Per note, the range of edge indices of the edges it wrote.
+    pub(super) written: Vec<(u32, u32)>,
+    /// Every link occurrence that resolved to a stub, in note and file order.
+    pub(super) dangling: Vec<DanglingLink>,
     pub(super) duplicate_titles: Vec<DuplicateTitle>,
     pub(super) slug_collisions: Vec<SlugCollision>,
 }

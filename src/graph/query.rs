@@ -2,7 +2,8 @@
 
 use super::filter::RelationFilter;
 use super::model::{
-    ConceptEdge, ConceptGraph, ConceptNode, DuplicateTitle, EdgeView, SlugCollision,
+    ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeView,
+    SlugCollision,
 };
 use super::names::normalize_name;
 use petgraph::Direction;
@@ -43,6 +44,28 @@ impl ConceptGraph {
     /// Every edge, written ones first (in note and file order), then inferred ones.
     pub fn edges(&self) -> impl Iterator<Item = EdgeView<'_>> {
         self.graph.edge_references().map(view)
+    }
+
+    /// The edges the note of `node` wrote, in file order (frontmatter, then body); none for
+    /// a stub.
+    pub fn written_edges(&self, node: NodeIndex) -> impl Iterator<Item = EdgeView<'_>> {
+        let (first, last) = self.written.get(node.index()).copied().unwrap_or((0, 0));
+        (first..last).map(move |i| {
+            let id = EdgeIndex::new(i as usize);
+            let edge = &self.graph.raw_edges()[i as usize];
+            EdgeView {
+                id,
+                source: edge.source(),
+                target: edge.target(),
+                edge: &edge.weight,
+            }
+        })
+    }
+
+    /// Every link occurrence (frontmatter or body) that resolved to a stub, in note and
+    /// file order.
+    pub fn dangling_links(&self) -> &[DanglingLink] {
+        &self.dangling
     }
 
     /// The edges whose relation `filter` keeps.
