@@ -213,3 +213,18 @@ fn no_path_exits_1() {
     run.expect_code(1);
     assert_eq!(run.stdout, "no path between \"SGD\" and \"Moment\"\n");
 }
+
+#[test]
+fn text_export_is_one_edge_per_line() {
+    let run = graph(&["--format", "text", "--relation", "subClassOf"]);
+    run.expect_code(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "Adam —subClassOf→ Optimiseur",
+            "AdamW —subClassOf→ Adam",
+            "SGD —subClassOf→ Optimiseur"
+        ]
+    );
+}

@@ -112,7 +112,7 @@ impl GradCheck {
             let diff = (a - n).abs();
             let allowed = self.atol + self.rtol * n.abs();
             max_diff = max_diff.max(diff);
-                        if diff.is_nan() || diff > allowed {
+            if diff.is_nan() || diff > allowed {
                 mismatches += 1;
                 let excess = diff / allowed;
                 if worst

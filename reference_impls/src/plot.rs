@@ -277,7 +277,8 @@ fn centred(size: u32, color: &'static RGBColor) -> TextStyle<'static> {
         .pos(Pos::new(HPos::Center, VPos::Center))
 }
 
-/// The SVG of a matrix as a heat map, rows top to bottom, each cell annotated with its value.
+/// The SVG of a matrix as a heat map (colour ∝ √|value|), rows top to bottom, each cell annotated
+/// with its value.
 fn heat_map(matrix: &Matrix) -> io::Result<String> {
     let rows = matrix.values.len() as i32;
     let cols = matrix.values.iter().map(Vec::len).max().unwrap_or(0) as i32;
@@ -306,7 +307,12 @@ fn heat_map(matrix: &Matrix) -> io::Result<String> {
         for (r, row) in matrix.values.iter().enumerate() {
             for (c, &value) in row.iter().enumerate() {
                 let (x, y) = (left + c as i32 * CELL, top + r as i32 * CELL);
-                let t = if max > 0.0 { value.abs() / max } else { 0.0 };
+                // √ scale: the few errors off a confusion matrix's diagonal stay visible.
+                let t = if max > 0.0 {
+                    (value.abs() / max).sqrt()
+                } else {
+                    0.0
+                };
                 root.draw(&Rectangle::new(
                     [(x, y), (x + CELL, y + CELL)],
                     ramp(t).filled(),

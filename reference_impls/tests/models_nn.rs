@@ -69,7 +69,7 @@ fn mlp_with_defaults_reaches_97_percent_and_beats_logistic_regression() {
 
 #[test]
 fn small_mlp_learns_and_is_deterministic() {
-    let small = ["hidden1=32", "hidden2=0", "epochs=8", "batch=64"];
+    let small = ["hidden1=32", "hidden2=0", "epochs=10", "lr=0.005"];
     let first = run("mlp", &small, 7);
     assert!(
         metric(&first, "test_accuracy") >= 0.93,
@@ -93,7 +93,13 @@ fn small_mlp_learns_and_is_deterministic() {
 
 #[test]
 fn cnn_small_config_learns_above_95_percent_with_a_passing_gradient_check() {
-    let small = ["filters1=8", "filters2=16", "epochs=8", "compare_mlp=false"];
+    let small = [
+        "filters1=8",
+        "filters2=16",
+        "epochs=10",
+        "lr=0.005",
+        "compare_mlp=false",
+    ];
     let report = run("cnn", &small, 0);
     assert!(
         metric(&report, "test_accuracy") >= 0.95,

@@ -221,3 +221,33 @@ fn cuda_and_missing_directories_are_clear_errors() {
         .to_string();
     assert!(err.contains("/nonexistent/vectors"), "{err}");
 }
+
+#[test]
+fn inconsistent_shapes_fail_with_a_clear_detail() {
+    let dir = scratch_dir("inconsistent");
+    let mut conv = read_vector("conv2d_s1_p0.json");
+    conv["case"] = json!("conv_two_channels");
+    conv["inputs"]["weight"]["shape"] = json!([4, 2, 3, 3]);
+    conv["inputs"]["weight"]["data"]
+        .as_array_mut()
+        .unwrap()
+        .truncate(72);
+    write_case(&dir, "conv_two_channels.json", &conv);
+    let mut pool = read_vector("max_pool2d.json");
+    pool["case"] = json!("pool_too_big");
+    pool["params"]["kernel_size"] = json!(9);
+    write_case(&dir, "pool_too_big.json", &pool);
+    let report = verify(&dir);
+    assert_eq!(report.failed, 2, "{report}");
+    let detail = &result(&report, "conv_two_channels").detail;
+    assert!(
+        detail.contains("conv2d input channels: expected shape [2], got [3]"),
+        "{detail}"
+    );
+    let detail = &result(&report, "pool_too_big").detail;
+    assert!(
+        detail.contains("pool_too_big.json: pool2d input"),
+        "{detail}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -96,7 +96,7 @@ pub enum GraphFormat {
     Graphml,
     /// Mermaid flowchart.
     Mermaid,
-    /// Plain text (only meaningful for a --from/--to path).
+    /// Plain text: one edge per line (`A —relation→ B`), or the path.
     Text,
 }
 

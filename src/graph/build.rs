@@ -113,6 +113,8 @@ struct Builder<'v> {
     vault: &'v Vault,
     graph: DiGraph<ConceptNode, ConceptEdge>,
     names: HashMap<String, NodeIndex>,
+    /// Link target as written → concept. Owned keys, allocated together, keep lookups in
+    /// cache instead of chasing strings all over the parsed vault.
     link_cache: HashMap<&'v str, NodeIndex>,
     relations: Relations<'v>,
     /// Edges of inferable relations already in the graph: what inference must not repeat.

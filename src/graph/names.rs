@@ -6,12 +6,14 @@ use unicode_normalization::{UnicodeNormalization, is_nfc};
 /// The form in which titles, aliases, stems and link targets are compared: trimmed, lower
 /// case, Unicode NFC, with typographic apostrophes (`’`, `‘`, `ʼ`) read as `'`.
 pub fn normalize_name(name: &str) -> String {
-    let mut folded = String::with_capacity(name.len());
-    for c in name.trim().chars() {
-        match c {
-            '\u{2019}' | '\u{2018}' | '\u{02BC}' => folded.push('\''),
-            c => folded.extend(c.to_lowercase()),
-        }
+    let trimmed = name.trim();
+    if trimmed.is_ascii() {
+        return trimmed.to_ascii_lowercase();
+    }
+    let mut folded = trimmed.to_lowercase();
+    const TYPOGRAPHIC: [char; 3] = ['\u{2019}', '\u{2018}', '\u{02BC}'];
+    if folded.contains(TYPOGRAPHIC) {
+        folded = folded.replace(TYPOGRAPHIC, "'");
     }
     if is_nfc(&folded) {
         folded

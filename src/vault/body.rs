@@ -29,11 +29,11 @@ pub(crate) struct BodyScan {
 
 /// Walks `body`, whose first line is file line `body_line`.
 pub(crate) fn scan_body(body: &str, body_line: usize) -> BodyScan {
-    let positions = Positions::new(body, body_line);
+    let mut positions = Positions::new(body, body_line);
     let mut scan = BodyScan::default();
     let mut in_code_block = false;
     let mut link_depth = 0usize;
-    let mut heading: Option<(u8, usize, String)> = None;
+    let mut heading: Option<(u8, Span, String)> = None;
     for (event, range) in Parser::new_ext(body, MARKDOWN_OPTIONS).into_offset_iter() {
         match event {
             Event::Start(Tag::Link {
@@ -57,13 +57,13 @@ pub(crate) fn scan_body(body: &str, body_line: usize) -> BodyScan {
             Event::Start(Tag::CodeBlock(_)) => in_code_block = true,
             Event::End(TagEnd::CodeBlock) => in_code_block = false,
             Event::Start(Tag::Heading { level, .. }) => {
-                heading = Some((level as u8, range.start, String::new()));
+                heading = Some((level as u8, positions.span(range.start), String::new()));
             }
             Event::End(TagEnd::Heading(_)) => {
-                if let Some((level, start, text)) = heading.take() {
+                if let Some((level, span, text)) = heading.take() {
                     scan.headings.push(Spanned {
                         value: (level, text.trim().to_string()),
-                        span: positions.span(start),
+                        span,
                     });
                 }
             }
@@ -102,40 +102,51 @@ fn wikilink_at(body: &str, range: Range<usize>, dest_url: &str) -> WikiLink {
     link
 }
 
-/// Byte offsets of the body → file line and column.
+/// Byte offsets of the body → file line and column. Offsets are asked for in increasing
+/// order (document order), so a cursor moves forward over the text once.
 struct Positions<'a> {
     body: &'a str,
     body_line: usize,
-    line_starts: Vec<usize>,
+    /// The last offset asked for and its position.
+    cursor: (usize, Span),
 }
 
 impl<'a> Positions<'a> {
     fn new(body: &'a str, body_line: usize) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(body.match_indices('\n').map(|(index, _)| index + 1))
-            .collect();
         Positions {
             body,
             body_line,
-            line_starts,
+            cursor: (
+                0,
+                Span {
+                    line: body_line,
+                    column: 1,
+                },
+            ),
         }
     }
 
-    fn span(&self, offset: usize) -> Span {
-        let line = self
-            .line_starts
-            .partition_point(|&start| start <= offset)
-            .max(1)
-            - 1;
-        let start = self.line_starts[line];
-        let column = self
-            .body
-            .get(start..offset)
-            .map_or(1, |before| before.chars().count() + 1);
-        Span {
-            line: self.body_line + line,
-            column,
+    fn span(&mut self, offset: usize) -> Span {
+        if offset < self.cursor.0 {
+            self.cursor = (
+                0,
+                Span {
+                    line: self.body_line,
+                    column: 1,
+                },
+            );
         }
+        let (from, mut span) = self.cursor;
+        let skipped = self.body.get(from..offset).unwrap_or_default();
+        match skipped.rfind('\n') {
+            Some(last) => {
+                span.line += skipped.matches('\n').count();
+                span.column = skipped[last + 1..].chars().count() + 1;
+            }
+            None => span.column += skipped.chars().count(),
+        }
+        self.cursor = (from + skipped.len(), span);
+        span
     }
 }
 
@@ -145,9 +156,11 @@ mod tests {
 
     #[test]
     fn positions_are_file_lines_and_character_columns() {
-        let positions = Positions::new("ab\né [[x]]\n", 7);
+        let mut positions = Positions::new("ab\né [[x]]\nc\n", 7);
         assert_eq!(positions.span(0), Span { line: 7, column: 1 });
         assert_eq!(positions.span(6), Span { line: 8, column: 3 });
+        assert_eq!(positions.span(12), Span { line: 9, column: 1 });
+        assert_eq!(positions.span(3), Span { line: 8, column: 1 });
     }
 
     #[test]

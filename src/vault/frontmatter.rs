@@ -14,7 +14,6 @@ use super::tags::{frontmatter_tags, merge_tags};
 use super::wikilink::relation_name;
 use super::yaml::{YamlError, read_mapping};
 use crate::diagnostic::{Code, Diagnostic};
-use std::collections::HashMap;
 
 /// Relations whose values name a title even without `[[ ]]` (`subClassOf: Apprentissage`).
 const TITLE_VALUED_RELATIONS: [&str; 8] = [
@@ -113,26 +112,29 @@ fn apply_entry(entry: &Entry, note: &mut Note) {
 
 /// One `duplicate-key` warning per repeated key, at the repetition.
 fn report_duplicate_keys(entries: &[Entry], note: &mut Note) {
-    let mut first_lines: HashMap<&str, usize> = HashMap::new();
-    for entry in entries {
+    for (index, entry) in entries.iter().enumerate() {
         let key = entry.key.value.as_str();
-        match first_lines.get(key) {
-            Some(&first_line) => note.diagnostics.push(
-                Diagnostic::new(
-                    Code::DuplicateKey,
-                    &note.path,
-                    entry.key.span.line,
-                    entry.key.span.column,
-                    format!("key `{key}` is repeated (first written on line {first_line}); every value is kept"),
-                )
-                .with_help(format!(
-                    "write `{key}:` once, with all its values as a list (`- '[[…]]'` lines)"
-                )),
-            ),
-            None => {
-                first_lines.insert(key, entry.key.span.line);
-            }
-        }
+        let Some(first) = entries[..index]
+            .iter()
+            .find(|earlier| earlier.key.value == key)
+        else {
+            continue;
+        };
+        note.diagnostics.push(
+            Diagnostic::new(
+                Code::DuplicateKey,
+                &note.path,
+                entry.key.span.line,
+                entry.key.span.column,
+                format!(
+                    "key `{key}` is repeated (first written on line {}); every value is kept",
+                    first.key.span.line
+                ),
+            )
+            .with_help(format!(
+                "write `{key}:` once, with all its values as a list (`- '[[…]]'` lines)"
+            )),
+        );
     }
 }
 

@@ -18,7 +18,7 @@ pub(crate) fn read_simple(text: &str, first_line: usize) -> Option<Vec<Entry>> {
     let mut accepts_items = false;
     for line in Lines::new(text) {
         let raw = line.text;
-        if raw.chars().any(is_unusual) {
+        if has_unusual_characters(raw) {
             return None;
         }
         let content = raw.trim_start();
@@ -123,30 +123,21 @@ fn scalar(text: &str) -> Option<Node> {
 /// The content of `'…'` given what follows the opening quote, if the quote closes exactly at
 /// the end (`''` inside is one quote).
 fn single_quoted(quoted: &str) -> Option<String> {
-    let mut out = String::with_capacity(quoted.len());
-    let mut chars = quoted.chars();
-    while let Some(c) = chars.next() {
-        if c == '\'' {
-            match chars.next() {
-                Some('\'') => {}
-                Some(_) => return None,
-                None => return Some(out),
-            }
-        }
-        out.push(c);
+    let inner = quoted.strip_suffix('\'')?;
+    if !inner.contains('\'') {
+        return Some(inner.to_string());
     }
-    None
+    let paired = inner.split("''").all(|part| !part.contains('\''));
+    paired.then(|| inner.replace("''", "'"))
 }
 
 /// A plain scalar YAML reads as its own text: no indicator first, no `: ` or ` #` inside.
 fn is_plain(text: &str) -> bool {
-    !text.is_empty()
-        && !text.starts_with([
-            '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%',
-            '@', '`',
-        ])
-        && !text.contains(": ")
-        && !text.contains(" #")
+    let bytes = text.as_bytes();
+    bytes
+        .first()
+        .is_some_and(|first| !b"-?:,[]{}#&*!|>'\"%@`".contains(first))
+        && !bytes.windows(2).any(|pair| pair == b": " || pair == b" #")
         && !text.ends_with(':')
 }
 
@@ -154,14 +145,19 @@ fn is_plain_key(key: &str) -> bool {
     is_plain(key) && key.trim() == key && key != "<<"
 }
 
-/// Characters YAML treats specially (control characters, other line breaks, BOM,
-/// non-characters), which this reader leaves to the full parser.
-fn is_unusual(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{FFFE}' | '\u{FFFF}'
-        )
+/// Whether `line` holds characters YAML treats specially (control characters, tabs, other
+/// line breaks, BOM, non-characters), which this reader leaves to the full parser.
+fn has_unusual_characters(line: &str) -> bool {
+    // Only these bytes can start such a character; French text rarely has them.
+    let suspect = |byte: u8| byte < 0x20 || matches!(byte, 0x7F | 0xC2 | 0xE2 | 0xEF);
+    line.bytes().any(suspect)
+        && line.chars().any(|c| {
+            c.is_control()
+                || matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{FFFE}' | '\u{FFFF}'
+                )
+        })
 }
 
 #[cfg(test)]

@@ -30,31 +30,38 @@ fn is_tag_char(c: char) -> bool {
 
 /// The tags written in one `tags:` value: `a, b` and `#a #b` give two tags; a leading `#` is
 /// dropped; a tag with spaces (`deep learning`) is kept whole.
-pub(crate) fn frontmatter_tags(value: &str) -> Vec<String> {
+pub(crate) fn frontmatter_tags(value: &str) -> impl Iterator<Item = String> + '_ {
     value
         .split(',')
         .flat_map(|part| {
             let part = part.trim();
-            let words: Vec<&str> = part.split_whitespace().collect();
-            if words.len() > 1 && words.iter().all(|word| word.starts_with('#')) {
-                words
-            } else {
-                vec![part]
-            }
+            let hash_words = part.contains(char::is_whitespace)
+                && part.split_whitespace().all(|word| word.starts_with('#'));
+            let whole = (!hash_words).then_some(part);
+            whole
+                .into_iter()
+                .chain(part.split_whitespace().filter(move |_| hash_words))
         })
-        .map(|tag| tag.trim_start_matches('#').trim().to_string())
+        .map(|tag| tag.trim_start_matches('#').trim())
         .filter(|tag| !tag.is_empty())
-        .collect()
+        .map(str::to_string)
 }
 
 /// Appends `tags` to `into`, skipping tags already present (case-insensitively).
 pub(crate) fn merge_tags(into: &mut Vec<String>, tags: impl IntoIterator<Item = String>) {
     for tag in tags {
-        let lower = tag.to_lowercase();
-        if !into.iter().any(|known| known.to_lowercase() == lower) {
+        if !into.iter().any(|known| same_ignoring_case(known, &tag)) {
             into.push(tag);
         }
     }
+}
+
+fn same_ignoring_case(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+        || (!a.is_ascii() || !b.is_ascii())
+            && a.chars()
+                .flat_map(char::to_lowercase)
+                .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 #[cfg(test)]
@@ -85,12 +92,10 @@ mod tests {
 
     #[test]
     fn reads_frontmatter_tag_values() {
-        assert_eq!(
-            frontmatter_tags("#ia, deep learning"),
-            ["ia", "deep learning"]
-        );
-        assert_eq!(frontmatter_tags("#a #b"), ["a", "b"]);
-        assert_eq!(frontmatter_tags(" # "), Vec::<String>::new());
+        let tags = |value: &str| frontmatter_tags(value).collect::<Vec<_>>();
+        assert_eq!(tags("#ia, deep learning"), ["ia", "deep learning"]);
+        assert_eq!(tags("#a #b"), ["a", "b"]);
+        assert_eq!(tags(" # "), Vec::<String>::new());
     }
 
     #[test]
@@ -98,8 +103,8 @@ mod tests {
         let mut tags = vec!["IA".to_string()];
         merge_tags(
             &mut tags,
-            ["ia".to_string(), "ml".to_string(), "ML".to_string()],
+            ["ia", "ml", "ML", "Élève", "élève"].map(String::from),
         );
-        assert_eq!(tags, ["IA", "ml"]);
+        assert_eq!(tags, ["IA", "ml", "Élève"]);
     }
 }

@@ -68,9 +68,9 @@ pub fn relation_name(key: &str) -> &str {
 pub(crate) fn links_in_text(text: &str, span: Span) -> Vec<WikiLink> {
     let mut links = Vec::new();
     let mut rest = text;
-    while let Some(open) = rest.find("[[") {
+    while let Some(open) = find_pair(rest, b'[') {
         let after_open = &rest[open + 2..];
-        let Some(close) = after_open.find("]]") else {
+        let Some(close) = find_pair(after_open, b']') else {
             break;
         };
         // `[[a [[b]]`: the link is the innermost one.
@@ -88,6 +88,11 @@ pub(crate) fn links_in_text(text: &str, span: Span) -> Vec<WikiLink> {
         rest = &after_open[close + 2..];
     }
     links
+}
+
+/// Byte index of the first `cc` (an ASCII byte written twice) in `text`.
+fn find_pair(text: &str, c: u8) -> Option<usize> {
+    text.as_bytes().windows(2).position(|pair| pair == [c, c])
 }
 
 fn non_empty(part: Option<&str>) -> Option<String> {

@@ -275,11 +275,11 @@ pub struct ActivationLayer<T> {
     pub activation: Activation,
     /// The shape of the latest x.
     shape: Vec<usize>,
-    /// x of the latest forward, row-major: [len]
+    /// x of the latest forward, row-major: `[len]`
     input: Vec<T>,
-    /// y = f(x): [len]
+    /// y = f(x): `[len]`
     output: Vec<T>,
-    /// dx = dy ⊙ f'(x): [len]
+    /// dx = dy ⊙ f'(x): `[len]`
     grad_input: Vec<T>,
 }
 

@@ -24,13 +24,13 @@ use crate::scalar::Scalar;
 /// A 2-D convolution with PyTorch's layout: weight `[F, C, kH, kW]`, bias `[F]`, input NCHW.
 #[derive(Clone, Debug)]
 pub struct Conv2d<T> {
-    /// W: [F, C, kH, kW]
+    /// W: `[F, C, kH, kW]`
     pub weight: Array4<T>,
-    /// b: [F]
+    /// b: `[F]`
     pub bias: Array1<T>,
-    /// dL/dW: [F, C, kH, kW], accumulated by `backward`.
+    /// dL/dW: `[F, C, kH, kW]`, accumulated by `backward`.
     pub grad_weight: Array4<T>,
-    /// dL/db: [F], accumulated by `backward`.
+    /// dL/db: `[F]`, accumulated by `backward`.
     pub grad_bias: Array1<T>,
     /// s, the same on both axes.
     pub stride: usize,
@@ -38,17 +38,17 @@ pub struct Conv2d<T> {
     pub padding: usize,
     /// The geometry of the latest forward.
     geom: Option<ConvGeometry>,
-    /// cols = im2col(x): [K, P]
+    /// cols = im2col(x): `[K, P]`
     cols: Array2<T>,
-    /// Y = W·cols: [F, P]
+    /// Y = W·cols: `[F, P]`
     out_mat: Array2<T>,
-    /// y: [N, F, OH, OW]
+    /// y: `[N, F, OH, OW]`
     output: Array4<T>,
-    /// dY, dy regrouped by filter: [F, P]
+    /// dY, dy regrouped by filter: `[F, P]`
     grad_out_mat: Array2<T>,
-    /// dcols = Wᵀ·dY: [K, P]
+    /// dcols = Wᵀ·dY: `[K, P]`
     grad_cols: Array2<T>,
-    /// dx: [N, C, H, W]
+    /// dx: `[N, C, H, W]`
     grad_input: Array4<T>,
 }
 

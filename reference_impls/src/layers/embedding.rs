@@ -31,13 +31,13 @@ pub struct TokenOutOfRange {
 /// A table of V vectors of size D.
 #[derive(Clone, Debug)]
 pub struct Embedding<T> {
-    /// E: [V, D]
+    /// E: `[V, D]`
     pub weight: Array2<T>,
-    /// dL/dE: [V, D], accumulated by `backward`.
+    /// dL/dE: `[V, D]`, accumulated by `backward`.
     pub grad_weight: Array2<T>,
-    /// The ids of the latest forward: [L]
+    /// The ids of the latest forward: `[L]`
     ids: Vec<usize>,
-    /// y: [L, D]
+    /// y: `[L, D]`
     output: Array2<T>,
 }
 

@@ -20,19 +20,19 @@ use crate::scalar::Scalar;
 /// A fully connected layer with PyTorch's layout: weight `[out, in]`, bias `[out]`.
 #[derive(Clone, Debug)]
 pub struct Linear<T> {
-    /// W: [O, I]
+    /// W: `[O, I]`
     pub weight: Array2<T>,
-    /// b: [O]
+    /// b: `[O]`
     pub bias: Array1<T>,
-    /// dL/dW: [O, I], accumulated by `backward`.
+    /// dL/dW: `[O, I]`, accumulated by `backward`.
     pub grad_weight: Array2<T>,
-    /// dL/db: [O], accumulated by `backward`.
+    /// dL/db: `[O]`, accumulated by `backward`.
     pub grad_bias: Array1<T>,
-    /// x of the latest forward: [N, I]
+    /// x of the latest forward: `[N, I]`
     input: Array2<T>,
-    /// y of the latest forward: [N, O]
+    /// y of the latest forward: `[N, O]`
     output: Array2<T>,
-    /// dx of the latest backward: [N, I]
+    /// dx of the latest backward: `[N, I]`
     grad_input: Array2<T>,
 }
 

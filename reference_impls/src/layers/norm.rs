@@ -18,23 +18,23 @@ use crate::scalar::Scalar;
 /// LayerNorm over the last dimension D, with weight γ `[D]`, bias β `[D]` and ε.
 #[derive(Clone, Debug)]
 pub struct LayerNorm<T> {
-    /// γ: [D]
+    /// γ: `[D]`
     pub weight: Array1<T>,
-    /// β: [D]
+    /// β: `[D]`
     pub bias: Array1<T>,
-    /// dL/dγ: [D], accumulated by `backward`.
+    /// dL/dγ: `[D]`, accumulated by `backward`.
     pub grad_weight: Array1<T>,
-    /// dL/dβ: [D], accumulated by `backward`.
+    /// dL/dβ: `[D]`, accumulated by `backward`.
     pub grad_bias: Array1<T>,
     /// ε inside the square root (PyTorch's default 1e-5).
     pub eps: f64,
-    /// x̂ of the latest forward: [M, D]
+    /// x̂ of the latest forward: `[M, D]`
     normalized: Array2<T>,
-    /// r = 1/√(σ² + ε) per row: [M]
+    /// r = 1/√(σ² + ε) per row: `[M]`
     inv_std: Array1<T>,
-    /// y: [M, D]
+    /// y: `[M, D]`
     output: Array2<T>,
-    /// dx: [M, D]
+    /// dx: `[M, D]`
     grad_input: Array2<T>,
 }
 

@@ -38,11 +38,11 @@ pub struct Pool2d<T> {
     pub padding: usize,
     /// The geometry of the latest forward.
     geom: Option<ConvGeometry>,
-    /// For max pooling, the flat (h·W + w) input index of each output's maximum: [N, C, OH, OW]
+    /// For max pooling, the flat (h·W + w) input index of each output's maximum: `[N, C, OH, OW]`
     argmax: Vec<usize>,
-    /// y: [N, C, OH, OW]
+    /// y: `[N, C, OH, OW]`
     output: Array4<T>,
-    /// dx: [N, C, H, W]
+    /// dx: `[N, C, H, W]`
     grad_input: Array4<T>,
 }
 

@@ -428,6 +428,10 @@ pub struct Recurrent<T: Scalar, C: Cell<T>> {
     grad_input: Array3<T>,
     /// dL/d(state0) of the latest backward.
     grad_state0: C::State,
+    /// dL/d gx of the latest backward: [B, T, G]
+    grad_gx: Array3<T>,
+    /// dL/d gh of the latest backward: [B, T, G]
+    grad_gh: Array3<T>,
     cell: PhantomData<C>,
 }
 
@@ -474,6 +478,8 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
             caches: Vec::new(),
             final_state: C::State::zeros(0, hidden),
             grad_input: Array3::zeros((0, 0, 0)),
+            grad_gx: Array3::zeros((0, 0, 0)),
+            grad_gh: Array3::zeros((0, 0, 0)),
             grad_state0: C::State::zeros(0, hidden),
             cell: PhantomData,
         })
@@ -583,8 +589,8 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
             "{}: grad_output shape",
             C::NAME
         );
-        let mut d_gx = Array3::zeros((batch, steps, rows)); // dL/d gx: [B, T, G]
-        let mut d_gh = Array3::zeros((batch, steps, rows)); // dL/d gh: [B, T, G]
+        let d_gx = reuse(&mut self.grad_gx, Ix3(batch, steps, rows)); // dL/d gx: [B, T, G]
+        let d_gh = reuse(&mut self.grad_gh, Ix3(batch, steps, rows)); // dL/d gh: [B, T, G]
         let mut d_state = d_final
             .cloned()
             .unwrap_or_else(|| C::State::zeros(batch, hidden));
@@ -609,7 +615,7 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
         }
         self.grad_state0 = d_state;
 
-        let (d_gx, d_gh) = (sequence_rows(&d_gx), sequence_rows(&d_gh)); // [B·T, G] each
+        let (d_gx, d_gh) = (sequence_rows(&self.grad_gx), sequence_rows(&self.grad_gh)); // [B·T, G] each
         // dW_ih: [G, I] += d gxᵀ [G, B·T] · x [B·T, I];  db_ih += Σ rows of d gx
         Cpu.gemm(
             T::one(),

@@ -97,6 +97,16 @@ impl Init {
             _ => None,
         }
     }
+
+    /// The bound b of the uniform law U(−b, b) the weights are drawn from, or `None` to keep the
+    /// draw of [`Mlp::new`] (PyTorch's).
+    pub fn weight_bound(self, fan_in: usize, fan_out: usize) -> Option<f64> {
+        match self {
+            Init::He => Some((6.0 / fan_in as f64).sqrt()),
+            Init::Glorot => Some((6.0 / (fan_in + fan_out) as f64).sqrt()),
+            Init::Pytorch => None,
+        }
+    }
 }
 
 /// The deep MLP of the experiment with `activation`: `[D, W × depth, C]`, weights drawn by `init`
@@ -113,13 +123,9 @@ pub fn deep_mlp(
         .chain(std::iter::once(classes))
         .collect();
     let mut net = Mlp::new(&sizes, activation, &mut rng);
-    if init != Init::Pytorch {
-        for linear in net.linears_mut() {
-            let (fan_out, fan_in) = linear.weight.dim();
-            let bound = match init {
-                Init::He => (6.0 / fan_in as f64).sqrt(),
-                _ => (6.0 / (fan_in + fan_out) as f64).sqrt(),
-            };
+    for linear in net.linears_mut() {
+        let (fan_out, fan_in) = linear.weight.dim();
+        if let Some(bound) = init.weight_bound(fan_in, fan_out) {
             linear.weight = uniform((fan_out, fan_in), bound, &mut rng);
             linear.bias = Array1::zeros(fan_out);
         }

@@ -434,8 +434,9 @@ impl Implementation for Cnn {
             "exactitude de test ≥ 0,98",
             cnn.test.accuracy >= TARGET_ACCURACY,
             format!(
-                "{:.4} sur {} exemples de test",
+                "{:.4} ({} erreurs sur {})",
                 cnn.test.accuracy,
+                cnn.test.errors,
                 test.len()
             ),
         );

@@ -150,6 +150,76 @@ impl<T: Scalar> Classifier<T> for Mlp<T> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 2 (suite). Checking backpropagation against finite differences
+// ---------------------------------------------------------------------------------------------
+
+/// Overwrites the parameter in `slot` (the order of [`Layer::params_mut`]) with `value`.
+fn set_param<C: Layer<f64>>(net: &mut C, slot: usize, value: &ArrayD<f64>) {
+    let mut index = 0;
+    net.params_mut(&mut |mut p| {
+        if index == slot {
+            p.value.assign(value);
+        }
+        index += 1;
+    });
+}
+
+/// Checks the backward of `net` against central finite differences of its mean cross-entropy on
+/// (`x`, `y`), for every component of every parameter ([`GradCheck`]'s defaults, f64). Returns
+/// the largest |analytic − numeric| over all of them, or the worst mismatch of the first
+/// parameter that fails.
+pub fn gradient_check<C: Classifier<f64>>(
+    net: &mut C,
+    x: ArrayView2<'_, f64>,
+    y: &[usize],
+) -> Result<f64, GradCheckError> {
+    let mut grad_logits = Array2::zeros((0, 0));
+    backprop(net, x, y, &mut grad_logits).expect("labels fit the logits");
+    let mut params = Vec::new(); // (name, value, analytic gradient) per slot
+    net.params_mut(&mut |p| {
+        params.push((p.name.to_string(), p.value.to_owned(), p.grad.to_owned()))
+    });
+    let mut largest = 0.0_f64;
+    for (slot, (name, value, analytic)) in params.iter().enumerate() {
+        let result = GradCheck::default().check(name, value, analytic, |probe| {
+            set_param(net, slot, probe);
+            mean_loss(net, x, y, &mut grad_logits).expect("labels fit the logits")
+        });
+        set_param(net, slot, value);
+        largest = largest.max(result?);
+    }
+    Ok(largest)
+}
+
+/// A gradient check's verdict for a report: whether it passed and the numbers behind it.
+pub fn gradient_check_verdict(
+    result: &Result<f64, GradCheckError>,
+    samples: usize,
+) -> (bool, String) {
+    let tolerance = GradCheck::default();
+    match result {
+        Ok(largest) => (
+            true,
+            format!(
+                "écart max {largest:.2e} sur tous les paramètres, {samples} exemples \
+                 (h = {:.0e}, tolérance {:.0e} + {:.0e}·|numérique|)",
+                tolerance.step, tolerance.atol, tolerance.rtol
+            ),
+        ),
+        Err(e) => (false, e.to_string()),
+    }
+}
+
+/// Rows of `data` as an f64 batch `[N, D]` (for gradient checks).
+pub fn rows_f64(data: &Dataset, rows: usize) -> (Array2<f64>, Vec<usize>) {
+    let n = rows.min(data.len());
+    (
+        data.x.slice(s![..n, ..]).mapv(f64::from),
+        data.y[..n].to_vec(),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
 // 3. Training: mini-batch gradient descent
 // ---------------------------------------------------------------------------------------------
 
@@ -306,6 +376,8 @@ pub struct Evaluation {
     pub loss: f64,
     /// Fraction of samples whose arg-max logit is the label.
     pub accuracy: f64,
+    /// Number of samples whose arg-max logit is not the label.
+    pub errors: usize,
     /// The predicted class of each sample.
     pub predictions: Vec<usize>,
 }
@@ -327,15 +399,16 @@ pub fn evaluate<C: Classifier<f32>>(net: &mut C, data: &Dataset) -> Result<Evalu
             .map_err(|e| RunError::Failed(e.to_string()))?;
         total += f64::from(loss) * (end - start) as f64;
     }
-    let correct = predictions
+    let errors = predictions
         .iter()
         .zip(&data.y)
-        .filter(|(p, y)| p == y)
+        .filter(|(p, y)| p != y)
         .count();
     let n = data.len().max(1) as f64;
     Ok(Evaluation {
         loss: total / n,
-        accuracy: correct as f64 / n,
+        accuracy: (data.len() - errors) as f64 / n,
+        errors,
         predictions,
     })
 }
@@ -356,63 +429,6 @@ pub fn digits_split() -> (Dataset, Dataset) {
     data::stratified_split(&data::digits(), DEFAULT_TEST_FRACTION, DEFAULT_SPLIT_SEED)
 }
 
-/// Overwrites the parameter in `slot` (the order of [`Layer::params_mut`]) with `value`.
-fn set_param<C: Layer<f64>>(net: &mut C, slot: usize, value: &ArrayD<f64>) {
-    let mut index = 0;
-    net.params_mut(&mut |mut p| {
-        if index == slot {
-            p.value.assign(value);
-        }
-        index += 1;
-    });
-}
-
-/// Checks the backward of `net` against central finite differences of its mean cross-entropy on
-/// (`x`, `y`), for every component of every parameter ([`GradCheck`]'s defaults, f64). Returns
-/// the largest |analytic − numeric| over all of them, or the worst mismatch of the first
-/// parameter that fails.
-pub fn gradient_check<C: Classifier<f64>>(
-    net: &mut C,
-    x: ArrayView2<'_, f64>,
-    y: &[usize],
-) -> Result<f64, GradCheckError> {
-    let mut grad_logits = Array2::zeros((0, 0));
-    backprop(net, x, y, &mut grad_logits).expect("labels fit the logits");
-    let mut params = Vec::new(); // (name, value, analytic gradient) per slot
-    net.params_mut(&mut |p| {
-        params.push((p.name.to_string(), p.value.to_owned(), p.grad.to_owned()))
-    });
-    let mut largest = 0.0_f64;
-    for (slot, (name, value, analytic)) in params.iter().enumerate() {
-        let result = GradCheck::default().check(name, value, analytic, |probe| {
-            set_param(net, slot, probe);
-            mean_loss(net, x, y, &mut grad_logits).expect("labels fit the logits")
-        });
-        set_param(net, slot, value);
-        largest = largest.max(result?);
-    }
-    Ok(largest)
-}
-
-/// A gradient check's verdict for a report: whether it passed and the numbers behind it.
-pub fn gradient_check_verdict(
-    result: &Result<f64, GradCheckError>,
-    samples: usize,
-) -> (bool, String) {
-    let tolerance = GradCheck::default();
-    match result {
-        Ok(largest) => (
-            true,
-            format!(
-                "écart max {largest:.2e} sur tous les paramètres, {samples} exemples \
-                 (h = {:.0e}, tolérance {:.0e} + {:.0e}·|numérique|)",
-                tolerance.step, tolerance.atol, tolerance.rtol
-            ),
-        ),
-        Err(e) => (false, e.to_string()),
-    }
-}
-
 /// Adds the standard evidence of a trained classifier to `report`, under `label`: its loss curve
 /// (`perte/<label>`) and test-accuracy curve (`exactitude/<label>`).
 pub fn push_curves(report: &mut Report, label: &str, history: &History) {
@@ -431,14 +447,9 @@ pub fn push_curves(report: &mut Report, label: &str, history: &History) {
     report.set_axes("exactitude", Axes::new("époque", "exactitude sur le test"));
 }
 
-/// Rows of `data` as an f64 batch `[N, D]` (for gradient checks).
-pub fn rows_f64(data: &Dataset, rows: usize) -> (Array2<f64>, Vec<usize>) {
-    let n = rows.min(data.len());
-    (
-        data.x.slice(s![..n, ..]).mapv(f64::from),
-        data.y[..n].to_vec(),
-    )
-}
+// ---------------------------------------------------------------------------------------------
+// 5. The run: the MLP against logistic regression
+// ---------------------------------------------------------------------------------------------
 
 /// Accuracy the default MLP must reach on the digits test split.
 pub const TARGET_ACCURACY: f64 = 0.97;
@@ -627,7 +638,7 @@ impl Implementation for Perceptron {
             format!(
                 "{:.4} ({} erreurs sur {})",
                 mlp.test.accuracy,
-                errors(&mlp.test),
+                mlp.test.errors,
                 test.len()
             ),
         );
@@ -657,11 +668,6 @@ impl Implementation for Perceptron {
         );
         Ok(report)
     }
-}
-
-/// Misclassified samples of an evaluation.
-fn errors(eval: &Evaluation) -> usize {
-    ((1.0 - eval.accuracy) * eval.predictions.len() as f64).round() as usize
 }
 
 /// The gradient check of an f64 twin of the network (hidden widths capped at 16 so every

@@ -7,65 +7,57 @@
 use super::Context;
 use crate::check::suggest::{Suggestions, a_third};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::graph::{EdgeOrigin, LINKS_TO, NodeIndex};
-use crate::vault::WikiLink;
+use crate::graph::{DanglingLink, LINKS_TO, NodeIndex};
 use rayon::prelude::*;
 
 pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let graph = context.graph;
-    let titles = Suggestions::new(graph.nodes().filter(|(_, n)| !n.stub).map(|(_, n)| n.title.as_str()));
+    let titles = Suggestions::new(
+        graph
+            .nodes()
+            .filter(|(_, n)| !n.stub)
+            .map(|(_, n)| n.title.as_str()),
+    );
     let notes = context.vault.notes.len();
-    let stubs: Vec<NodeIndex> = graph.nodes().filter(|(_, n)| n.stub).map(|(i, _)| i).collect();
+    let stubs: Vec<NodeIndex> = graph
+        .nodes()
+        .filter(|(_, n)| n.stub)
+        .map(|(i, _)| i)
+        .collect();
     let suggestions: Vec<Option<&str>> = stubs
         .par_iter()
         .map(|&stub| titles.closest(&graph.node(stub).title, a_third))
         .collect();
-    let mut found = Vec::new();
-    for (i, note) in context.vault.notes.iter().enumerate() {
-        let written = note
-            .relations
-            .iter()
-            .map(|r| (r.name.as_str(), &r.link))
-            .chain(note.body_links.iter().map(|l| (LINKS_TO, l)));
-        for (relation, link) in written {
-            let Some(target) = graph.resolve_link(&link.target) else {
-                continue;
-            };
-            if !graph.node(target).stub {
-                continue;
-            }
-            let origin = EdgeOrigin {
-                note: graph.note_node(i),
-                span: link.span,
-            };
-            let suggestion = suggestions.get(target.index() - notes).copied().flatten();
-            found.push(diagnostic(context, relation, link, origin, suggestion));
-        }
-    }
-    found
+    graph
+        .dangling_links()
+        .iter()
+        .map(|link| {
+            let suggestion = suggestions
+                .get(link.target.index().wrapping_sub(notes))
+                .copied()
+                .flatten();
+            diagnostic(context, link, suggestion)
+        })
+        .collect()
 }
 
-fn diagnostic(
-    context: &Context<'_>,
-    relation: &str,
-    link: &WikiLink,
-    origin: EdgeOrigin,
-    suggestion: Option<&str>,
-) -> Diagnostic {
-    let target = link.target.trim();
-    let kind = if relation == LINKS_TO {
+fn diagnostic(context: &Context<'_>, link: &DanglingLink, suggestion: Option<&str>) -> Diagnostic {
+    let target = &link.written;
+    let kind = if &*link.relation == LINKS_TO {
         "link".to_string()
     } else {
-        format!("`{relation}` link")
+        format!("`{}` link", link.relation)
     };
     let message =
         format!("dangling {kind} `[[{target}]]`: no note has this title, alias or file name");
     let help = match suggestion {
         Some(title) => format!("did you mean `[[{title}]]`?"),
-        None => format!("create a note titled `{target}`, or fix the link (until then it is a stub)"),
+        None => format!(
+            "create a note titled `{target}`, or fix the link (until then it is a stub)"
+        ),
     };
     context
-        .at_origin(Code::DanglingLink, origin, message)
+        .at_origin(Code::DanglingLink, link.origin, message)
         .with_help(help)
 }
 

@@ -10,7 +10,8 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     for note in &context.vault.notes {
         for field in &note.fields {
-            if !relation_name(&field.key).to_lowercase().starts_with("date") {
+            let key = relation_name(&field.key).as_bytes();
+            if key.len() < 4 || !key[..4].eq_ignore_ascii_case(b"date") {
                 continue;
             }
             for value in field.values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {

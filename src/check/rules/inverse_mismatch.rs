@@ -10,34 +10,39 @@
 
 use super::Context;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::graph::{EdgeView, NodeIndex};
+use super::PerRelation;
+use crate::graph::EdgeView;
 
 pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let graph = context.graph;
-    let schema = context.schema;
-    graph
-        .edges()
-        .filter(|e| !e.edge.inferred && e.source != e.target && !graph.node(e.target).stub)
-        .filter_map(|e| {
-            let inverse = schema.inverse(e.relation()).filter(|i| *i != e.relation())?;
-            let listed = written_targets(context, e.target, inverse);
-            if listed.is_empty() || listed.contains(&e.source) {
-                return None;
+    let mut inverses = PerRelation::new();
+    let mut found = Vec::new();
+    for (note, _) in context.vault.notes.iter().enumerate() {
+        for e in graph.written_edges(graph.note_node(note)) {
+            let Some(inverse) = inverses.get(&e.edge.relation, |r| {
+                context.schema.inverse(r).filter(|i| *i != r)
+            }) else {
+                continue;
+            };
+            if e.source == e.target || graph.node(e.target).stub {
+                continue;
             }
-            Some(diagnostic(context, &e, inverse, listed.len()))
-        })
-        .collect()
-}
-
-/// The concepts `node` itself writes `relation` to.
-fn written_targets(context: &Context<'_>, node: NodeIndex, relation: &str) -> Vec<NodeIndex> {
-    context
-        .graph
-        .graph()
-        .edges_directed(node, petgraph::Direction::Outgoing)
-        .filter(|e| !e.weight().inferred && &*e.weight().relation == relation)
-        .map(|e| petgraph::visit::EdgeRef::target(&e))
-        .collect()
+            let mut listed = graph
+                .written_edges(e.target)
+                .filter(|back| back.relation() == inverse)
+                .peekable();
+            if listed.peek().is_none() {
+                continue;
+            }
+            let (count, names_source) = listed.fold((0, false), |(n, found), back| {
+                (n + 1, found || back.target == e.source)
+            });
+            if !names_source {
+                found.push(diagnostic(context, &e, inverse, count));
+            }
+        }
+    }
+    found
 }
 
 fn diagnostic(context: &Context<'_>, e: &EdgeView<'_>, inverse: &str, listed: usize) -> Diagnostic {

@@ -15,6 +15,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::graph::{ConceptGraph, EdgeOrigin, NodeIndex, Schema};
 use crate::vault::{Note, Span, Vault};
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// What every rule reads.
 pub(super) struct Context<'a> {
@@ -82,6 +83,27 @@ fn at_note(code: Code, note: &Note, message: String) -> Diagnostic {
 
 fn field_span(note: &Note, key: &str) -> Option<Span> {
     note.fields.iter().find(|f| f.key == key).map(|f| f.span)
+}
+
+/// Facts about relations, computed once per distinct relation: the graph shares one `Arc`
+/// per relation name, so a pointer comparison finds an edge's entry.
+struct PerRelation<'g, T> {
+    known: Vec<(&'g Arc<str>, T)>,
+}
+
+impl<'g, T: Copy> PerRelation<'g, T> {
+    fn new() -> Self {
+        PerRelation { known: Vec::new() }
+    }
+
+    fn get(&mut self, relation: &'g Arc<str>, compute: impl FnOnce(&str) -> T) -> T {
+        if let Some((_, fact)) = self.known.iter().find(|(r, _)| Arc::ptr_eq(r, relation)) {
+            return *fact;
+        }
+        let fact = compute(relation);
+        self.known.push((relation, fact));
+        fact
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! connected component, naming one cycle through it and placed where its first written
 //! statement is.
 
-use super::Context;
+use super::{Context, PerRelation};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::graph::{EdgeOrigin, EdgeView, LINKS_TO, NodeIndex};
 use petgraph::algo::tarjan_scc;
@@ -19,27 +19,32 @@ const SHOWN_STATEMENTS: usize = 6;
 
 pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let schema = context.schema;
-    let mut by_relation: HashMap<&str, Checked> = HashMap::new();
+    let mut slots = PerRelation::new();
+    let mut checked: Vec<Checked<'_>> = Vec::new();
     for e in context.graph.edges() {
-        let entry = by_relation.entry(e.relation()).or_insert_with_key(|name| Checked {
-            included: *name != LINKS_TO && !schema.is_symmetric(name),
-            written: 0,
-            pairs: Vec::new(),
+        let slot = slots.get(&e.edge.relation, |name| {
+            if name == LINKS_TO || schema.is_symmetric(name) {
+                return None;
+            }
+            checked.push(Checked {
+                relation: &e.edge.relation,
+                written: 0,
+                pairs: Vec::new(),
+            });
+            Some(checked.len() - 1)
         });
-        if entry.included {
+        if let Some(slot) = slot {
+            let entry = &mut checked[slot];
             entry.written += usize::from(!e.edge.inferred);
             entry.pairs.push((e.source.index() as u32, e.target.index() as u32));
         }
     }
-    let mut relations: Vec<(&str, &Checked)> = by_relation
-        .iter()
-        .filter(|(_, checked)| checked.included && checked.written > 0)
-        .map(|(name, checked)| (*name, checked))
-        .collect();
-    relations.sort_by(|a, b| b.1.written.cmp(&a.1.written).then(a.0.cmp(b.0)));
+    checked.retain(|c| c.written > 0);
+    checked.sort_by(|a, b| b.written.cmp(&a.written).then(a.relation.cmp(b.relation)));
     let mut reported: HashSet<(&str, Vec<NodeIndex>)> = HashSet::new();
     let mut found = Vec::new();
-    for (relation, checked) in relations {
+    for checked in &checked {
+        let relation: &str = checked.relation;
         let pair = match schema.inverse(relation) {
             Some(inverse) if inverse < relation => inverse,
             _ => relation,
@@ -68,9 +73,9 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     found
 }
 
-/// One relation's edges, when the rule checks it.
-struct Checked {
-    included: bool,
+/// One checked relation's edges.
+struct Checked<'g> {
+    relation: &'g std::sync::Arc<str>,
     written: usize,
     pairs: Vec<(u32, u32)>,
 }

@@ -9,7 +9,7 @@ use super::Context;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::graph::{LINKS_TO, Schema};
 use crate::vault::relation_name;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 /// Keys the parser reads itself, besides relations.
 pub(crate) const RESERVED_KEYS: [&str; 10] = [
