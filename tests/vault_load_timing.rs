@@ -23,6 +23,10 @@ fn load_a_generated_vault() {
             "round {round}: {} notes, {relations} relations, {links} body links, {diagnostics} diagnostics in {elapsed:.3?}",
             vault.notes.len()
         );
-        assert!(!vault.notes.is_empty(), "no note found under {}", root.display());
+        assert!(
+            !vault.notes.is_empty(),
+            "no note found under {}",
+            root.display()
+        );
     }
 }

@@ -27,18 +27,13 @@ fn histogram(text: &str) -> [u16; BUCKETS] {
     counts
 }
 
-/// A lower bound of the edit distance: an insertion, deletion or substitution moves at most
-/// one character in and one out of the histogram, a transposition none.
-fn histogram_bound(a: &[u16; BUCKETS], b: &[u16; BUCKETS]) -> usize {
-    let (mut surplus, mut deficit) = (0usize, 0usize);
-    for (x, y) in a.iter().zip(b) {
-        if x > y {
-            surplus += usize::from(x - y);
-        } else {
-            deficit += usize::from(y - x);
-        }
-    }
-    surplus.max(deficit)
+/// A lower bound of the edit distance between texts of `len_a` and `len_b` characters: an
+/// insertion, deletion or substitution moves at most one character in and one out of the
+/// histogram, a transposition none; so the distance is at least the larger of the surplus
+/// and the deficit, which is `(L1 + |len_a - len_b|) / 2`.
+fn histogram_bound(a: &[u16; BUCKETS], len_a: usize, b: &[u16; BUCKETS], len_b: usize) -> usize {
+    let l1: u32 = a.iter().zip(b).map(|(x, y)| u32::from(x.abs_diff(*y))).sum();
+    (l1 as usize + len_a.abs_diff(len_b)) / 2
 }
 
 impl<'a> Suggestions<'a> {
@@ -71,33 +66,47 @@ impl<'a> Suggestions<'a> {
         let query = normalize_name(query);
         let query_length = query.chars().count();
         let query_histogram = histogram(&query);
-        let mut best: Option<(usize, &'a str)> = None;
-        for entry in &self.entries {
-            let longer = query_length.max(entry.length);
-            let mut limit = max_distance(longer);
-            if let Some((distance, _)) = best {
-                match distance.checked_sub(1) {
-                    Some(better) => limit = limit.min(better),
-                    None => break,
+        // Cheap lower bounds first; the exact distance only for the candidates that pass,
+        // most promising first, until no remaining one can beat the best found.
+        let mut candidates: Vec<(usize, usize)> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, entry)| {
+                let limit = max_distance(query_length.max(entry.length));
+                if query_length.abs_diff(entry.length) > limit {
+                    return None;
                 }
+                let bound = histogram_bound(
+                    &query_histogram,
+                    query_length,
+                    &entry.histogram,
+                    entry.length,
+                );
+                (bound <= limit).then_some((bound, i))
+            })
+            .collect();
+        candidates.sort_unstable();
+        let mut best: Option<(usize, usize)> = None;
+        for (bound, i) in candidates {
+            if best.is_some_and(|(distance, _)| bound > distance) {
+                break;
             }
-            if query_length.abs_diff(entry.length) > limit
-                || histogram_bound(&query_histogram, &entry.histogram) > limit
-            {
-                continue;
-            }
+            let entry = &self.entries[i];
             let distance = strsim::osa_distance(&query, &entry.normalized);
-            if distance <= limit {
-                best = Some((distance, entry.name));
+            let within = distance <= max_distance(query_length.max(entry.length));
+            if within && best.is_none_or(|b| (distance, i) < b) {
+                best = Some((distance, i));
             }
         }
-        best.map(|(_, name)| name)
+        best.map(|(_, i)| self.entries[i].name)
     }
 }
 
-/// The tolerance for a link target or an id: a third of the longer name, at least one edit.
-pub(super) fn a_third(longer: usize) -> usize {
-    (longer / 3).max(1)
+/// How far a suggestion may be from what was written: about one edit in five characters,
+/// at least one and at most six (typos, not different names).
+pub(super) fn typo_tolerance(longer: usize) -> usize {
+    (longer / 5).clamp(1, 6)
 }
 
 #[cfg(test)]
@@ -108,11 +117,11 @@ mod tests {
     fn finds_the_closest_name_within_the_tolerance() {
         let names = ["Réseaux de neurones", "Régression linéaire", "Perceptron"];
         let s = Suggestions::new(names);
-        assert_eq!(s.closest("reseaux de neurone", a_third), Some("Réseaux de neurones"));
-        assert_eq!(s.closest("Perceptrons multicouches", a_third), None);
-        assert_eq!(s.closest("perceptrom", a_third), Some("Perceptron"));
-        assert_eq!(s.closest("Pecreptron", a_third), Some("Perceptron"), "swaps count once");
-        assert_eq!(s.closest("zzz", a_third), None);
+        assert_eq!(s.closest("reseaux de neurone", typo_tolerance), Some("Réseaux de neurones"));
+        assert_eq!(s.closest("Perceptrons multicouches", typo_tolerance), None);
+        assert_eq!(s.closest("perceptrom", typo_tolerance), Some("Perceptron"));
+        assert_eq!(s.closest("Pecreptron", typo_tolerance), Some("Perceptron"), "swaps count once");
+        assert_eq!(s.closest("zzz", typo_tolerance), None);
     }
 
     #[test]
@@ -120,7 +129,8 @@ mod tests {
         let words = ["kitten", "sitting", "", "abc", "cba", "été", "ete", "aaaa"];
         for a in words {
             for b in words {
-                let bound = histogram_bound(&histogram(a), &histogram(b));
+                let (la, lb) = (a.chars().count(), b.chars().count());
+                let bound = histogram_bound(&histogram(a), la, &histogram(b), lb);
                 assert!(bound <= strsim::osa_distance(a, b), "{a} {b}");
             }
         }

@@ -168,7 +168,10 @@ impl<'v> Builder<'v> {
         }
         let paths: Vec<Vec<String>> = notes.iter().map(|n| path_names(n)).collect();
         for (i, names) in paths.iter().enumerate() {
-            self.claim(&names[0], i);
+            // A stem equal to the title is already indexed.
+            if names[0] != notes[i].title {
+                self.claim(&names[0], i);
+            }
         }
         for (i, names) in paths.iter().enumerate() {
             for name in &names[1..] {

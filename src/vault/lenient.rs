@@ -256,12 +256,13 @@ fn nested_entry(text: &str, key_start: usize, colon: usize, number: usize) -> En
 /// A scalar value `raw` written at byte `start` of the line `line`.
 fn scalar(line: &str, raw: &str, start: usize, number: usize) -> Spanned<Node> {
     let leading = raw.len() - raw.trim_start().len();
+    let span = Span {
+        line: number,
+        column: column_of(line, (start + leading).min(line.len())),
+    };
     Spanned {
-        value: parse_scalar(raw.trim()),
-        span: Span {
-            line: number,
-            column: column_of(line, (start + leading).min(line.len())),
-        },
+        value: parse_scalar(raw.trim(), span),
+        span,
     }
 }
 
@@ -271,8 +272,9 @@ fn column_of(line: &str, offset: usize) -> usize {
         .map_or(1, |before| before.chars().count() + 1)
 }
 
-/// A value as YAML would roughly read it: quotes removed, `[a, b]` split, comments dropped.
-fn parse_scalar(raw: &str) -> Node {
+/// A value as YAML would roughly read it: quotes removed, `[a, b]` split (its items get
+/// `span`), comments dropped.
+fn parse_scalar(raw: &str, span: Span) -> Node {
     if let Some(inner) = raw.strip_prefix('\'') {
         return Node::Text(single_quoted(inner));
     }
@@ -287,8 +289,8 @@ fn parse_scalar(raw: &str) -> Node {
             .map(str::trim)
             .filter(|item| !item.is_empty())
             .map(|item| Spanned {
-                value: parse_scalar(item),
-                span: Span::default(),
+                value: parse_scalar(item, span),
+                span,
             })
             .collect();
         return Node::List(items);
@@ -359,7 +361,7 @@ fn is_quoted_start(text: &str) -> bool {
 
 fn unquote_key(key: &str) -> String {
     let key = key.trim();
-    match parse_scalar(key) {
+    match parse_scalar(key, Span::default()) {
         Node::Text(text) => text,
         _ => key.to_string(),
     }

@@ -1,7 +1,7 @@
 //! A vault folder → every note in it, read and parsed in parallel.
 
 use super::model::Vault;
-use super::note::{parse_note, unreadable_note};
+use super::note::{parse_owned_note, unreadable_note};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use walkdir::{DirEntry, WalkDir};
@@ -66,7 +66,7 @@ pub fn load(root: &Path) -> Result<Vault, LoadError> {
         .map(|file| {
             let rel_path = relative(root, file);
             match std::fs::read(file) {
-                Ok(bytes) => parse_note(rel_path, &bytes),
+                Ok(bytes) => parse_owned_note(rel_path, bytes),
                 Err(error) => unreadable_note(rel_path, &error),
             }
         })

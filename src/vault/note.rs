@@ -25,6 +25,11 @@ use std::path::{Path, PathBuf};
 /// assert_eq!(note.body_links[0].span.line, 5);
 /// ```
 pub fn parse_note(rel_path: &Path, bytes: &[u8]) -> Note {
+    parse_owned_note(rel_path, bytes.to_vec())
+}
+
+/// [`parse_note`] taking the file's buffer, which becomes the note's body without a copy.
+pub(crate) fn parse_owned_note(rel_path: &Path, bytes: Vec<u8>) -> Note {
     let mut note = Note {
         path: slash_path(rel_path),
         ..Note::default()
@@ -34,7 +39,7 @@ pub fn parse_note(rel_path: &Path, bytes: &[u8]) -> Note {
         note.diagnostics
             .push(not_utf8(&note.path, line, column, decoded.looks_utf16));
     }
-    let text = decoded.text.as_ref();
+    let text = &decoded.text[decoded.bom..];
     if text.trim().is_empty() {
         note.diagnostics.push(
             Diagnostic::new(Code::EmptyNote, &note.path, 1, 1, "the note is empty")
@@ -52,12 +57,15 @@ pub fn parse_note(rel_path: &Path, bytes: &[u8]) -> Note {
     if note.title.is_empty() {
         note.title = file_stem(rel_path);
     }
-    note.body = parts.body.to_string();
     note.body_line = parts.body_line;
     let scan = scan_body(parts.body, parts.body_line);
     note.body_links = scan.links;
     note.headings = scan.headings;
     merge_tags(&mut note.tags, scan.tags);
+    let body_start = decoded.bom + parts.body_start;
+    let mut body = decoded.text;
+    body.drain(..body_start);
+    note.body = body;
     note.diagnostics
         .sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
     note
@@ -105,7 +113,7 @@ fn not_utf8(path: &Path, line: usize, column: usize, looks_utf16: bool) -> Diagn
     let help = if looks_utf16 {
         "the file looks UTF-16 encoded: save it as UTF-8 (without the byte-order mark)"
     } else {
-        "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`); invalid bytes were read as `\u{FFFD}`"
+        "save the file as UTF-8 (e.g. `iconv -f windows-1252 -t utf-8`); meanwhile its bytes were read as Windows-1252 (Latin-1)"
     };
     Diagnostic::new(
         Code::NotUtf8,

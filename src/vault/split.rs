@@ -2,29 +2,35 @@
 //!
 //! Nothing here understands YAML or Markdown: this module only decides which lines are which.
 
-use std::borrow::Cow;
-
 /// A file's bytes decoded as UTF-8, with where the first invalid byte was, if any.
-pub(crate) struct Decoded<'a> {
-    /// The text, without a leading UTF-8 BOM; invalid sequences replaced by U+FFFD.
-    pub(crate) text: Cow<'a, str>,
-    /// 1-based line and column (in characters) of the first byte that is not UTF-8.
+pub(crate) struct Decoded {
+    /// The text; bytes that are not UTF-8 read as Windows-1252 (nothing is dropped).
+    pub(crate) text: String,
+    /// Length of the UTF-8 byte-order mark `text` starts with (0 or 3): the note starts after.
+    pub(crate) bom: usize,
+    /// 1-based line and column (in characters, after the BOM) of the first byte that is not UTF-8.
     pub(crate) first_invalid: Option<(usize, usize)>,
     /// The bytes start with a UTF-16 byte-order mark.
     pub(crate) looks_utf16: bool,
 }
 
-/// Decodes `bytes`, dropping a UTF-8 BOM and replacing invalid sequences (nothing is dropped).
-pub(crate) fn decode(bytes: &[u8]) -> Decoded<'_> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
+/// Decodes `bytes`, reusing their buffer when they are valid UTF-8. Bytes that are not are
+/// read as Windows-1252 (Latin-1 and its Windows extension), the usual encoding of French
+/// text that is not UTF-8, so that `Réseau` written in Latin-1 still reads `Réseau`.
+pub(crate) fn decode(bytes: Vec<u8>) -> Decoded {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let bom = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
+    match String::from_utf8(bytes) {
         Ok(text) => Decoded {
-            text: Cow::Borrowed(text),
+            text,
+            bom,
             first_invalid: None,
             looks_utf16: false,
         },
         Err(error) => {
-            let valid = &bytes[..error.valid_up_to()];
+            let valid_up_to = error.utf8_error().valid_up_to();
+            let bytes = error.into_bytes();
+            let valid = &bytes[bom..valid_up_to.max(bom)];
             let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
             let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
             // `valid` is UTF-8, so its tail after the last newline is too.
@@ -32,11 +38,35 @@ pub(crate) fn decode(bytes: &[u8]) -> Decoded<'_> {
                 .chars()
                 .count();
             Decoded {
-                text: String::from_utf8_lossy(bytes),
+                text: decode_with_windows_1252_fallback(&bytes),
+                bom,
                 first_invalid: Some((line, column)),
                 looks_utf16: bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF"),
             }
         }
+    }
+}
+
+/// UTF-8 runs as UTF-8, every other byte as its Windows-1252 character.
+fn decode_with_windows_1252_fallback(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len() + bytes.len() / 8);
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        text.extend(chunk.invalid().iter().map(|&byte| windows_1252(byte)));
+    }
+    text
+}
+
+/// The Windows-1252 character of one byte (U+FFFD for its five unassigned bytes).
+fn windows_1252(byte: u8) -> char {
+    const C1: [char; 32] = [
+        '€', '\u{FFFD}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{FFFD}', 'Ž',
+        '\u{FFFD}', '\u{FFFD}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ',
+        '\u{FFFD}', 'ž', 'Ÿ',
+    ];
+    match byte {
+        0x80..=0x9F => C1[usize::from(byte - 0x80)],
+        _ => char::from(byte),
     }
 }
 
@@ -58,6 +88,8 @@ pub(crate) struct Split<'a> {
     pub(crate) frontmatter: Option<Block<'a>>,
     /// The Markdown after the frontmatter.
     pub(crate) body: &'a str,
+    /// Byte offset of `body` in the text.
+    pub(crate) body_start: usize,
     /// 1-based file line where `body` starts.
     pub(crate) body_line: usize,
 }
@@ -75,6 +107,7 @@ pub(crate) fn split(text: &str) -> Split<'_> {
         return Split {
             frontmatter: None,
             body: text,
+            body_start: 0,
             body_line: 1,
         };
     }
@@ -89,6 +122,7 @@ pub(crate) fn split(text: &str) -> Split<'_> {
                     closed: true,
                 }),
                 body: &text[lines.offset..],
+                body_start: lines.offset,
                 body_line: line.number + 1,
             };
         }
@@ -104,6 +138,7 @@ pub(crate) fn split(text: &str) -> Split<'_> {
             closed: false,
         }),
         body: &text[body_start..],
+        body_start,
         body_line,
     }
 }
@@ -198,13 +233,18 @@ mod tests {
 
     #[test]
     fn decodes_bom_and_reports_the_first_bad_byte() {
-        let decoded = decode(b"\xEF\xBB\xBFabc");
-        assert_eq!(decoded.text, "abc");
-        assert_eq!(decoded.first_invalid, None);
-        let decoded = decode(b"ok\n\xC3\xA9t\xE9\n");
+        let decoded = decode(b"\xEF\xBB\xBFabc".to_vec());
+        assert_eq!(
+            (&decoded.text[decoded.bom..], decoded.first_invalid),
+            ("abc", None)
+        );
+        let decoded = decode(b"\xEF\xBB\xBFok\n\xC3\xA9t\xE9\n".to_vec());
         assert_eq!(decoded.first_invalid, Some((2, 3)));
-        assert_eq!(decoded.text, "ok\n\u{e9}t\u{fffd}\n");
-        assert!(decode(b"\xFF\xFEa\0").looks_utf16);
+        assert_eq!(&decoded.text[decoded.bom..], "ok\nét\u{e9}\n");
+        let decoded = decode(b"l\x92\xE9t\xE9 \x80\x81".to_vec());
+        assert_eq!(decoded.text, "l’été €\u{fffd}");
+        assert_eq!(decoded.first_invalid, Some((1, 2)));
+        assert!(decode(b"\xFF\xFEa\0".to_vec()).looks_utf16);
     }
 
     #[test]

@@ -63,30 +63,54 @@ pub struct LeNet<T> {
     pooled: Ix4,
 }
 
-/// The feature-map shape `[C, H, W]` after each stage of a [`LeNet`], for one image.
+/// The shape of one image's features after a stage of a [`LeNet`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stage {
-    /// `entrée`, `conv1`, `pool1`, `conv2`, `pool2`, `linéaire`.
+    /// `entrée`, `conv1`, `pool1`, `conv2`, `pool2`, `aplati`.
     pub name: &'static str,
-    /// `[C, H, W]` (a vector of `n` features is `[n, 1, 1]`).
-    pub shape: [usize; 3],
+    /// `[C, H, W]` for feature maps, `[n]` once flattened.
+    pub shape: Vec<usize>,
+}
+
+impl Stage {
+    fn new(name: &'static str, shape: &[usize]) -> Self {
+        Self {
+            name,
+            shape: shape.to_vec(),
+        }
+    }
+
+    /// `conv1 16×8×8`.
+    fn describe(&self) -> String {
+        let dims: Vec<String> = self.shape.iter().map(usize::to_string).collect();
+        format!("{} {}", self.name, dims.join("×"))
+    }
 }
 
 impl<T: Scalar> LeNet<T> {
     /// A network for `image` = (H, W) one-channel images, `filters` = (F₁, F₂) and `classes`
     /// outputs, initialised like PyTorch from `rng`.
+    ///
+    /// # Panics
+    /// When an image side is below 4 (two 2×2 poolings need at least that).
     pub fn new(
         image: (usize, usize),
         filters: (usize, usize),
         classes: usize,
         rng: &mut impl rand::Rng,
     ) -> Self {
+        assert!(
+            image.0 >= 2 * POOL && image.1 >= 2 * POOL,
+            "LeNet needs images of at least 4×4 pixels, got {}×{}",
+            image.0,
+            image.1
+        );
         let conv = |c_in, c_out, rng: &mut _| {
             Conv2d::new(c_in, c_out, (KERNEL, KERNEL), 1, PADDING, rng).expect("stride 1 is valid")
         };
         let conv1 = conv(1, filters.0, rng);
         let conv2 = conv(filters.0, filters.1, rng);
-        let [f2, h2, w2] = Self::stages_for(image, filters)[4].shape;
+        let flat = Self::stages_for(image, filters)[5].shape[0]; // F₂·H₂·W₂
         Self {
             conv1,
             relu1: ActivationLayer::new(Activation::Relu),
@@ -94,10 +118,10 @@ impl<T: Scalar> LeNet<T> {
             conv2,
             relu2: ActivationLayer::new(Activation::Relu),
             pool2: Pool2d::max(POOL, POOL),
-            fc: Linear::new(f2 * h2 * w2, classes, rng),
+            fc: Linear::new(flat, classes, rng),
             image,
             images: Array4::zeros((0, 1, image.0, image.1)),
-            pooled: Ix4(0, f2, h2, w2),
+            pooled: Ix4(0, 0, 0, 0),
         }
     }
 
@@ -110,30 +134,12 @@ impl<T: Scalar> LeNet<T> {
         let (h1, w1) = (pool(conv(h)), pool(conv(w)));
         let (h2, w2) = (pool(conv(h1)), pool(conv(w1)));
         vec![
-            Stage {
-                name: "entrée",
-                shape: [1, h, w],
-            },
-            Stage {
-                name: "conv1",
-                shape: [filters.0, conv(h), conv(w)],
-            },
-            Stage {
-                name: "pool1",
-                shape: [filters.0, h1, w1],
-            },
-            Stage {
-                name: "conv2",
-                shape: [filters.1, conv(h1), conv(w1)],
-            },
-            Stage {
-                name: "pool2",
-                shape: [filters.1, h2, w2],
-            },
-            Stage {
-                name: "aplati",
-                shape: [filters.1 * h2 * w2, 1, 1],
-            },
+            Stage::new("entrée", &[1, h, w]),
+            Stage::new("conv1", &[filters.0, conv(h), conv(w)]),
+            Stage::new("pool1", &[filters.0, h1, w1]),
+            Stage::new("conv2", &[filters.1, conv(h1), conv(w1)]),
+            Stage::new("pool2", &[filters.1, h2, w2]),
+            Stage::new("aplati", &[filters.1 * h2 * w2]),
         ]
     }
 
@@ -141,37 +147,16 @@ impl<T: Scalar> LeNet<T> {
     pub fn measure_stages(&mut self) -> Vec<Stage> {
         let (h, w) = self.image;
         let x = Array4::zeros((1, 1, h, w));
-        let shape = |a: &[usize]| [a[1], a[2], a[3]];
-        let mut stages = vec![Stage {
-            name: "entrée",
-            shape: shape(x.shape()),
-        }];
+        let mut stages = vec![Stage::new("entrée", &x.shape()[1..])];
         let y = self.conv1.forward(x.view());
-        stages.push(Stage {
-            name: "conv1",
-            shape: shape(y.shape()),
-        });
-        let y = self.relu1.forward(y);
-        let y = self.pool1.forward(y);
-        stages.push(Stage {
-            name: "pool1",
-            shape: shape(y.shape()),
-        });
+        stages.push(Stage::new("conv1", &y.shape()[1..]));
+        let y = self.pool1.forward(self.relu1.forward(y));
+        stages.push(Stage::new("pool1", &y.shape()[1..]));
         let y = self.conv2.forward(y);
-        stages.push(Stage {
-            name: "conv2",
-            shape: shape(y.shape()),
-        });
-        let y = self.relu2.forward(y);
-        let y = self.pool2.forward(y);
-        stages.push(Stage {
-            name: "pool2",
-            shape: shape(y.shape()),
-        });
-        stages.push(Stage {
-            name: "aplati",
-            shape: [y.len(), 1, 1],
-        });
+        stages.push(Stage::new("conv2", &y.shape()[1..]));
+        let y = self.pool2.forward(self.relu2.forward(y));
+        stages.push(Stage::new("pool2", &y.shape()[1..]));
+        stages.push(Stage::new("aplati", &[y.len()]));
         stages
     }
 
@@ -280,14 +265,11 @@ fn image_shape(data: &Dataset) -> Result<(usize, usize), RunError> {
         .ok_or_else(|| RunError::Failed("the CNN needs image data (rows of H·W pixels)".into()))
 }
 
-/// `1×8×8 → 16×8×8 → …`, the shapes of `stages` joined by arrows.
+/// `entrée 1×8×8 → conv1 16×8×8 → …`, the shapes of `stages` joined by arrows.
 fn describe(stages: &[Stage]) -> String {
     stages
         .iter()
-        .map(|s| match s.shape {
-            [n, 1, 1] if s.name == "aplati" => format!("{} {n}", s.name),
-            [c, h, w] => format!("{} {c}×{h}×{w}", s.name),
-        })
+        .map(Stage::describe)
         .collect::<Vec<_>>()
         .join(" → ")
 }
@@ -422,8 +404,8 @@ impl Implementation for Cnn {
         let predicted = LeNet::<f32>::stages_for(image, filters);
         let measured = cnn.net.measure_stages();
         for stage in &measured {
-            let [c, h, w] = stage.shape;
-            report.metric(&format!("features_{}", stage.name), (c * h * w) as f64);
+            let values: usize = stage.shape.iter().product();
+            report.metric(&format!("features_{}", stage.name), values as f64);
         }
         report.check(
             "formes des cartes de caractéristiques = ⌊(H + 2p − k)/s⌋ + 1",

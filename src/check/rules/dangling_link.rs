@@ -5,7 +5,7 @@
 //! vault with many dangling links stays fast.
 
 use super::Context;
-use crate::check::suggest::{Suggestions, a_third};
+use crate::check::suggest::{Suggestions, typo_tolerance};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::graph::{DanglingLink, LINKS_TO, NodeIndex};
 use rayon::prelude::*;
@@ -26,7 +26,7 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
         .collect();
     let suggestions: Vec<Option<&str>> = stubs
         .par_iter()
-        .map(|&stub| titles.closest(&graph.node(stub).title, a_third))
+        .map(|&stub| titles.closest(&graph.node(stub).title, typo_tolerance))
         .collect();
     graph
         .dangling_links()

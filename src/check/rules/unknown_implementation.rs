@@ -3,7 +3,7 @@
 //! registered id, or lists them.
 
 use super::Context;
-use crate::check::suggest::{Suggestions, a_third};
+use crate::check::suggest::{Suggestions, typo_tolerance};
 use crate::diagnostic::{Code, Diagnostic};
 
 pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
@@ -20,7 +20,7 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             if known.contains(&id.value) {
                 return None;
             }
-            let help = match ids.closest(&id.value, a_third) {
+            let help = match ids.closest(&id.value, typo_tolerance) {
                 Some(closest) => format!("did you mean `{closest}`? (`savoir impls` lists the registered ids)"),
                 None if known.is_empty() => "no implementation is registered yet: remove the key or register one".to_string(),
                 None => format!("registered implementations: {}", known.join(", ")),
