@@ -142,6 +142,15 @@ mod tmp_timing {
         eprintln!("build {:.1}ms cpu", cpu() - t);
         if only_build { continue; }
         let ctx = super::rules::Context { vault: &vault, graph: &graph, schema: &schema, known_implementations: None };
+        let w = std::time::Instant::now();
+        let report = super::check(&vault, &graph, &schema, None);
+        eprintln!("check() wall {:?} {}", w.elapsed(), report.diagnostics.len());
+        let w = std::time::Instant::now();
+        let all = super::rules::run_all(&ctx).len();
+        eprintln!("run_all wall {:?} {all}", w.elapsed());
+        let w = std::time::Instant::now();
+        let _g = crate::graph::ConceptGraph::build(&vault, &schema);
+        eprintln!("build wall {:?}", w.elapsed());
         for (i, rule) in super::rules::RULES_FOR_TIMING.iter().enumerate() {
             let t = cpu();
             let n = rule(&ctx).len();

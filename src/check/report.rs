@@ -2,6 +2,7 @@
 
 use crate::diagnostic::{Diagnostic, Severity};
 use serde::Serialize;
+use std::path::Path;
 
 /// Every diagnostic of a check, sorted by file, line and column, with per-severity counts.
 /// Serialises to the contract's `{"diagnostics":[…],"errors":n,"warnings":n}`.
@@ -18,7 +19,7 @@ pub struct CheckReport {
 impl CheckReport {
     /// A report of these findings: sorted and counted.
     pub fn new(mut diagnostics: Vec<Diagnostic>) -> Self {
-        diagnostics.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        diagnostics.sort_by_cached_key(|d| (path_order(&d.file), d.line, d.column));
         let errors = diagnostics
             .iter()
             .filter(|d| d.severity == Severity::Error)
@@ -34,6 +35,16 @@ impl CheckReport {
     pub fn fails(&self, deny_warnings: bool) -> bool {
         self.errors > 0 || (deny_warnings && self.warnings > 0)
     }
+}
+
+/// A key that orders paths as `Path` does (component by component) but compares as bytes:
+/// the separator becomes the smallest byte.
+fn path_order(path: &Path) -> Vec<u8> {
+    path.as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .map(|&b| if b == b'/' || b == std::path::MAIN_SEPARATOR as u8 { 0 } else { b })
+        .collect()
 }
 
 #[cfg(test)]
@@ -61,6 +72,11 @@ mod tests {
         );
         let files: Vec<&str> = report.diagnostics.iter().map(|d| d.file.to_str().unwrap()).collect();
         assert_eq!(files, ["a/x.md", "a/x.md", "b.md"]);
+        let mut paths = ["a-b.md", "a/b.md", "a.md", "a b/c.md"].map(Path::new);
+        paths.sort_by_key(|p| path_order(p));
+        let mut expected = paths;
+        expected.sort();
+        assert_eq!(paths, expected, "same order as Path");
         let warnings_only = CheckReport::new(vec![Diagnostic::new(Code::InvalidDate, "a", 1, 1, "")]);
         assert!(!warnings_only.fails(false) && warnings_only.fails(true));
     }

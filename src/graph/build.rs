@@ -9,6 +9,7 @@ use super::schema::{LINKS_TO, Schema};
 use crate::vault::{Note, Vault, WikiLink};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use petgraph::graph::{DiGraph, NodeIndex};
+use rayon::prelude::*;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
@@ -41,11 +42,7 @@ impl ConceptGraph {
         ConceptGraph {
             graph: builder.graph,
             names: builder.names,
-            links: builder
-                .link_cache
-                .into_iter()
-                .map(|(raw, n)| (Box::from(raw), n))
-                .collect(),
+            links: builder.link_cache,
             slugs,
             identity,
             written: builder.written_ranges,
@@ -112,10 +109,13 @@ type Written = (NodeIndex, NodeIndex, usize, EdgeOrigin);
 struct Builder<'v> {
     vault: &'v Vault,
     graph: DiGraph<ConceptNode, ConceptEdge>,
+    note_names: Vec<NoteNames>,
     names: HashMap<String, NodeIndex>,
     /// Link target as written → concept. Owned keys, allocated together, keep lookups in
     /// cache instead of chasing strings all over the parsed vault.
-    link_cache: HashMap<&'v str, NodeIndex>,
+    /// Link target as written → concept. Owned keys, allocated close together, keep lookups
+    /// in cache instead of chasing the first occurrence of each target across the vault.
+    link_cache: HashMap<Box<str>, NodeIndex>,
     relations: Relations<'v>,
     /// Edges of inferable relations already in the graph: what inference must not repeat.
     inferable_edges: HashSet<(NodeIndex, NodeIndex, usize)>,
@@ -130,13 +130,20 @@ struct Builder<'v> {
 impl<'v> Builder<'v> {
     fn new(vault: &'v Vault, schema: &'v Schema) -> Self {
         let notes = vault.notes.len();
+        let (nodes, note_names): (Vec<ConceptNode>, Vec<NoteNames>) = vault
+            .notes
+            .par_iter()
+            .enumerate()
+            .map(|(i, note)| (note_node(i, note), NoteNames::of(note)))
+            .unzip();
         let mut graph = DiGraph::with_capacity(notes, notes * 24);
-        for (i, note) in vault.notes.iter().enumerate() {
-            graph.add_node(note_node(i, note));
+        for node in nodes {
+            graph.add_node(node);
         }
         Builder {
             vault,
             graph,
+            note_names,
             names: HashMap::with_capacity(notes * 3),
             link_cache: HashMap::with_capacity(notes * 2),
             relations: Relations::new(schema),
@@ -148,10 +155,12 @@ impl<'v> Builder<'v> {
         }
     }
 
+    /// Titles first, then aliases, then file stems, then folder paths: the first claimant of
+    /// a name keeps it; a title already taken is a duplicate.
     fn index_names(&mut self) {
-        let notes = &self.vault.notes;
-        for (i, note) in notes.iter().enumerate() {
-            match self.names.entry(normalize_name(&note.title)) {
+        let mut note_names = std::mem::take(&mut self.note_names);
+        for (i, names) in note_names.iter_mut().enumerate() {
+            match self.names.entry(std::mem::take(&mut names.title)) {
                 Entry::Vacant(slot) => {
                     slot.insert(NodeIndex::new(i));
                 }
@@ -161,30 +170,17 @@ impl<'v> Builder<'v> {
                 }),
             }
         }
-        for (i, note) in notes.iter().enumerate() {
-            for alias in &note.aliases {
-                self.claim(alias, i);
+        let aliases: Vec<_> = note_names.iter_mut().map(|n| std::mem::take(&mut n.aliases)).collect();
+        let stems: Vec<_> = note_names.iter_mut().map(|n| std::mem::take(&mut n.stem)).collect();
+        let folders: Vec<_> = note_names.iter_mut().map(|n| std::mem::take(&mut n.folder_paths)).collect();
+        for keys in [aliases, stems, folders] {
+            for (i, keys) in keys.into_iter().enumerate() {
+                for key in keys.into_iter().filter(|k| !k.is_empty()) {
+                    self.names.entry(key).or_insert(NodeIndex::new(i));
+                }
             }
         }
-        let paths: Vec<Vec<String>> = notes.iter().map(|n| path_names(n)).collect();
-        for (i, names) in paths.iter().enumerate() {
-            // A stem equal to the title is already indexed.
-            if names[0] != notes[i].title {
-                self.claim(&names[0], i);
-            }
-        }
-        for (i, names) in paths.iter().enumerate() {
-            for name in &names[1..] {
-                self.claim(name, i);
-            }
-        }
-    }
-
-    fn claim(&mut self, name: &str, note: usize) {
-        let key = normalize_name(name);
-        if !key.is_empty() {
-            self.names.entry(key).or_insert(NodeIndex::new(note));
-        }
+        self.note_names = note_names;
     }
 
     fn add_written_edges(&mut self) {
@@ -218,7 +214,7 @@ impl<'v> Builder<'v> {
         seen: &mut HashSet<(NodeIndex, usize)>,
     ) {
         let raw = link.target.as_str();
-        if raw.trim().is_empty() {
+        if raw.trim_start().is_empty() {
             return;
         }
         let target = self.target_of(raw);
@@ -246,7 +242,7 @@ impl<'v> Builder<'v> {
     }
 
     /// The concept a link target resolves to, creating its stub on first sight.
-    fn target_of(&mut self, raw: &'v str) -> NodeIndex {
+    fn target_of(&mut self, raw: &str) -> NodeIndex {
         if let Some(&node) = self.link_cache.get(raw) {
             return node;
         }
@@ -260,7 +256,7 @@ impl<'v> Builder<'v> {
             self.names.insert(key, stub);
             stub
         });
-        self.link_cache.insert(raw, node);
+        self.link_cache.insert(Box::from(raw), node);
         node
     }
 
@@ -282,13 +278,14 @@ impl<'v> Builder<'v> {
 
     /// Notes claim slugs first (in path order), stubs after them.
     fn assign_slugs(&mut self) -> Vec<SlugCollision> {
-        let notes = self.vault.notes.len();
-        let mut table = SlugTable::default();
+        let notes = self.note_names.len();
+        let mut table = SlugTable::with_capacity(self.graph.node_count());
         let mut collisions = Vec::new();
-        for (first, last) in [(0, notes), (notes, self.graph.node_count())] {
-            let wanted: Vec<String> = (first..last)
-                .map(|i| slugify(&self.graph[NodeIndex::new(i)].title))
-                .collect();
+        let note_slugs: Vec<String> = self.note_names.iter_mut().map(|n| std::mem::take(&mut n.slug)).collect();
+        let stub_slugs: Vec<String> = (notes..self.graph.node_count())
+            .map(|i| slugify(&self.graph[NodeIndex::new(i)].title))
+            .collect();
+        for (first, wanted) in [(0, note_slugs), (notes, stub_slugs)] {
             let (slugs, clashes) = table.assign(&wanted, |i| first + i);
             for (i, slug) in slugs.into_iter().enumerate() {
                 self.graph[NodeIndex::new(first + i)].id = slug;
@@ -347,15 +344,38 @@ fn stub_node(title: &str) -> ConceptNode {
     }
 }
 
-/// The names a note's path gives it: its file stem first, then `folder/stem` for every
-/// trailing run of two or more path components (`a/b/c.md` → `c`, `b/c`, `a/b/c`).
-fn path_names(note: &Note) -> Vec<String> {
-    let path = note.path.to_string_lossy();
-    let without_ext = path.strip_suffix(".md").unwrap_or(&path);
-    let parts: Vec<&str> = without_ext.split(['/', '\\']).collect();
-    (1..=parts.len())
-        .map(|n| parts[parts.len() - n..].join("/"))
-        .collect()
+/// The normalised names a note is known by, and its natural slug.
+#[derive(Default)]
+struct NoteNames {
+    title: String,
+    aliases: Vec<String>,
+    /// The file stem, unless it is the title.
+    stem: Vec<String>,
+    /// `folder/stem` for every trailing run of two or more path components
+    /// (`a/b/c.md` → `b/c`, `a/b/c`).
+    folder_paths: Vec<String>,
+    slug: String,
+}
+
+impl NoteNames {
+    fn of(note: &Note) -> Self {
+        let path = note.path.to_string_lossy();
+        let without_ext = path.strip_suffix(".md").unwrap_or(&path);
+        let parts: Vec<&str> = without_ext.split(['/', '\\']).collect();
+        let stem = parts.last().copied().unwrap_or_default();
+        NoteNames {
+            title: normalize_name(&note.title),
+            aliases: note.aliases.iter().map(|a| normalize_name(a)).collect(),
+            stem: (stem != note.title)
+                .then(|| normalize_name(stem))
+                .into_iter()
+                .collect(),
+            folder_paths: (2..=parts.len())
+                .map(|n| normalize_name(&parts[parts.len() - n..].join("/")))
+                .collect(),
+            slug: slugify(&note.title),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Names: the normal form links are matched on, and the slugs concepts are published under.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use unicode_normalization::{UnicodeNormalization, is_nfc};
 
 /// The form in which titles, aliases, stems and link targets are compared: trimmed, lower
@@ -15,7 +15,8 @@ pub fn normalize_name(name: &str) -> String {
     if folded.contains(TYPOGRAPHIC) {
         folded = folded.replace(TYPOGRAPHIC, "'");
     }
-    if is_nfc(&folded) {
+    // Below U+0300 (Latin-1 and the Latin extensions) every character is already NFC.
+    if folded.chars().all(|c| c < '\u{300}') || is_nfc(&folded) {
         folded
     } else {
         folded.nfc().collect()
@@ -26,10 +27,9 @@ pub fn normalize_name(name: &str) -> String {
 /// characters replaced by one `-`. It never contains `/`, `\` or `..`; a title with no letter
 /// or digit gives `note`.
 pub fn slugify(title: &str) -> String {
-    let ascii = deunicode::deunicode(title);
-    let mut slug = String::with_capacity(ascii.len());
+    let mut slug = String::with_capacity(title.len());
     let mut pending_dash = false;
-    for c in ascii.chars() {
+    let mut push = |c: char| {
         if c.is_ascii_alphanumeric() {
             if pending_dash && !slug.is_empty() {
                 slug.push('-');
@@ -38,6 +38,12 @@ pub fn slugify(title: &str) -> String {
             slug.push(c.to_ascii_lowercase());
         } else {
             pending_dash = true;
+        }
+    };
+    for c in title.chars() {
+        match c {
+            c if c.is_ascii() => push(c),
+            c => deunicode::deunicode_char(c).unwrap_or(" ").chars().for_each(&mut push),
         }
     }
     if slug.is_empty() {
@@ -48,7 +54,7 @@ pub fn slugify(title: &str) -> String {
 
 /// Hands out unique slugs: a natural slug goes to the first claimant, later ones get `-2`,
 /// `-3`, … (skipping any slug already taken).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct SlugTable {
     taken: HashMap<String, usize>,
 }
@@ -65,6 +71,13 @@ pub(super) struct Clash {
 }
 
 impl SlugTable {
+    /// A table with room for about `capacity` slugs.
+    pub(super) fn with_capacity(capacity: usize) -> Self {
+        SlugTable {
+            taken: HashMap::with_capacity(capacity),
+        }
+    }
+
     /// Assigns slugs to a batch in priority order; `owner_ids[i]` is what the table records as
     /// the owner of the slug given to `wanted[i]`. Returns the slugs and the clashes.
     pub(super) fn assign(
@@ -118,6 +131,13 @@ mod tests {
     }
 
     #[test]
+    fn characters_below_combining_marks_are_nfc() {
+        for c in (0..0x300u32).filter_map(char::from_u32) {
+            assert!(is_nfc(&c.to_string()), "{c:?}");
+        }
+    }
+
+    #[test]
     fn slugs_are_ascii_and_safe() {
         assert_eq!(
             slugify("Apprentissage profond (Deep Learning)"),
@@ -135,7 +155,7 @@ mod tests {
 
     #[test]
     fn collisions_get_numbered_suffixes_without_stealing_natural_slugs() {
-        let mut table = SlugTable::default();
+        let mut table = SlugTable::with_capacity(4);
         let wanted: Vec<String> = ["foo", "foo", "foo-2", "foo"]
             .iter()
             .map(|s| s.to_string())

@@ -1,9 +1,9 @@
 //! The frontmatter block → the note's title, aliases, tags, dates, relations and fields.
 //!
 //! The block is read strictly (the common subset by [`super::simple`], the rest as YAML by
-//! [`super::yaml`]); when that fails, `yaml-syntax` is
-//! reported and the block is read again line by line ([`super::lenient`]). Both readings give
-//! the same [`Entry`] list, interpreted here once.
+//! [`super::yaml`]); when that fails, `yaml-syntax` is reported and the block is read again
+//! line by line ([`super::lenient`]). Every reading gives the same [`Entry`] list,
+//! interpreted here once.
 
 use super::lenient::read_leniently;
 use super::model::{Field, Note, Relation, Spanned};

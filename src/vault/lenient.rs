@@ -48,9 +48,9 @@ impl Logical {
     /// The value part of the line: after `key:` or after `- `.
     fn value_part(&self) -> &str {
         let content = self.item().unwrap_or(self.text.trim_start());
-        match key_end(content) {
-            Some(colon) if !is_quoted_start(content) => &content[colon + 1..],
-            _ => content,
+        match mapping_colon(content) {
+            Some(colon) => &content[colon + 1..],
+            None => content,
         }
         .trim()
     }
@@ -62,7 +62,7 @@ fn logical_lines(text: &str) -> Vec<Logical> {
     for line in Lines::new(text) {
         let content = line.text.trim();
         let indented = line.text.starts_with([' ', '\t']);
-        let top_level_key = !indented && key_end(line.text).is_some();
+        let top_level_key = !indented && mapping_colon(line.text).is_some();
         let is_comment = content.starts_with('#');
         if let Some(previous) = logical.last_mut() {
             let in_open_quote = opens_unclosed_quote(previous.value_part());
@@ -71,7 +71,7 @@ fn logical_lines(text: &str) -> Vec<Logical> {
                 && !is_comment
                 && !content.starts_with("- ")
                 && content != "-"
-                && key_end(content).is_none();
+                && mapping_colon(content).is_none();
             if (in_open_quote && !top_level_key && !content.is_empty()) || continues {
                 previous.text.push(' ');
                 previous.text.push_str(content);
@@ -113,7 +113,7 @@ impl Reader {
 
     fn top_level(&mut self, line: &Logical, number: usize) {
         let text = line.text.as_str();
-        let Some(colon) = key_end(text).filter(|_| !is_quoted_start(text)) else {
+        let Some(colon) = mapping_colon(text) else {
             // A stray scalar at the top: keep it (and its links) as an item.
             self.start_orphan_if_needed(number);
             self.parts.push(scalar(text, text, 0, number));
@@ -133,7 +133,7 @@ impl Reader {
                 value: Node::Null,
                 span: Span {
                     line: number,
-                    column: colon + 2,
+                    column: column_of(text, colon) + 1,
                 },
             },
         });
@@ -150,7 +150,7 @@ impl Reader {
         let rest_start = text.len() - rest.len();
         let content = rest.trim_start();
         let content_start = text.len() - content.len();
-        match key_end(content).filter(|_| !is_quoted_start(content)) {
+        match mapping_colon(content) {
             Some(colon) => {
                 let entry = nested_entry(text, content_start, colon, number);
                 self.parts.push(Spanned {
@@ -169,7 +169,7 @@ impl Reader {
     fn nested(&mut self, line: &Logical, number: usize, indent: usize) {
         self.start_orphan_if_needed(number);
         let text = line.text.as_str();
-        let Some(colon) = key_end(text.trim_start()) else {
+        let Some(colon) = mapping_colon(text.trim_start()) else {
             self.parts.push(scalar(text, text, 0, number));
             return;
         };
@@ -355,8 +355,16 @@ fn opens_unclosed_quote(value: &str) -> bool {
     false
 }
 
-fn is_quoted_start(text: &str) -> bool {
-    text.starts_with(['\'', '"'])
+/// Byte index of the colon ending the key of a `key: value` line: a quoted key (`'a b': c`)
+/// must close before it, and a quoted scalar holding `: ` (`'a: b'`) is no key at all.
+fn mapping_colon(text: &str) -> Option<usize> {
+    let colon = key_end(text)?;
+    match text.chars().next() {
+        Some(quote @ ('\'' | '"')) => {
+            (colon > 1 && text[..colon].ends_with(quote)).then_some(colon)
+        }
+        _ => Some(colon),
+    }
 }
 
 fn unquote_key(key: &str) -> String {
@@ -431,13 +439,13 @@ mod tests {
 
     #[test]
     fn keeps_items_before_any_key_and_flow_lists() {
-        let text = "- '[[Orphelin]]'\ntags: [a, 'b c']\nodd: 'l''apostrophe'\n";
+        let text = "- '[[Orphelin]]'\ntags: [a, 'b c']\n'odd key': 'l''apostrophe'\n'a: b'\n";
         assert_eq!(
             summary(&read_leniently(text, 2)),
             [
                 (ORPHAN_KEY.to_string(), 2, owned(&["[[Orphelin]]"])),
                 ("tags".to_string(), 3, owned(&["a", "b c"])),
-                ("odd".to_string(), 4, owned(&["l'apostrophe"])),
+                ("odd key".to_string(), 4, owned(&["l'apostrophe", "a: b"])),
             ]
         );
     }

@@ -1,10 +1,11 @@
 //! Stage 1: files → [`Note`]s. Walks the vault, splits frontmatter from body, reads both.
 //!
-//! One module per job: [`load`] walks the folder and parses files in parallel; a note is
-//! decoded and cut into frontmatter and body (`split`), its frontmatter read strictly (`simple` for the
-//! common subset, `yaml` for the rest) or, when invalid, line by line (`lenient`), both giving one tree (`node`)
-//! interpreted once (`frontmatter`); its body is walked once with pulldown-cmark (`body`) for
-//! wiki links (`wikilink`), headings and inline tags (`tags`).
+//! One module per job: [`load`] walks the folder and parses files in parallel ([`parse_note`]
+//! for one file). A note is decoded and cut into frontmatter and body (`split`); its
+//! frontmatter is read strictly (`simple` for the common subset, `yaml` for the rest) or, when
+//! invalid, line by line (`lenient`), all giving one tree (`node`) interpreted once
+//! (`frontmatter`); its body is walked once with pulldown-cmark (`body`) for wiki links
+//! (`wikilink`), headings and inline tags (`tags`).
 
 mod body;
 mod frontmatter;

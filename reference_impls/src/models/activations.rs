@@ -7,8 +7,9 @@
 //! 2. **La disparition du gradient**: the backpropagated error obeys
 //!    `δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ φ'(z⁽ˡ⁾)`, so it is multiplied once per layer by φ' — at most ¼
 //!    for the sigmoid. The same deep MLP (`depth` hidden layers of `width` units, the same weights
-//!    drawn from the same seed) is built with sigmoid, tanh, ReLU and GELU, and the norm
-//!    `‖∂L/∂W⁽ˡ⁾‖` of every layer's weight gradient is measured at initialisation on one batch.
+//!    drawn from the same seed, He's initialisation by default) is built with sigmoid, tanh, ReLU
+//!    and GELU, and the norm `‖∂L/∂W⁽ˡ⁾‖` of every layer's weight gradient is measured at
+//!    initialisation on one batch.
 //! 3. **L'entraînement**: the four networks are trained identically (same optimiser, same
 //!    batches) on the digits; their loss curves show which ones learn.
 //!
