@@ -80,9 +80,18 @@ Voir [[Le perceptron multicouche]].
     fn the_seed_questionable_is_part_of_is_flagged() {
         let v = vault(&[
             ("Apprentissage profond.md", SEED),
-            ("Techniques de l'intelligence artificielle.md", "---\ntitle: Techniques de l'intelligence artificielle\n---\n"),
-            ("Le perceptron multicouche.md", "---\ntitle: Le perceptron multicouche\n---\n"),
-            ("Modèles de diffusion.md", "---\ntitle: Modèles de diffusion\n---\n"),
+            (
+                "Techniques de l'intelligence artificielle.md",
+                "---\ntitle: Techniques de l'intelligence artificielle\n---\n",
+            ),
+            (
+                "Le perceptron multicouche.md",
+                "---\ntitle: Le perceptron multicouche\n---\n",
+            ),
+            (
+                "Modèles de diffusion.md",
+                "---\ntitle: Modèles de diffusion\n---\n",
+            ),
             (
                 "SVM.md",
                 "---\ntitle: Machines à vecteurs de support (SVM)\nhasPart:\n- '[[Modèles de diffusion]]'\n---\n",
@@ -92,15 +101,24 @@ Voir [[Le perceptron multicouche]].
         let codes: Vec<Code> = report.diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(codes, [Code::InverseMismatch], "{:#?}", report.diagnostics);
         let d = &report.diagnostics[0];
-        assert_eq!((d.file.to_str(), d.line), (Some("Apprentissage profond.md"), 9));
+        assert_eq!(
+            (d.file.to_str(), d.line),
+            (Some("Apprentissage profond.md"), 9)
+        );
         assert_eq!((report.errors, report.warnings), (0, 1));
     }
 
     #[test]
     fn a_broken_note_hides_nothing_and_findings_are_sorted() {
         let v = vault(&[
-            ("b.md", "---\ntitle: B\nsubclassof: '[[A]]'\ndate_creation: 2025-13-45\n---\n[[Nulle part]]\n"),
-            ("a.md", "---\ntitle: A\nhasPart: '[[B]]'\n- type: isPartOf\n  target: '[[C]]'\n---\n"),
+            (
+                "b.md",
+                "---\ntitle: B\nsubclassof: '[[A]]'\ndate_creation: 2025-13-45\n---\n[[Nulle part]]\n",
+            ),
+            (
+                "a.md",
+                "---\ntitle: A\nhasPart: '[[B]]'\n- type: isPartOf\n  target: '[[C]]'\n---\n",
+            ),
             ("c.md", "---\ntitle: B\n---\n"),
         ]);
         let report = run(&v);
@@ -116,46 +134,17 @@ Voir [[Le perceptron multicouche]].
             ("b.md", Code::DanglingLink),
             ("c.md", Code::DuplicateTitle),
         ] {
-            assert!(found.contains(&expected), "{expected:?} missing from {found:?}");
+            assert!(
+                found.contains(&expected),
+                "{expected:?} missing from {found:?}"
+            );
         }
-        let keys: Vec<_> = report.diagnostics.iter().map(|d| (&d.file, d.line, d.column)).collect();
+        let keys: Vec<_> = report
+            .diagnostics
+            .iter()
+            .map(|d| (&d.file, d.line, d.column))
+            .collect();
         assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{keys:?}");
         assert!(report.errors >= 2 && report.fails(false));
-    }
-}
-#[cfg(test)]
-mod tmp_timing {
-    fn cpu() -> f64 {
-        let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
-        s.split_whitespace().next().unwrap().parse::<f64>().unwrap() / 1e6
-    }
-    #[test]
-    #[ignore]
-    fn phases() {
-        let vault = crate::vault::load(std::path::Path::new("/tmp/v10k")).unwrap();
-        let schema = crate::graph::Schema::builtin();
-        let only_build = std::env::var("ONLY_BUILD").is_ok();
-        let runs: usize = std::env::var("RUNS").map(|r| r.parse().unwrap()).unwrap_or(2);
-        for _ in 0..runs {
-        let t = cpu();
-        let graph = crate::graph::ConceptGraph::build(&vault, &schema);
-        eprintln!("build {:.1}ms cpu", cpu() - t);
-        if only_build { continue; }
-        let ctx = super::rules::Context { vault: &vault, graph: &graph, schema: &schema, known_implementations: None };
-        let w = std::time::Instant::now();
-        let report = super::check(&vault, &graph, &schema, None);
-        eprintln!("check() wall {:?} {}", w.elapsed(), report.diagnostics.len());
-        let w = std::time::Instant::now();
-        let all = super::rules::run_all(&ctx).len();
-        eprintln!("run_all wall {:?} {all}", w.elapsed());
-        let w = std::time::Instant::now();
-        let _g = crate::graph::ConceptGraph::build(&vault, &schema);
-        eprintln!("build wall {:?}", w.elapsed());
-        for (i, rule) in super::rules::RULES_FOR_TIMING.iter().enumerate() {
-            let t = cpu();
-            let n = rule(&ctx).len();
-            eprintln!("rule {i} {:.1}ms cpu {n}", cpu() - t);
-        }
-        }
     }
 }

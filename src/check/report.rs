@@ -43,7 +43,13 @@ fn path_order(path: &Path) -> Vec<u8> {
     path.as_os_str()
         .as_encoded_bytes()
         .iter()
-        .map(|&b| if b == b'/' || b == std::path::MAIN_SEPARATOR as u8 { 0 } else { b })
+        .map(|&b| {
+            if b == b'/' || b == std::path::MAIN_SEPARATOR as u8 {
+                0
+            } else {
+                b
+            }
+        })
         .collect()
 }
 
@@ -70,14 +76,19 @@ mod tests {
             json!({"severity":"error","code":"duplicate-title","file":"a/x.md","line":9,
                    "column":2,"message":"second","help":"fix"})
         );
-        let files: Vec<&str> = report.diagnostics.iter().map(|d| d.file.to_str().unwrap()).collect();
+        let files: Vec<&str> = report
+            .diagnostics
+            .iter()
+            .map(|d| d.file.to_str().unwrap())
+            .collect();
         assert_eq!(files, ["a/x.md", "a/x.md", "b.md"]);
         let mut paths = ["a-b.md", "a/b.md", "a.md", "a b/c.md"].map(Path::new);
         paths.sort_by_key(|p| path_order(p));
         let mut expected = paths;
         expected.sort();
         assert_eq!(paths, expected, "same order as Path");
-        let warnings_only = CheckReport::new(vec![Diagnostic::new(Code::InvalidDate, "a", 1, 1, "")]);
+        let warnings_only =
+            CheckReport::new(vec![Diagnostic::new(Code::InvalidDate, "a", 1, 1, "")]);
         assert!(!warnings_only.fails(false) && warnings_only.fails(true));
     }
 }

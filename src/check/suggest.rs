@@ -32,7 +32,11 @@ fn histogram(text: &str) -> [u16; BUCKETS] {
 /// histogram, a transposition none; so the distance is at least the larger of the surplus
 /// and the deficit, which is `(L1 + |len_a - len_b|) / 2`.
 fn histogram_bound(a: &[u16; BUCKETS], len_a: usize, b: &[u16; BUCKETS], len_b: usize) -> usize {
-    let l1: u32 = a.iter().zip(b).map(|(x, y)| u32::from(x.abs_diff(*y))).sum();
+    let l1: u32 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| u32::from(x.abs_diff(*y)))
+        .sum();
     (l1 as usize + len_a.abs_diff(len_b)) / 2
 }
 
@@ -117,10 +121,17 @@ mod tests {
     fn finds_the_closest_name_within_the_tolerance() {
         let names = ["Réseaux de neurones", "Régression linéaire", "Perceptron"];
         let s = Suggestions::new(names);
-        assert_eq!(s.closest("reseaux de neurone", typo_tolerance), Some("Réseaux de neurones"));
+        assert_eq!(
+            s.closest("reseaux de neurone", typo_tolerance),
+            Some("Réseaux de neurones")
+        );
         assert_eq!(s.closest("Perceptrons multicouches", typo_tolerance), None);
         assert_eq!(s.closest("perceptrom", typo_tolerance), Some("Perceptron"));
-        assert_eq!(s.closest("Pecreptron", typo_tolerance), Some("Perceptron"), "swaps count once");
+        assert_eq!(
+            s.closest("Pecreptron", typo_tolerance),
+            Some("Perceptron"),
+            "swaps count once"
+        );
         assert_eq!(s.closest("zzz", typo_tolerance), None);
     }
 

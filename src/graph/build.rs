@@ -1,8 +1,7 @@
 //! Building the concept graph: nodes, name index, written edges, slugs, inferred edges.
 
 use super::model::{
-    ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeOrigin,
-    SlugCollision,
+    ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeOrigin, SlugCollision,
 };
 use super::names::{SlugTable, normalize_name, slugify};
 use super::schema::{LINKS_TO, Schema};
@@ -170,9 +169,18 @@ impl<'v> Builder<'v> {
                 }),
             }
         }
-        let aliases: Vec<_> = note_names.iter_mut().map(|n| std::mem::take(&mut n.aliases)).collect();
-        let stems: Vec<_> = note_names.iter_mut().map(|n| std::mem::take(&mut n.stem)).collect();
-        let folders: Vec<_> = note_names.iter_mut().map(|n| std::mem::take(&mut n.folder_paths)).collect();
+        let aliases: Vec<_> = note_names
+            .iter_mut()
+            .map(|n| std::mem::take(&mut n.aliases))
+            .collect();
+        let stems: Vec<_> = note_names
+            .iter_mut()
+            .map(|n| std::mem::take(&mut n.stem))
+            .collect();
+        let folders: Vec<_> = note_names
+            .iter_mut()
+            .map(|n| std::mem::take(&mut n.folder_paths))
+            .collect();
         for keys in [aliases, stems, folders] {
             for (i, keys) in keys.into_iter().enumerate() {
                 for key in keys.into_iter().filter(|k| !k.is_empty()) {
@@ -200,7 +208,8 @@ impl<'v> Builder<'v> {
             for link in &note.body_links {
                 self.add_written(source, link, links_to, &mut seen);
             }
-            self.written_ranges.push((first, self.graph.edge_count() as u32));
+            self.written_ranges
+                .push((first, self.graph.edge_count() as u32));
         }
     }
 
@@ -281,7 +290,11 @@ impl<'v> Builder<'v> {
         let notes = self.note_names.len();
         let mut table = SlugTable::with_capacity(self.graph.node_count());
         let mut collisions = Vec::new();
-        let note_slugs: Vec<String> = self.note_names.iter_mut().map(|n| std::mem::take(&mut n.slug)).collect();
+        let note_slugs: Vec<String> = self
+            .note_names
+            .iter_mut()
+            .map(|n| std::mem::take(&mut n.slug))
+            .collect();
         let stub_slugs: Vec<String> = (notes..self.graph.node_count())
             .map(|i| slugify(&self.graph[NodeIndex::new(i)].title))
             .collect();
@@ -311,7 +324,13 @@ impl<'v> Builder<'v> {
         }
     }
 
-    fn add_inferred(&mut self, source: NodeIndex, target: NodeIndex, relation: usize, origin: EdgeOrigin) {
+    fn add_inferred(
+        &mut self,
+        source: NodeIndex,
+        target: NodeIndex,
+        relation: usize,
+        origin: EdgeOrigin,
+    ) {
         if self.inferable_edges.insert((source, target, relation)) {
             self.push_edge(source, target, relation, true, origin);
         }
@@ -326,7 +345,11 @@ fn note_node(index: usize, note: &Note) -> ConceptNode {
         stub: false,
         tags: note.tags.clone(),
         aliases: note.aliases.clone(),
-        implementations: note.implementation.iter().map(|i| i.value.clone()).collect(),
+        implementations: note
+            .implementation
+            .iter()
+            .map(|i| i.value.clone())
+            .collect(),
         note: Some(index),
     }
 }
@@ -393,13 +416,34 @@ mod tests {
             note("ml/L'algorithme du gradient.md", "L’algorithme du gradient").alias("Descente"),
             note("ml/deep/réseau.md", "Réseau de neurones"),
         ]);
-        assert_eq!(title(&g, g.resolve_link("l'algorithme DU gradient ")), "L’algorithme du gradient");
+        assert_eq!(
+            title(&g, g.resolve_link("l'algorithme DU gradient ")),
+            "L’algorithme du gradient"
+        );
         assert_eq!(title(&g, g.resolve("descente")), "L’algorithme du gradient");
-        assert_eq!(title(&g, g.resolve("Re\u{301}seau de neurones")), "Réseau de neurones");
-        assert_eq!(title(&g, g.resolve("RÉSEAU")), "Réseau de neurones", "file stem");
-        assert_eq!(title(&g, g.resolve("deep/réseau")), "Réseau de neurones", "folder path");
-        assert_eq!(title(&g, g.resolve("ml/deep/réseau.md")), "Réseau de neurones");
-        assert_eq!(title(&g, g.resolve("reseau-de-neurones")), "Réseau de neurones", "slug");
+        assert_eq!(
+            title(&g, g.resolve("Re\u{301}seau de neurones")),
+            "Réseau de neurones"
+        );
+        assert_eq!(
+            title(&g, g.resolve("RÉSEAU")),
+            "Réseau de neurones",
+            "file stem"
+        );
+        assert_eq!(
+            title(&g, g.resolve("deep/réseau")),
+            "Réseau de neurones",
+            "folder path"
+        );
+        assert_eq!(
+            title(&g, g.resolve("ml/deep/réseau.md")),
+            "Réseau de neurones"
+        );
+        assert_eq!(
+            title(&g, g.resolve("reseau-de-neurones")),
+            "Réseau de neurones",
+            "slug"
+        );
         assert_eq!(g.resolve("nothing"), None);
     }
 
@@ -425,7 +469,10 @@ mod tests {
         assert_eq!(g.node(NodeIndex::new(0)).id, "same");
         assert_eq!(g.node(NodeIndex::new(1)).id, "same-2");
         let target = g.resolve_link("Same").unwrap();
-        assert_eq!(g.node(target).path.as_deref(), Some(std::path::Path::new("a/x.md")));
+        assert_eq!(
+            g.node(target).path.as_deref(),
+            Some(std::path::Path::new("a/x.md"))
+        );
         assert_eq!(
             g.duplicate_titles(),
             [DuplicateTitle {
@@ -439,8 +486,12 @@ mod tests {
     #[test]
     fn one_stub_per_distinct_normalised_target() {
         let (_, g) = graph(vec![
-            note("a.md", "A").relation("seeAlso", "Missing One").body_link("missing one"),
-            note("b.md", "B").body_link("MISSING ONE ").body_link("Other Missing"),
+            note("a.md", "A")
+                .relation("seeAlso", "Missing One")
+                .body_link("missing one"),
+            note("b.md", "B")
+                .body_link("MISSING ONE ")
+                .body_link("Other Missing"),
         ]);
         let stubs: Vec<&ConceptNode> = g.nodes().map(|(_, n)| n).filter(|n| n.stub).collect();
         assert_eq!(stubs.len(), 2);
@@ -477,7 +528,9 @@ mod tests {
                 .relation("seeAlso", "B")
                 .relation("subClassOf", "C")
                 .relation("uses", "C"),
-            note("b.md", "B").relation("isPartOf", "A").relation("seeAlso", "A"),
+            note("b.md", "B")
+                .relation("isPartOf", "A")
+                .relation("seeAlso", "A"),
             note("c.md", "C"),
         ]);
         let edges: Vec<(String, String, String, bool)> = g
@@ -495,10 +548,16 @@ mod tests {
             edges.contains(&(s.into(), t.into(), r.into(), inferred))
         };
         assert!(has("b", "a", "isPartOf", false));
-        assert!(!has("b", "a", "isPartOf", true), "B wrote it: not inferred again");
+        assert!(
+            !has("b", "a", "isPartOf", true),
+            "B wrote it: not inferred again"
+        );
         assert!(!has("a", "b", "hasPart", true));
         assert!(has("c", "a", "hasSubClass", true));
-        assert!(!has("c", "a", "uses", true), "no inverse for an undeclared relation");
+        assert!(
+            !has("c", "a", "uses", true),
+            "no inverse for an undeclared relation"
+        );
         let see_also = edges.iter().filter(|e| e.2 == "seeAlso").count();
         assert_eq!(see_also, 2, "both directions written, none inferred");
         assert_eq!(edges.len(), 7, "{edges:?}");
@@ -510,7 +569,8 @@ mod tests {
             note("a.md", "A").relation("precedes", "B"),
             note("b.md", "B"),
         ]);
-        let schema = Schema::from_toml_str("[relations.precedes]\ninverse = \"follows\"\n").unwrap();
+        let schema =
+            Schema::from_toml_str("[relations.precedes]\ninverse = \"follows\"\n").unwrap();
         let g = ConceptGraph::build(&vault, &schema);
         let inferred: Vec<_> = g.edges().filter(|e| e.edge.inferred).collect();
         assert_eq!(inferred.len(), 1);
@@ -520,7 +580,9 @@ mod tests {
 
     #[test]
     fn same_as_merges_identity_for_lookup() {
-        let (_, g) = graph(vec![note("a.md", "Apprentissage profond").relation("sameAs", "Deep Learning")]);
+        let (_, g) = graph(vec![
+            note("a.md", "Apprentissage profond").relation("sameAs", "Deep Learning"),
+        ]);
         let note = g.resolve("Apprentissage profond").unwrap();
         assert_eq!(g.resolve("deep learning"), Some(note));
         let stub = g.resolve_link("Deep Learning").unwrap();

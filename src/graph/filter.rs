@@ -36,7 +36,10 @@ impl RelationFilter {
 }
 
 fn bare(relation: &str) -> &str {
-    relation.rsplit_once(':').map_or(relation, |(_, bare)| bare).trim()
+    relation
+        .rsplit_once(':')
+        .map_or(relation, |(_, bare)| bare)
+        .trim()
 }
 
 fn fold(relation: &str) -> String {

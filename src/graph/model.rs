@@ -1,8 +1,8 @@
 //! The concept graph's data: nodes, typed edges, and what resolution found along the way.
 
 use crate::vault::Span;
-use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use foldhash::HashMap;
+use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use std::path::PathBuf;
 use std::sync::Arc;
 

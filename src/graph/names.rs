@@ -43,7 +43,10 @@ pub fn slugify(title: &str) -> String {
     for c in title.chars() {
         match c {
             c if c.is_ascii() => push(c),
-            c => deunicode::deunicode_char(c).unwrap_or(" ").chars().for_each(&mut push),
+            c => deunicode::deunicode_char(c)
+                .unwrap_or(" ")
+                .chars()
+                .for_each(&mut push),
         }
     }
     if slug.is_empty() {
@@ -143,13 +146,19 @@ mod tests {
             slugify("Apprentissage profond (Deep Learning)"),
             "apprentissage-profond-deep-learning"
         );
-        assert_eq!(slugify("L'algorithme du gradient"), "l-algorithme-du-gradient");
+        assert_eq!(
+            slugify("L'algorithme du gradient"),
+            "l-algorithme-du-gradient"
+        );
         assert_eq!(slugify("Cœur à l’été"), "coeur-a-l-ete");
         assert_eq!(slugify("../../etc/passwd"), "etc-passwd");
         assert_eq!(slugify("a\\b/c..d"), "a-b-c-d");
         assert_eq!(slugify("???"), "note");
         for s in [slugify("../x"), slugify("深度学习"), slugify("..")] {
-            assert!(!s.contains('/') && !s.contains('\\') && !s.contains(".."), "{s}");
+            assert!(
+                !s.contains('/') && !s.contains('\\') && !s.contains(".."),
+                "{s}"
+            );
         }
     }
 

@@ -2,8 +2,7 @@
 
 use super::filter::RelationFilter;
 use super::model::{
-    ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeView,
-    SlugCollision,
+    ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeView, SlugCollision,
 };
 use super::names::normalize_name;
 use petgraph::Direction;
@@ -36,9 +35,7 @@ impl ConceptGraph {
 
     /// Every concept, notes first (in path order), then stubs.
     pub fn nodes(&self) -> impl Iterator<Item = (NodeIndex, &ConceptNode)> {
-        self.graph
-            .node_indices()
-            .map(move |n| (n, &self.graph[n]))
+        self.graph.node_indices().map(move |n| (n, &self.graph[n]))
     }
 
     /// Every edge, written ones first (in note and file order), then inferred ones.
@@ -97,7 +94,12 @@ impl ConceptGraph {
             return Some(found);
         }
         let group = self.identity_group(found);
-        Some(group.into_iter().find(|&n| !self.graph[n].stub).unwrap_or(found))
+        Some(
+            group
+                .into_iter()
+                .find(|&n| !self.graph[n].stub)
+                .unwrap_or(found),
+        )
     }
 
     /// What a link target as written resolves to: a note, or the stub standing for it.
@@ -140,7 +142,11 @@ impl ConceptGraph {
     }
 
     fn edges_at(&self, node: NodeIndex, direction: Direction) -> Vec<EdgeView<'_>> {
-        let mut edges: Vec<_> = self.graph.edges_directed(node, direction).map(view).collect();
+        let mut edges: Vec<_> = self
+            .graph
+            .edges_directed(node, direction)
+            .map(view)
+            .collect();
         edges.sort_by_key(|e| e.id);
         edges
     }
@@ -227,8 +233,7 @@ impl ConceptGraph {
                     } else {
                         e.source
                     };
-                    if next == from || came_by.contains_key(&next) || !filter.allows(e.relation())
-                    {
+                    if next == from || came_by.contains_key(&next) || !filter.allows(e.relation()) {
                         continue;
                     }
                     came_by.insert(next, e.id);
@@ -287,7 +292,9 @@ mod tests {
             note("a.md", "A").relation("subClassOf", "B"),
             note("b.md", "B").relation("subClassOf", "C"),
             note("c.md", "C").relation("subClassOf", "A"),
-            note("d.md", "D").relation("subClassOf", "B").relation("hasPart", "A"),
+            note("d.md", "D")
+                .relation("subClassOf", "B")
+                .relation("hasPart", "A"),
         ]);
         let a = g.resolve("A").unwrap();
         assert_eq!(titles(&g, &g.ancestors(a, "subClassOf")), ["B", "C"]);
@@ -306,8 +313,15 @@ mod tests {
             note("c.md", "C").relation("seeAlso", "A"),
         ]);
         let a = g.resolve("A").unwrap();
-        let out: Vec<(&str, bool)> = g.outgoing(a).iter().map(|e| (e.relation(), e.edge.inferred)).collect();
-        assert_eq!(out, [("hasPart", false), (LINKS_TO, false), ("seeAlso", true)]);
+        let out: Vec<(&str, bool)> = g
+            .outgoing(a)
+            .iter()
+            .map(|e| (e.relation(), e.edge.inferred))
+            .collect();
+        assert_eq!(
+            out,
+            [("hasPart", false), (LINKS_TO, false), ("seeAlso", true)]
+        );
         let incoming: Vec<(String, &str)> = g
             .incoming(a)
             .iter()
@@ -315,7 +329,11 @@ mod tests {
             .collect();
         assert_eq!(
             incoming,
-            [("B".to_string(), LINKS_TO), ("C".to_string(), "seeAlso"), ("B".to_string(), "isPartOf")]
+            [
+                ("B".to_string(), LINKS_TO),
+                ("C".to_string(), "seeAlso"),
+                ("B".to_string(), "isPartOf")
+            ]
         );
         assert_eq!(titles(&g, &g.backlinks(a)), ["B", "C"]);
     }
@@ -329,7 +347,11 @@ mod tests {
             note("d.md", "D").body_link("C"),
             note("e.md", "E").body_link("A"),
         ]);
-        let (a, c, e) = (g.resolve("A").unwrap(), g.resolve("C").unwrap(), g.resolve("E").unwrap());
+        let (a, c, e) = (
+            g.resolve("A").unwrap(),
+            g.resolve("C").unwrap(),
+            g.resolve("E").unwrap(),
+        );
         let path = g.shortest_path(a, c, &RelationFilter::all()).unwrap();
         assert_eq!(path.len(), 2);
         let only = RelationFilter::only(["subClassOf"]);
@@ -339,7 +361,11 @@ mod tests {
         assert_eq!((path[0].source, path[1].target), (a, c));
         let back = g.shortest_path(a, e, &RelationFilter::all()).unwrap();
         assert_eq!((back[0].source, back[0].target), (e, a), "walked backwards");
-        assert!(g.shortest_path(a, a, &RelationFilter::all()).unwrap().is_empty());
+        assert!(
+            g.shortest_path(a, a, &RelationFilter::all())
+                .unwrap()
+                .is_empty()
+        );
         assert!(g.shortest_path(a, e, &only).is_none());
     }
 }

@@ -180,7 +180,9 @@ impl Schema {
 
     /// Every declared relation, by name.
     pub fn relations(&self) -> impl Iterator<Item = (&str, &RelationSpec)> {
-        self.relations.iter().map(|(name, spec)| (name.as_str(), spec))
+        self.relations
+            .iter()
+            .map(|(name, spec)| (name.as_str(), spec))
     }
 
     /// The declared inverse of `relation`.
@@ -274,15 +276,21 @@ fn validate(
     if inverse != name && decl.symmetric == Some(true) {
         return Err(invalid(
             format!("declared both symmetric and the inverse of `{inverse}`"),
-            format!("a symmetric relation is its own inverse: remove `inverse = \"{inverse}\"` or `symmetric = true`"),
+            format!(
+                "a symmetric relation is its own inverse: remove `inverse = \"{inverse}\"` or `symmetric = true`"
+            ),
         ));
     }
     if let Some(other) = decls.get(inverse).and_then(|d| d.inverse.as_deref())
         && other != name
     {
         return Err(invalid(
-            format!("declares the inverse `{inverse}`, but `{inverse}` declares the inverse `{other}`"),
-            format!("a relation has one inverse: make `[relations.{inverse}]` say `inverse = \"{name}\"` or drop one of the two `inverse` lines"),
+            format!(
+                "declares the inverse `{inverse}`, but `{inverse}` declares the inverse `{other}`"
+            ),
+            format!(
+                "a relation has one inverse: make `[relations.{inverse}]` say `inverse = \"{name}\"` or drop one of the two `inverse` lines"
+            ),
         ));
     }
     Ok(())
@@ -299,7 +307,9 @@ fn check_name(name: &str) -> Result<(), (String, String)> {
     if let Some((_, bare)) = name.rsplit_once(':') {
         return Err((
             format!("`{name}` has a namespace prefix"),
-            format!("declare the bare name `{bare}`: namespaced keys such as `rdfs:{bare}` are read as `{bare}`"),
+            format!(
+                "declare the bare name `{bare}`: namespaced keys such as `rdfs:{bare}` are read as `{bare}`"
+            ),
         ));
     }
     Ok(())
@@ -335,9 +345,16 @@ mod tests {
         assert_eq!(s.inverse("precedes"), Some("follows"));
         assert_eq!(s.inverse("follows"), Some("precedes"));
         assert!(s.is_transitive("precedes"));
-        assert!(s.is_transitive("follows"), "the inverse of a transitive relation is transitive");
+        assert!(
+            s.is_transitive("follows"),
+            "the inverse of a transitive relation is transitive"
+        );
         assert!(s.is_symmetric("differentFrom"));
-        assert_eq!(s.inverse("subClassOf"), Some("hasSubClass"), "defaults kept");
+        assert_eq!(
+            s.inverse("subClassOf"),
+            Some("hasSubClass"),
+            "defaults kept"
+        );
     }
 
     #[test]
@@ -357,7 +374,8 @@ mod tests {
 
     #[test]
     fn unknown_field_is_a_syntax_error_with_help() {
-        let err = Schema::from_toml_str("[relations.precedes]\ninvers = \"follows\"\n").unwrap_err();
+        let err =
+            Schema::from_toml_str("[relations.precedes]\ninvers = \"follows\"\n").unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, SchemaError::Syntax { .. }), "{text}");
         assert!(text.contains("invers"), "{text}");
@@ -376,11 +394,11 @@ mod tests {
 
     #[test]
     fn symmetric_with_inverse_and_namespaced_names_are_rejected() {
-        let err =
-            Schema::from_toml_str("[relations.a]\ninverse = \"b\"\nsymmetric = true\n").unwrap_err();
-        assert!(err.to_string().contains("symmetric"), "{err}");
-        let err = Schema::from_toml_str("[relations.\"skos:broader\"]\ntransitive = true\n")
+        let err = Schema::from_toml_str("[relations.a]\ninverse = \"b\"\nsymmetric = true\n")
             .unwrap_err();
+        assert!(err.to_string().contains("symmetric"), "{err}");
+        let err =
+            Schema::from_toml_str("[relations.\"skos:broader\"]\ntransitive = true\n").unwrap_err();
         assert!(err.to_string().contains("`broader`"), "{err}");
     }
 

@@ -52,9 +52,9 @@ fn diagnostic(context: &Context<'_>, link: &DanglingLink, suggestion: Option<&st
         format!("dangling {kind} `[[{target}]]`: no note has this title, alias or file name");
     let help = match suggestion {
         Some(title) => format!("did you mean `[[{title}]]`?"),
-        None => format!(
-            "create a note titled `{target}`, or fix the link (until then it is a stub)"
-        ),
+        None => {
+            format!("create a note titled `{target}`, or fix the link (until then it is a stub)")
+        }
     };
     context
         .at_origin(Code::DanglingLink, link.origin, message)
@@ -80,9 +80,19 @@ mod tests {
         );
         assert_eq!(found.len(), 3, "{found:?}");
         assert_eq!((found[0].file.to_str(), found[0].line), (Some("a.md"), 3));
-        assert!(found[0].message.contains("`seeAlso` link `[[Reseaux de neurone]]`"), "{}", found[0].message);
+        assert!(
+            found[0]
+                .message
+                .contains("`seeAlso` link `[[Reseaux de neurone]]`"),
+            "{}",
+            found[0].message
+        );
         assert_eq!(found[0].help, "did you mean `[[Réseaux de neurones]]`?");
-        assert!(found[1].help.starts_with("create a note titled `Quelque chose d'autre`"));
+        assert!(
+            found[1]
+                .help
+                .starts_with("create a note titled `Quelque chose d'autre`")
+        );
         assert_eq!(found[2].file.to_str(), Some("b.md"));
     }
 
@@ -91,7 +101,11 @@ mod tests {
         let found = findings(
             check,
             vec![
-                note("a.md", "A").alias("Alpha").relation("seeAlso", "b").body_link("alpha").body_link(""),
+                note("a.md", "A")
+                    .alias("Alpha")
+                    .relation("seeAlso", "b")
+                    .body_link("alpha")
+                    .body_link(""),
                 note("b.md", "Bêta"),
             ],
         );

@@ -32,13 +32,23 @@ mod tests {
 
     #[test]
     fn fires_on_the_second_note_and_names_the_first() {
-        let found = findings(check, vec![note("b.md", "Même titre"), note("a.md", "même TITRE")]);
+        let found = findings(
+            check,
+            vec![note("b.md", "Même titre"), note("a.md", "même TITRE")],
+        );
         assert_eq!(found.len(), 1);
         let d = &found[0];
-        assert_eq!((d.severity, d.code), (Severity::Error, Code::DuplicateTitle));
+        assert_eq!(
+            (d.severity, d.code),
+            (Severity::Error, Code::DuplicateTitle)
+        );
         assert_eq!(d.file.to_str(), Some("b.md"));
         assert_eq!(d.line, 2);
-        assert!(d.message.contains("resolve to `même TITRE` (a.md)"), "{}", d.message);
+        assert!(
+            d.message.contains("resolve to `même TITRE` (a.md)"),
+            "{}",
+            d.message
+        );
     }
 
     #[test]

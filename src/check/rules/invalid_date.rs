@@ -14,12 +14,23 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             if key.len() < 4 || !key[..4].eq_ignore_ascii_case(b"date") {
                 continue;
             }
-            for value in field.values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            for value in field
+                .values
+                .iter()
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty())
+            {
                 if let Err(problem) = iso_date(value) {
                     let message = format!("invalid date `{value}` in `{}`: {problem}", field.key);
                     found.push(
-                        Diagnostic::new(Code::InvalidDate, note.path.clone(), field.span.line, field.span.column, message)
-                            .with_help("write the date as YYYY-MM-DD, e.g. `2025-04-08`"),
+                        Diagnostic::new(
+                            Code::InvalidDate,
+                            note.path.clone(),
+                            field.span.line,
+                            field.span.column,
+                            message,
+                        )
+                        .with_help("write the date as YYYY-MM-DD, e.g. `2025-04-08`"),
                     );
                 }
             }
@@ -61,11 +72,13 @@ mod tests {
     fn fires_on_impossible_and_malformed_dates() {
         let found = findings(
             check,
-            vec![note("a.md", "A")
-                .field("date_creation", &["2025-13-45"])
-                .field("date_modification", &["hier"])
-                .field("date", &["2023-02-29"])
-                .field("dateRevue", &["08/04/2025"])],
+            vec![
+                note("a.md", "A")
+                    .field("date_creation", &["2025-13-45"])
+                    .field("date_modification", &["hier"])
+                    .field("date", &["2023-02-29"])
+                    .field("dateRevue", &["08/04/2025"]),
+            ],
         );
         let messages: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(
@@ -84,11 +97,13 @@ mod tests {
     fn silent_for_valid_dates_and_other_keys() {
         let found = findings(
             check,
-            vec![note("a.md", "A")
-                .field("date_creation", &["2025-04-08"])
-                .field("date_modification", &["2024-02-29"])
-                .field("date_revue", &[""])
-                .field("version", &["hier"])],
+            vec![
+                note("a.md", "A")
+                    .field("date_creation", &["2025-04-08"])
+                    .field("date_modification", &["2024-02-29"])
+                    .field("date_revue", &[""])
+                    .field("version", &["hier"]),
+            ],
         );
         assert!(found.is_empty(), "{found:?}");
     }

@@ -9,8 +9,8 @@
 //! simply inferred.
 
 use super::Context;
-use crate::diagnostic::{Code, Diagnostic};
 use super::PerRelation;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::graph::EdgeView;
 
 pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
@@ -91,8 +91,18 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         let d = &found[0];
         assert_eq!((d.file.to_str(), d.line), (Some("dl.md"), 3));
-        assert!(d.message.contains("lists 1 `hasPart` value without `Apprentissage profond`"), "{}", d.message);
-        assert!(d.help.contains("add `[[Apprentissage profond]]` to `hasPart` in svm.md"), "{}", d.help);
+        assert!(
+            d.message
+                .contains("lists 1 `hasPart` value without `Apprentissage profond`"),
+            "{}",
+            d.message
+        );
+        assert!(
+            d.help
+                .contains("add `[[Apprentissage profond]]` to `hasPart` in svm.md"),
+            "{}",
+            d.help
+        );
     }
 
     #[test]
@@ -100,9 +110,13 @@ mod tests {
         let found = findings(
             check,
             vec![
-                note("a.md", "A").relation("isPartOf", "B").relation("seeAlso", "C"),
+                note("a.md", "A")
+                    .relation("isPartOf", "B")
+                    .relation("seeAlso", "C"),
                 note("b.md", "B").relation("hasPart", "A"),
-                note("c.md", "C").relation("isPartOf", "D").relation("seeAlso", "B"),
+                note("c.md", "C")
+                    .relation("isPartOf", "D")
+                    .relation("seeAlso", "B"),
                 note("d.md", "D"),
             ],
         );

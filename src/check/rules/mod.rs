@@ -27,7 +27,6 @@ pub(super) struct Context<'a> {
 
 type Rule = fn(&Context<'_>) -> Vec<Diagnostic>;
 
-pub(super) const RULES_FOR_TIMING: [Rule; 9] = RULES;
 const RULES: [Rule; 9] = [
     duplicate_title::check,
     slug_collision::check,
@@ -42,7 +41,10 @@ const RULES: [Rule; 9] = [
 
 /// Every rule's findings (rules run in parallel; the caller sorts).
 pub(super) fn run_all(context: &Context<'_>) -> Vec<Diagnostic> {
-    RULES.par_iter().flat_map_iter(|rule| rule(context)).collect()
+    RULES
+        .par_iter()
+        .flat_map_iter(|rule| rule(context))
+        .collect()
 }
 
 impl Context<'_> {

@@ -10,9 +10,10 @@
 use super::{Context, PerRelation};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::graph::{EdgeOrigin, EdgeView, LINKS_TO, NodeIndex};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 /// How many statements the help lists.
 const SHOWN_STATEMENTS: usize = 6;
@@ -36,7 +37,9 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
         if let Some(slot) = slot {
             let entry = &mut checked[slot];
             entry.written += usize::from(!e.edge.inferred);
-            entry.pairs.push((e.source.index() as u32, e.target.index() as u32));
+            entry
+                .pairs
+                .push((e.source.index() as u32, e.target.index() as u32));
         }
     }
     checked.retain(|c| c.written > 0);
@@ -157,7 +160,11 @@ fn diagnostic(
         .map(|e| {
             let origin = e.edge.origin;
             let file = graph.node(origin.note).path.clone().unwrap_or_default();
-            let written = if e.edge.inferred { " (as its inverse)" } else { "" };
+            let written = if e.edge.inferred {
+                " (as its inverse)"
+            } else {
+                ""
+            };
             format!("{}:{}{written}", file.display(), origin.span.line)
         })
         .collect();
@@ -195,7 +202,12 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         let d = &found[0];
         assert_eq!(d.severity, Severity::Error);
-        assert!(d.message.starts_with("`subClassOf` cycle: `A` → `B` → `C` → `A`"), "{}", d.message);
+        assert!(
+            d.message
+                .starts_with("`subClassOf` cycle: `A` → `B` → `C` → `A`"),
+            "{}",
+            d.message
+        );
         assert_eq!((d.file.to_str(), d.line), (Some("a.md"), 3));
         assert!(d.help.contains("a.md:3, b.md:3, c.md:3"), "{}", d.help);
     }
@@ -220,9 +232,14 @@ mod tests {
         let found = findings(
             check,
             vec![
-                note("a.md", "A").relation("subClassOf", "B").relation("seeAlso", "B").body_link("B"),
+                note("a.md", "A")
+                    .relation("subClassOf", "B")
+                    .relation("seeAlso", "B")
+                    .body_link("B"),
                 note("b.md", "B").relation("seeAlso", "A").body_link("A"),
-                note("c.md", "C").relation("subClassOf", "B").relation("hasPart", "A"),
+                note("c.md", "C")
+                    .relation("subClassOf", "B")
+                    .relation("hasPart", "A"),
             ],
         );
         assert!(found.is_empty(), "{found:?}");

@@ -28,7 +28,14 @@ mod tests {
 
     #[test]
     fn fires_on_a_relation_to_itself_through_an_alias() {
-        let found = findings(check, vec![note("a.md", "A").alias("Alpha").relation("subClassOf", "alpha")]);
+        let found = findings(
+            check,
+            vec![
+                note("a.md", "A")
+                    .alias("Alpha")
+                    .relation("subClassOf", "alpha"),
+            ],
+        );
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].message, "`A` says it `subClassOf` itself");
         assert_eq!(found[0].line, 3);
@@ -38,7 +45,10 @@ mod tests {
     fn silent_for_body_links_to_itself_and_links_elsewhere() {
         let found = findings(
             check,
-            vec![note("a.md", "A").body_link("A").relation("seeAlso", "B"), note("b.md", "B")],
+            vec![
+                note("a.md", "A").body_link("A").relation("seeAlso", "B"),
+                note("b.md", "B"),
+            ],
         );
         assert!(found.is_empty(), "{found:?}");
     }

@@ -27,9 +27,11 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
                 collision.wanted,
                 context.describe(collision.owner)
             );
-            Some(at_note(Code::SlugCollision, note, message).with_help(format!(
-                "keep `{assigned}` or give the note a title that folds to another slug"
-            )))
+            Some(
+                at_note(Code::SlugCollision, note, message).with_help(format!(
+                    "keep `{assigned}` or give the note a title that folds to another slug"
+                )),
+            )
         })
         .collect()
 }
@@ -45,7 +47,11 @@ mod tests {
         let found = findings(check, vec![note("a.md", "Réseau"), note("b.md", "Reseau!")]);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].file.to_str(), Some("b.md"));
-        assert!(found[0].message.contains("published as `reseau-2`"), "{}", found[0].message);
+        assert!(
+            found[0].message.contains("published as `reseau-2`"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]

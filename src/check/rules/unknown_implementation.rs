@@ -21,14 +21,25 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
                 return None;
             }
             let help = match ids.closest(&id.value, typo_tolerance) {
-                Some(closest) => format!("did you mean `{closest}`? (`savoir impls` lists the registered ids)"),
-                None if known.is_empty() => "no implementation is registered yet: remove the key or register one".to_string(),
+                Some(closest) => {
+                    format!("did you mean `{closest}`? (`savoir impls` lists the registered ids)")
+                }
+                None if known.is_empty() => {
+                    "no implementation is registered yet: remove the key or register one"
+                        .to_string()
+                }
                 None => format!("registered implementations: {}", known.join(", ")),
             };
             let message = format!("unknown implementation `{}`", id.value);
             Some(
-                Diagnostic::new(Code::UnknownImplementation, note.path.clone(), id.span.line, id.span.column, message)
-                    .with_help(help),
+                Diagnostic::new(
+                    Code::UnknownImplementation,
+                    note.path.clone(),
+                    id.span.line,
+                    id.span.column,
+                    message,
+                )
+                .with_help(help),
             )
         })
         .collect()
@@ -55,7 +66,11 @@ mod tests {
         let found = findings_with(check, notes(), &Schema::builtin(), Some(&known));
         assert_eq!(found.len(), 2, "{found:?}");
         assert_eq!(found[0].message, "unknown implementation `mpl`");
-        assert!(found[0].help.starts_with("did you mean `mlp`?"), "{}", found[0].help);
+        assert!(
+            found[0].help.starts_with("did you mean `mlp`?"),
+            "{}",
+            found[0].help
+        );
         assert_eq!(found[1].help, "registered implementations: mlp, svm");
     }
 

@@ -46,8 +46,14 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             }
             let message = format!("unknown key `{}`: did you mean `{intended}`?", field.key);
             found.push(
-                Diagnostic::new(Code::UnknownKey, note.path.clone(), field.span.line, field.span.column, message)
-                    .with_help(help),
+                Diagnostic::new(
+                    Code::UnknownKey,
+                    note.path.clone(),
+                    field.span.line,
+                    field.span.column,
+                    message,
+                )
+                .with_help(help),
             );
         }
     }
@@ -56,7 +62,12 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
 
 fn known_keys(schema: &Schema) -> Vec<&str> {
     let mut known: Vec<&str> = RESERVED_KEYS.to_vec();
-    known.extend(schema.relations().map(|(name, _)| name).filter(|name| *name != LINKS_TO));
+    known.extend(
+        schema
+            .relations()
+            .map(|(name, _)| name)
+            .filter(|name| *name != LINKS_TO),
+    );
     known
 }
 
@@ -88,30 +99,59 @@ mod tests {
     fn fires_on_misspelt_known_keys() {
         let found = findings(
             check,
-            vec![note("a.md", "A")
-                .relation("subclassof", "B")
-                .relation("hasPArt", "B")
-                .relation("seeAslo", "B")
-                .field("titel", &["x"])
-                .relation("rdfs:subclassOf", "B")],
+            vec![
+                note("a.md", "A")
+                    .relation("subclassof", "B")
+                    .relation("hasPArt", "B")
+                    .relation("seeAslo", "B")
+                    .field("titel", &["x"])
+                    .relation("rdfs:subclassOf", "B"),
+            ],
         );
         let intended: Vec<&str> = found
             .iter()
             .map(|d| d.message.rsplit('`').nth(1).unwrap())
             .collect();
-        assert_eq!(intended, ["subClassOf", "hasPart", "seeAlso", "title", "subClassOf"]);
-        assert!(found[0].help.contains("separate relation `subclassof`"), "{}", found[0].help);
+        assert_eq!(
+            intended,
+            ["subClassOf", "hasPart", "seeAlso", "title", "subClassOf"]
+        );
+        assert!(
+            found[0].help.contains("separate relation `subclassof`"),
+            "{}",
+            found[0].help
+        );
         assert_eq!(found[3].line, 6);
     }
 
     #[test]
     fn silent_for_new_relation_names_and_known_keys() {
         let mut n = note("a.md", "A");
-        for key in ["uses", "relatedTo", "appliedIn", "follows", "precedes", "depends", "solves",
-                    "isDefinedBy", "differentFrom", "sameAs", "rdfs:subClassOf", "owl:sameAs"] {
+        for key in [
+            "uses",
+            "relatedTo",
+            "appliedIn",
+            "follows",
+            "precedes",
+            "depends",
+            "solves",
+            "isDefinedBy",
+            "differentFrom",
+            "sameAs",
+            "rdfs:subClassOf",
+            "owl:sameAs",
+        ] {
             n = n.relation(key, "B");
         }
-        for key in ["tags", "aliases", "type", "date_creation", "date_modification", "implementation", "source"] {
+        for key in [
+            "tags",
+            "aliases",
+            "type",
+            "date_creation",
+            "date_modification",
+            "implementation",
+            "source",
+        ] {
             n = n.field(key, &["x"]);
         }
         let found = findings(check, vec![n]);

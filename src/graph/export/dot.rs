@@ -21,7 +21,11 @@ pub fn to_dot(graph: &ConceptGraph, filter: &RelationFilter) -> String {
         );
     }
     for e in &selection.edges {
-        let style = if e.edge.inferred { ", style=dashed" } else { "" };
+        let style = if e.edge.inferred {
+            ", style=dashed"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
             "  \"{}\" -> \"{}\" [label=\"{}\"{style}];",
@@ -62,8 +66,14 @@ mod tests {
         let dot = to_dot(&g, &RelationFilter::all());
         assert!(dot.starts_with("digraph savoir {"));
         assert!(dot.contains(r#"[label="Le \"vrai\" \\ test"]"#), "{dot}");
-        assert!(dot.contains(r#""le-vrai-test" -> "beta" [label="hasPart"];"#), "{dot}");
-        assert!(dot.contains(r#""beta" -> "le-vrai-test" [label="isPartOf", style=dashed];"#), "{dot}");
+        assert!(
+            dot.contains(r#""le-vrai-test" -> "beta" [label="hasPart"];"#),
+            "{dot}"
+        );
+        assert!(
+            dot.contains(r#""beta" -> "le-vrai-test" [label="isPartOf", style=dashed];"#),
+            "{dot}"
+        );
         assert!(dot.trim_end().ends_with('}'));
     }
 }

@@ -31,7 +31,11 @@ pub fn to_graphml(graph: &ConceptGraph, filter: &RelationFilter) -> String {
         }
         data(&mut out, "stub", if node.stub { "true" } else { "false" });
         data(&mut out, "tags", &node.tags.join(", "));
-        data(&mut out, "implementations", &node.implementations.join(", "));
+        data(
+            &mut out,
+            "implementations",
+            &node.implementations.join(", "),
+        );
         out.push_str("</node>\n");
     }
     for (i, e) in selection.edges.iter().enumerate() {
@@ -42,7 +46,11 @@ pub fn to_graphml(graph: &ConceptGraph, filter: &RelationFilter) -> String {
             escaped(&graph.node(e.target).id)
         );
         data(&mut out, "relation", e.relation());
-        data(&mut out, "inferred", if e.edge.inferred { "true" } else { "false" });
+        data(
+            &mut out,
+            "inferred",
+            if e.edge.inferred { "true" } else { "false" },
+        );
         out.push_str("</edge>\n");
     }
     out.push_str("  </graph>\n</graphml>\n");
@@ -80,7 +88,9 @@ mod tests {
     /// Checks that tags nest and close properly and that `&` only starts a known entity:
     /// enough to tell a well-formed document from a broken one for this generator.
     fn assert_well_formed(xml: &str) {
-        let body = xml.strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n").unwrap();
+        let body = xml
+            .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+            .unwrap();
         let mut stack: Vec<String> = Vec::new();
         let mut rest = body;
         while let Some(start) = rest.find('<') {
@@ -89,17 +99,32 @@ mod tests {
             for (i, _) in text.match_indices('&') {
                 let entity = &text[i..];
                 assert!(
-                    ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"].iter().any(|e| entity.starts_with(e)),
+                    ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
+                        .iter()
+                        .any(|e| entity.starts_with(e)),
                     "bad entity in {text:?}"
                 );
             }
             let end = rest[start..].find('>').expect("unclosed tag") + start;
             let tag = &rest[start + 1..end];
             assert!(!tag.contains('<'), "< inside tag {tag:?}");
-            assert_eq!(tag.matches('"').count() % 2, 0, "unbalanced quotes in {tag:?}");
-            let name = tag.trim_start_matches('/').split([' ', '/']).next().unwrap().to_string();
+            assert_eq!(
+                tag.matches('"').count() % 2,
+                0,
+                "unbalanced quotes in {tag:?}"
+            );
+            let name = tag
+                .trim_start_matches('/')
+                .split([' ', '/'])
+                .next()
+                .unwrap()
+                .to_string();
             if tag.starts_with('/') {
-                assert_eq!(stack.pop().as_deref(), Some(name.as_str()), "mismatched </{name}>");
+                assert_eq!(
+                    stack.pop().as_deref(),
+                    Some(name.as_str()),
+                    "mismatched </{name}>"
+                );
             } else if !tag.ends_with('/') {
                 stack.push(name);
             }
@@ -112,12 +137,21 @@ mod tests {
     #[test]
     fn escapes_markup_and_is_well_formed() {
         let (_, g) = graph(vec![
-            note("a.md", "A <b> & \"c\" 'd'\u{1}").relation("seeAlso", "R&D <x>").tag("a&b"),
+            note("a.md", "A <b> & \"c\" 'd'\u{1}")
+                .relation("seeAlso", "R&D <x>")
+                .tag("a&b"),
         ]);
         let xml = to_graphml(&g, &RelationFilter::all());
         assert_well_formed(&xml);
-        assert!(xml.contains("<data key=\"title\">A &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;</data>"), "{xml}");
-        assert!(xml.contains("<data key=\"relation\">seeAlso</data><data key=\"inferred\">true</data>"));
+        assert!(
+            xml.contains(
+                "<data key=\"title\">A &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;</data>"
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<data key=\"relation\">seeAlso</data><data key=\"inferred\">true</data>")
+        );
         assert!(!xml.contains('\u{1}'));
     }
 

@@ -48,13 +48,21 @@ mod tests {
     #[test]
     fn shape_matches_the_contract() {
         let (_, g) = graph(vec![
-            note("a.md", "Alpha").relation("hasPart", "Beta").tag("t").implementation("mlp"),
+            note("a.md", "Alpha")
+                .relation("hasPart", "Beta")
+                .tag("t")
+                .implementation("mlp"),
             note("b.md", "Beta"),
             note("c.md", "Gamma").body_link("Missing"),
         ]);
         let value = to_json(&g, &RelationFilter::all());
         let node = &value["nodes"][0];
-        let keys: Vec<&str> = node.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = node
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         for key in ["id", "title", "path", "stub", "tags", "implementations"] {
             assert!(keys.contains(&key), "missing {key} in {node}");
         }
@@ -67,15 +75,23 @@ mod tests {
         assert_eq!(stub["path"], Value::Null);
         assert_eq!(stub["stub"], true);
         let edges = value["edges"].as_array().unwrap();
-        assert!(edges.contains(&json!({"source":"alpha","target":"beta","relation":"hasPart","inferred":false})));
-        assert!(edges.contains(&json!({"source":"beta","target":"alpha","relation":"isPartOf","inferred":true})));
-        assert!(edges.contains(&json!({"source":"gamma","target":"missing","relation":"linksTo","inferred":false})));
+        assert!(edges.contains(
+            &json!({"source":"alpha","target":"beta","relation":"hasPart","inferred":false})
+        ));
+        assert!(edges.contains(
+            &json!({"source":"beta","target":"alpha","relation":"isPartOf","inferred":true})
+        ));
+        assert!(edges.contains(
+            &json!({"source":"gamma","target":"missing","relation":"linksTo","inferred":false})
+        ));
     }
 
     #[test]
     fn relation_filter_keeps_listed_edges_and_their_concepts() {
         let (_, g) = graph(vec![
-            note("a.md", "Alpha").relation("hasPart", "Beta").body_link("Gamma"),
+            note("a.md", "Alpha")
+                .relation("hasPart", "Beta")
+                .body_link("Gamma"),
             note("b.md", "Beta"),
             note("c.md", "Gamma"),
         ]);

@@ -136,7 +136,10 @@ mod tests {
         assert_eq!(alpha["owl:sameAs"], json!([{"@id": "concept:alpha-prime"}]));
         assert_eq!(alpha["savoir:uses"], json!([{"@id": "concept:gamma"}]));
         assert_eq!(alpha["savoir:a%20b"], json!([{"@id": "concept:beta"}]));
-        assert_eq!(doc["@graph"][2]["dcterms:isPartOf"], json!([{"@id": "concept:alpha"}]));
+        assert_eq!(
+            doc["@graph"][2]["dcterms:isPartOf"],
+            json!([{"@id": "concept:alpha"}])
+        );
         for prefix in ["owl", "skos", "schema", "savoir", "concept"] {
             assert!(context.contains_key(prefix), "{prefix}");
         }

@@ -62,7 +62,10 @@ mod tests {
         ]);
         let text = to_mermaid(&g, &RelationFilter::all());
         assert!(text.starts_with("graph LR\n"));
-        assert!(text.contains("  n0[\"C#35; #quot;rapide#quot; #lt;3 #124; end\"]\n"), "{text}");
+        assert!(
+            text.contains("  n0[\"C#35; #quot;rapide#quot; #lt;3 #124; end\"]\n"),
+            "{text}"
+        );
         assert!(text.contains("  n0 -->|\"subClassOf\"| n1\n"), "{text}");
         assert!(text.contains("  n1 -.->|\"hasSubClass\"| n0\n"), "{text}");
     }
