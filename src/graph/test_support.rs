@@ -105,7 +105,6 @@ pub(crate) fn vault(notes: Vec<NoteBuilder>) -> Vault {
     let mut notes: Vec<Note> = notes.into_iter().map(NoteBuilder::build).collect();
     notes.sort_by(|a, b| a.path.cmp(&b.path));
     Vault {
-        root: PathBuf::from("vault"),
         notes,
         ..Vault::default()
     }

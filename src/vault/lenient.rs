@@ -451,6 +451,22 @@ mod tests {
     }
 
     #[test]
+    fn flow_list_items_are_placed_on_their_line() {
+        let entries = read_leniently("hasPart: [a, b]\n- title: \n", 2);
+        let Node::List(parts) = &entries[0].value.value else {
+            panic!("expected a list, got {:?}", entries[0].value);
+        };
+        let Node::List(items) = &parts[0].value else {
+            panic!("expected the flow list first, got {:?}", parts[0]);
+        };
+        assert!(items.iter().all(|item| item.span
+            == Span {
+                line: 2,
+                column: 10
+            }));
+    }
+
+    #[test]
     fn value_columns_point_at_the_value() {
         let entries = read_leniently("a:  '[[X]]'\n", 2);
         assert_eq!(entries[0].value.span, Span { line: 2, column: 5 });
