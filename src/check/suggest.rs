@@ -108,9 +108,14 @@ impl<'a> Suggestions<'a> {
 }
 
 /// How far a suggestion may be from what was written: about one edit in five characters,
-/// at least one and at most six (typos, not different names).
+/// at most six (typos, not different names); names of three characters or fewer get no
+/// suggestion (`rnn` is not a typo of `cnn`).
 pub(super) fn typo_tolerance(longer: usize) -> usize {
-    (longer / 5).clamp(1, 6)
+    if longer <= 3 {
+        0
+    } else {
+        (longer / 5).clamp(1, 6)
+    }
 }
 
 #[cfg(test)]

@@ -54,24 +54,27 @@ mod tests {
 
     fn notes() -> Vec<crate::graph::test_support::NoteBuilder> {
         vec![
-            note("a.md", "A").implementation("mpl"),
-            note("b.md", "B").implementation("svm"),
+            note("a.md", "A").implementation("gradient-decent"),
+            note("b.md", "B").implementation("mlp"),
+            note("d.md", "D").implementation("rnn"),
             note("c.md", "C").implementation("zzzzzz"),
         ]
     }
 
     #[test]
     fn fires_only_for_unregistered_ids_with_a_suggestion() {
-        let known = ["mlp".to_string(), "svm".to_string()];
+        let known = ["mlp".to_string(), "gradient-descent".to_string()];
         let found = findings_with(check, notes(), &Schema::builtin(), Some(&known));
-        assert_eq!(found.len(), 2, "{found:?}");
-        assert_eq!(found[0].message, "unknown implementation `mpl`");
-        assert!(
-            found[0].help.starts_with("did you mean `mlp`?"),
-            "{}",
-            found[0].help
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(found[0].message, "unknown implementation `gradient-decent`");
+        assert_eq!(
+            found[0].help,
+            "did you mean `gradient-descent`? (`savoir impls` lists the registered ids)"
         );
-        assert_eq!(found[1].help, "registered implementations: mlp, svm");
+        let listed = "registered implementations: mlp, gradient-descent";
+        assert_eq!(found[1].help, listed);
+        assert_eq!(found[2].message, "unknown implementation `rnn`");
+        assert_eq!(found[2].help, listed, "`rnn` is no typo of `mlp`");
     }
 
     #[test]

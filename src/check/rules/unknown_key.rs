@@ -12,7 +12,7 @@ use crate::vault::relation_name;
 use foldhash::{HashMap, HashMapExt};
 
 /// Keys the parser reads itself, besides relations.
-pub(crate) const RESERVED_KEYS: [&str; 10] = [
+pub(crate) const RESERVED_KEYS: [&str; 7] = [
     "title",
     "aliases",
     "tags",
@@ -20,9 +20,6 @@ pub(crate) const RESERVED_KEYS: [&str; 10] = [
     "implementation",
     "date_creation",
     "date_modification",
-    "cssclasses",
-    "publish",
-    "permalink",
 ];
 
 pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
@@ -151,6 +148,7 @@ mod tests {
             "date_modification",
             "implementation",
             "source",
+            "publié",
         ] {
             n = n.field(key, &["x"]);
         }

@@ -27,7 +27,7 @@ pub fn to_graphml(graph: &ConceptGraph, filter: &RelationFilter) -> String {
         let _ = write!(out, "    <node id=\"{}\">", escaped(&node.id));
         data(&mut out, "title", &node.title);
         if let Some(path) = &node.path {
-            data(&mut out, "path", &path.to_string_lossy().replace('\\', "/"));
+            data(&mut out, "path", &path.to_string_lossy());
         }
         data(&mut out, "stub", if node.stub { "true" } else { "false" });
         data(&mut out, "tags", &node.tags.join(", "));

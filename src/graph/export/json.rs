@@ -17,7 +17,7 @@ pub fn to_json(graph: &ConceptGraph, filter: &RelationFilter) -> Value {
             json!({
                 "id": node.id,
                 "title": node.title,
-                "path": node.path.as_ref().map(|p| p.to_string_lossy().replace('\\', "/")),
+                "path": node.path.as_ref().map(|p| p.to_string_lossy()),
                 "stub": node.stub,
                 "tags": node.tags,
                 "implementations": node.implementations,

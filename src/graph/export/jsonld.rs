@@ -32,7 +32,7 @@ pub fn to_jsonld(graph: &ConceptGraph, filter: &RelationFilter) -> Value {
             subject.insert("schema:termCode".into(), json!(node.id));
             subject.insert("savoir:stub".into(), json!(node.stub));
             if let Some(path) = &node.path {
-                let path = path.to_string_lossy().replace('\\', "/");
+                let path = path.to_string_lossy();
                 subject.insert("savoir:path".into(), json!(path));
             }
             for (key, values) in [
