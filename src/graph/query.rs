@@ -337,7 +337,11 @@ mod tests {
         );
         assert_eq!(titles(&g, &g.backlinks(a)), ["B", "C"]);
         let written: Vec<&str> = g.written_edges(a).map(|e| e.relation()).collect();
-        assert_eq!(written, ["hasPart", LINKS_TO], "file order, nothing inferred");
+        assert_eq!(
+            written,
+            ["hasPart", LINKS_TO],
+            "file order, nothing inferred"
+        );
         assert_eq!(g.written_edges(g.resolve("C").unwrap()).count(), 1);
     }
 
