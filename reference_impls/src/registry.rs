@@ -181,6 +181,8 @@ pub enum ParamKind {
     },
     /// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`).
     Bool,
+    /// A file or folder on disk; empty means "the bundled default".
+    Path,
 }
 
 impl fmt::Display for ParamKind {
@@ -190,6 +192,7 @@ impl fmt::Display for ParamKind {
             ParamKind::Float { min, max } => write!(f, "a number in [{min}, {max}]"),
             ParamKind::Choice { options } => write!(f, "one of {}", options.join(", ")),
             ParamKind::Bool => f.write_str("true or false"),
+            ParamKind::Path => f.write_str("a file or folder path, empty for the bundled data"),
         }
     }
 }
@@ -256,6 +259,16 @@ impl ParamSpec {
         )
     }
 
+    /// A path parameter, empty by default (the implementation then uses its bundled data).
+    pub fn path(name: &'static str, description: &'static str) -> Self {
+        Self::checked(
+            name,
+            description,
+            ParamValue::Text(String::new()),
+            ParamKind::Path,
+        )
+    }
+
     /// A boolean parameter.
     pub fn flag(name: &'static str, description: &'static str, default: bool) -> Self {
         Self::checked(
@@ -309,6 +322,7 @@ impl ParamSpec {
                 "false" | "0" | "no" | "off" => Some(ParamValue::Bool(false)),
                 _ => None,
             },
+            ParamKind::Path => Some(ParamValue::Text(raw.to_string())),
         }
     }
 }
@@ -425,6 +439,18 @@ impl Config {
         match self.get(name) {
             Some(ParamValue::Text(v)) => v,
             other => panic!("parameter `{name}` is not a declared choice: {other:?}"),
+        }
+    }
+
+    /// A path parameter: `None` when left empty.
+    ///
+    /// # Panics
+    /// When `name` is not a declared path parameter.
+    pub fn path(&self, name: &str) -> Option<&std::path::Path> {
+        match self.get(name) {
+            Some(ParamValue::Text(v)) if v.is_empty() => None,
+            Some(ParamValue::Text(v)) => Some(std::path::Path::new(v)),
+            other => panic!("parameter `{name}` is not a declared path: {other:?}"),
         }
     }
 

@@ -255,3 +255,49 @@ fn lenet_shapes_follow_the_formula_for_mnist_sized_images() {
         .to_owned();
     assert_eq!(logits.dim(), (3, 10));
 }
+
+/// A user's CSV (label first): the bundled digits written out as `label,f1,…,f64`, 0..16 pixels.
+fn write_digits_csv(path: &std::path::Path) {
+    let digits = reference_impls::data::digits();
+    let mut text = String::new();
+    for (row, label) in digits.x.rows().into_iter().zip(&digits.y) {
+        let pixels: Vec<String> = row.iter().map(|v| format!("{}", v * 16.0)).collect();
+        text.push_str(&format!("{label},{}\n", pixels.join(",")));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn mlp_trains_on_a_user_csv_given_by_the_data_parameter() {
+    let dir = std::env::temp_dir().join(format!("savoir-mlp-csv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("mes-chiffres.csv");
+    write_digits_csv(&csv);
+    let data = format!("data={}", csv.display());
+    let report = run("mlp", &[&data, "epochs=5", "hidden1=32", "hidden2=0"], 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        report.metrics["train_samples"] + report.metrics["test_samples"],
+        1797.0
+    );
+    assert!(
+        report.metrics["test_accuracy"] > 0.8,
+        "{:?}",
+        report.metrics
+    );
+}
+
+#[test]
+fn mlp_data_parameter_names_the_bad_path_and_what_it_expects() {
+    let err = registry::run(
+        "mlp",
+        &sets(&["data=/nonexistent/mnist.bin"]),
+        Device::Cpu,
+        0,
+        &NoProgress,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("/nonexistent/mnist.bin"), "{err}");
+    assert!(err.contains("MNIST IDX"), "{err}");
+}

@@ -10,6 +10,7 @@ mod digits;
 mod idx;
 mod split;
 mod synthetic;
+mod user;
 
 use std::path::PathBuf;
 
@@ -20,6 +21,7 @@ pub use digits::digits;
 pub use idx::load_idx;
 pub use split::{DEFAULT_SPLIT_SEED, DEFAULT_TEST_FRACTION, stratified_split};
 pub use synthetic::{circles, moons};
+pub use user::load_user_dataset;
 
 /// A labelled data set held in memory.
 #[derive(Debug, Clone, PartialEq)]

@@ -586,6 +586,10 @@ impl Implementation for Perceptron {
                 "adam",
                 OptimizerKind::NAMES,
             ),
+            ParamSpec::path(
+                "data",
+                "vos données : un dossier MNIST (fichiers IDX) ou un CSV, étiquette en premier ; vide : les chiffres UCI fournis",
+            ),
         ]
     }
 
@@ -597,7 +601,10 @@ impl Implementation for Perceptron {
         progress: &dyn Progress,
     ) -> Result<Report, RunError> {
         let settings = MlpSettings::from_config(cfg);
-        let (train, test) = digits_split();
+        let (train, test) = match cfg.path("data") {
+            Some(path) => data::load_user_dataset(path)?,
+            None => digits_split(),
+        };
         let mut report = Report::new(self.id(), device, seed, cfg);
         let label = format!("MLP {:?}", settings.hidden);
 
