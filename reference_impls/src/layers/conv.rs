@@ -17,7 +17,7 @@
 use ndarray::{Array1, Array2, Array4, ArrayView2, ArrayView4, ArrayViewMut2, Ix2, Ix3, Ix4};
 use rand::Rng;
 
-use super::{Layer, Param, ShapeError, reuse, uniform};
+use super::{Layer, Param, ShapeError, reuse, uniform, visit_weight_and_bias};
 use crate::backend::{Backend, ConvGeometry, Cpu};
 use crate::scalar::Scalar;
 
@@ -237,16 +237,11 @@ fn as_matrix_mut<T>(w: &mut Array4<T>) -> ArrayViewMut2<'_, T> {
 
 impl<T: Scalar> Layer<T> for Conv2d<T> {
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
-        visit(Param::new(
-            "weight",
-            self.weight.view_mut(),
-            self.grad_weight.view_mut(),
-        ));
-        visit(Param::new(
-            "bias",
-            self.bias.view_mut(),
-            self.grad_bias.view_mut(),
-        ));
+        visit_weight_and_bias(
+            visit,
+            (self.weight.view_mut(), self.grad_weight.view_mut()),
+            (self.bias.view_mut(), self.grad_bias.view_mut()),
+        );
     }
 }
 

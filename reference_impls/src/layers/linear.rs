@@ -13,7 +13,7 @@
 use ndarray::{Array1, Array2, ArrayView2, Ix2};
 use rand::Rng;
 
-use super::{Layer, Param, ShapeError, reuse, uniform};
+use super::{Layer, Param, ShapeError, reuse, uniform, visit_weight_and_bias};
 use crate::backend::{Backend, Cpu};
 use crate::scalar::Scalar;
 
@@ -128,16 +128,11 @@ impl<T: Scalar> Linear<T> {
 
 impl<T: Scalar> Layer<T> for Linear<T> {
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
-        visit(Param::new(
-            "weight",
-            self.weight.view_mut(),
-            self.grad_weight.view_mut(),
-        ));
-        visit(Param::new(
-            "bias",
-            self.bias.view_mut(),
-            self.grad_bias.view_mut(),
-        ));
+        visit_weight_and_bias(
+            visit,
+            (self.weight.view_mut(), self.grad_weight.view_mut()),
+            (self.bias.view_mut(), self.grad_bias.view_mut()),
+        );
     }
 }
 

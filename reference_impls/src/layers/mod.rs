@@ -27,7 +27,7 @@
 
 use std::borrow::Cow;
 
-use ndarray::{Array, ArrayViewMutD, Dimension, ShapeBuilder};
+use ndarray::{Array, ArrayViewMut, ArrayViewMutD, Dimension, ShapeBuilder};
 use rand::Rng;
 
 use crate::scalar::Scalar;
@@ -64,8 +64,8 @@ impl<'a, T> Param<'a, T> {
     /// A leaf parameter: `name` with `value` and its gradient `grad`.
     pub fn new<D: Dimension>(
         name: &'static str,
-        value: ndarray::ArrayViewMut<'a, T, D>,
-        grad: ndarray::ArrayViewMut<'a, T, D>,
+        value: ArrayViewMut<'a, T, D>,
+        grad: ArrayViewMut<'a, T, D>,
     ) -> Self {
         Self {
             name: Cow::Borrowed(name),
@@ -81,6 +81,17 @@ impl<'a, T> Param<'a, T> {
             ..self
         }
     }
+}
+
+/// Visits the `weight` and `bias` pair every affine layer has (Linear, Conv2d, LayerNorm), in
+/// that order, each with its gradient.
+pub fn visit_weight_and_bias<T, W: Dimension, B: Dimension>(
+    visit: &mut dyn FnMut(Param<'_, T>),
+    (weight, grad_weight): (ArrayViewMut<'_, T, W>, ArrayViewMut<'_, T, W>),
+    (bias, grad_bias): (ArrayViewMut<'_, T, B>, ArrayViewMut<'_, T, B>),
+) {
+    visit(Param::new("weight", weight, grad_weight));
+    visit(Param::new("bias", bias, grad_bias));
 }
 
 /// Anything with trainable parameters: a layer or a whole model.

@@ -12,7 +12,7 @@
 
 use ndarray::{Array1, Array2, ArrayView, ArrayView2, Axis, Dimension, Ix2, Zip};
 
-use super::{Layer, Param, ShapeError, reuse};
+use super::{Layer, Param, ShapeError, reuse, visit_weight_and_bias};
 use crate::scalar::Scalar;
 
 /// LayerNorm over the last dimension D, with weight γ `[D]`, bias β `[D]` and ε.
@@ -157,16 +157,11 @@ fn restore<T, D: Dimension>(buf: &Array2<T>, dim: D) -> ArrayView<'_, T, D> {
 
 impl<T: Scalar> Layer<T> for LayerNorm<T> {
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
-        visit(Param::new(
-            "weight",
-            self.weight.view_mut(),
-            self.grad_weight.view_mut(),
-        ));
-        visit(Param::new(
-            "bias",
-            self.bias.view_mut(),
-            self.grad_bias.view_mut(),
-        ));
+        visit_weight_and_bias(
+            visit,
+            (self.weight.view_mut(), self.grad_weight.view_mut()),
+            (self.bias.view_mut(), self.grad_bias.view_mut()),
+        );
     }
 }
 
