@@ -13,3 +13,6 @@ fn main() -> ExitCode {
         Err(err) => cli::report_error(&err),
     }
 }
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

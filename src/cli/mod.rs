@@ -41,12 +41,21 @@ impl From<Outcome> for ExitCode {
 /// Runs the command the user asked for.
 pub fn run(cli: Cli) -> Result<Outcome> {
     let config = cli.config.as_deref();
-    let load = || Workspace::load(&cli.vault, config);
+    let with_workspace = |command: &dyn Fn(&Workspace) -> Result<Outcome>| {
+        let workspace = Workspace::load(&cli.vault, config)?;
+        let outcome = command(&workspace);
+        // The process ends right after: returning a vault's worth of small allocations to the
+        // allocator one by one would only delay the exit.
+        std::mem::forget(workspace);
+        outcome
+    };
     match &cli.command {
-        Command::Check(args) => check::run(&load()?, args, Some(&impls::known_ids())),
-        Command::Show(args) => show::run(&load()?, args).map(|()| Outcome::Clean),
-        Command::List(args) => list::run(&load()?, args).map(|()| Outcome::Clean),
-        Command::Graph(args) => graph::run(&load()?, args),
+        Command::Check(args) => {
+            with_workspace(&|ws| check::run(ws, args, Some(&impls::known_ids())))
+        }
+        Command::Show(args) => with_workspace(&|ws| show::run(ws, args).map(|()| Outcome::Clean)),
+        Command::List(args) => with_workspace(&|ws| list::run(ws, args).map(|()| Outcome::Clean)),
+        Command::Graph(args) => with_workspace(&|ws| graph::run(ws, args)),
         Command::Impls(args) => impls::run(args).map(|()| Outcome::Clean),
         Command::Run(args) => run::run(&cli.vault, config, args),
         Command::Verify(args) => verify::run(args),

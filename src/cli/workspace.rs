@@ -3,7 +3,7 @@
 use crate::cli::suggest;
 use anyhow::{Context, Result};
 use savoir::graph::{ConceptGraph, NodeIndex, Schema};
-use savoir::vault::{self, Vault};
+use savoir::vault::{self, Bodies, Vault};
 use std::path::Path;
 
 /// Everything a command reads: parsed once, in stage order.
@@ -21,7 +21,7 @@ impl Workspace {
     /// present).
     pub fn load(vault_dir: &Path, config: Option<&Path>) -> Result<Self> {
         let schema = Schema::load(config)?;
-        let vault = vault::load(vault_dir)?;
+        let vault = vault::load_with(vault_dir, Bodies::Skip)?;
         let graph = ConceptGraph::build(&vault, &schema);
         Ok(Workspace {
             vault,

@@ -3,7 +3,7 @@
 use super::model::{
     ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeOrigin, SlugCollision,
 };
-use super::names::{SlugTable, normalize_name, slugify};
+use super::names::{SlugTable, normalize_name, normalize_name_into, slugify};
 use super::schema::{LINKS_TO, Schema};
 use crate::vault::{Note, Vault, WikiLink};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
@@ -41,7 +41,6 @@ impl ConceptGraph {
         ConceptGraph {
             graph: builder.graph,
             names: builder.names,
-            links: builder.link_cache,
             slugs,
             identity,
             written: builder.written_ranges,
@@ -110,11 +109,6 @@ struct Builder<'v> {
     graph: DiGraph<ConceptNode, ConceptEdge>,
     note_names: Vec<NoteNames>,
     names: HashMap<String, NodeIndex>,
-    /// Link target as written → concept. Owned keys, allocated together, keep lookups in
-    /// cache instead of chasing strings all over the parsed vault.
-    /// Link target as written → concept. Owned keys, allocated close together, keep lookups
-    /// in cache instead of chasing the first occurrence of each target across the vault.
-    link_cache: HashMap<Box<str>, NodeIndex>,
     relations: Relations<'v>,
     /// Edges of inferable relations already in the graph: what inference must not repeat.
     inferable_edges: HashSet<(NodeIndex, NodeIndex, usize)>,
@@ -144,7 +138,6 @@ impl<'v> Builder<'v> {
             graph,
             note_names,
             names: HashMap::with_capacity(notes * 3),
-            link_cache: HashMap::with_capacity(notes * 2),
             relations: Relations::new(schema),
             inferable_edges: HashSet::with_capacity(notes * 8),
             written: Vec::with_capacity(notes * 16),
@@ -194,39 +187,75 @@ impl<'v> Builder<'v> {
     fn add_written_edges(&mut self) {
         let links_to = self.relations.intern(LINKS_TO);
         let vault = self.vault;
+        let targets = self.resolve_targets();
         let mut seen: HashSet<(NodeIndex, usize)> = HashSet::new();
-        for (i, note) in vault.notes.iter().enumerate() {
+        for (i, (note, targets)) in vault.notes.iter().zip(targets).enumerate() {
             let source = NodeIndex::new(i);
             let first = self.graph.edge_count() as u32;
             seen.clear();
-            for relation in &note.relations {
-                if !relation.name.is_empty() {
-                    let id = self.relations.intern(&relation.name);
-                    self.add_written(source, &relation.link, id, &mut seen);
+            let written = note
+                .relations
+                .iter()
+                .map(|relation| (&relation.link, Some(relation.name.as_str())))
+                .chain(note.body_links.iter().map(|link| (link, None)));
+            for ((link, relation), target) in written.zip(targets) {
+                let relation = match relation {
+                    None => links_to,
+                    Some("") => continue,
+                    Some(name) => self.relations.intern(name),
+                };
+                if let Some(target) = self.target_node(target, &link.target) {
+                    self.add_written(source, target, link, relation, &mut seen);
                 }
-            }
-            for link in &note.body_links {
-                self.add_written(source, link, links_to, &mut seen);
             }
             self.written_ranges
                 .push((first, self.graph.edge_count() as u32));
         }
     }
 
+    /// Every link target of every note (frontmatter relations, then body links), looked up in
+    /// the name index in parallel; stubs do not exist yet.
+    fn resolve_targets(&self) -> Vec<Vec<Target>> {
+        let names = &self.names;
+        self.vault
+            .notes
+            .par_iter()
+            .map_init(String::new, |key, note| {
+                let links = note.relations.iter().map(|relation| &relation.link);
+                links
+                    .chain(&note.body_links)
+                    .map(|link| Target::of(&link.target, names, key))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The node a looked-up target stands for, creating its stub on first sight.
+    fn target_node(&mut self, target: Target, raw: &str) -> Option<NodeIndex> {
+        match target {
+            Target::Empty => None,
+            Target::Found(node) => Some(node),
+            Target::Unresolved(key) => Some(match lookup(&self.names, &key) {
+                Some(stub) => stub,
+                None => {
+                    let stub = self.graph.add_node(stub_node(raw.trim()));
+                    self.names.insert(key, stub);
+                    stub
+                }
+            }),
+        }
+    }
+
     /// Adds the edge a link writes, unless the note already wrote it; body links to the note
-    /// itself and empty targets (`[[#heading]]`) make no edge.
+    /// itself make no edge.
     fn add_written(
         &mut self,
         source: NodeIndex,
-        link: &'v WikiLink,
+        target: NodeIndex,
+        link: &WikiLink,
         relation: usize,
         seen: &mut HashSet<(NodeIndex, usize)>,
     ) {
-        let raw = link.target.as_str();
-        if raw.trim_start().is_empty() {
-            return;
-        }
-        let target = self.target_of(raw);
         let origin = EdgeOrigin {
             note: source,
             span: link.span,
@@ -236,7 +265,7 @@ impl<'v> Builder<'v> {
                 origin,
                 relation: self.relations.names[relation].clone(),
                 target,
-                written: raw.trim().to_string(),
+                written: link.target.trim().to_string(),
             });
         }
         let body_self_link = target == source && &*self.relations.names[relation] == LINKS_TO;
@@ -248,25 +277,6 @@ impl<'v> Builder<'v> {
         }
         self.push_edge(source, target, relation, false, origin);
         self.written.push((source, target, relation, origin));
-    }
-
-    /// The concept a link target resolves to, creating its stub on first sight.
-    fn target_of(&mut self, raw: &str) -> NodeIndex {
-        if let Some(&node) = self.link_cache.get(raw) {
-            return node;
-        }
-        let key = normalize_name(raw);
-        let found = self.names.get(&key).copied().or_else(|| {
-            key.strip_suffix(".md")
-                .and_then(|stem| self.names.get(stem.trim_end()).copied())
-        });
-        let node = found.unwrap_or_else(|| {
-            let stub = self.graph.add_node(stub_node(raw.trim()));
-            self.names.insert(key, stub);
-            stub
-        });
-        self.link_cache.insert(Box::from(raw), node);
-        node
     }
 
     fn push_edge(
@@ -335,6 +345,38 @@ impl<'v> Builder<'v> {
             self.push_edge(source, target, relation, true, origin);
         }
     }
+}
+
+/// A link target looked up in the name index of the notes.
+enum Target {
+    /// Nothing to link (`[[#heading]]` in the same note).
+    Empty,
+    /// A note (or, later, a stub already made).
+    Found(NodeIndex),
+    /// No note has this normalised name: the link goes to a stub.
+    Unresolved(String),
+}
+
+impl Target {
+    /// Looks `raw` up in `names`, normalising it in the reusable buffer `key`.
+    fn of(raw: &str, names: &HashMap<String, NodeIndex>, key: &mut String) -> Target {
+        if raw.trim_start().is_empty() {
+            return Target::Empty;
+        }
+        normalize_name_into(raw, key);
+        match lookup(names, key) {
+            Some(node) => Target::Found(node),
+            None => Target::Unresolved(key.clone()),
+        }
+    }
+}
+
+/// The concept a normalised name stands for; `x.md` also finds `x`.
+pub(super) fn lookup(names: &HashMap<String, NodeIndex>, key: &str) -> Option<NodeIndex> {
+    names.get(key).copied().or_else(|| {
+        key.strip_suffix(".md")
+            .and_then(|stem| names.get(stem.trim_end()).copied())
+    })
 }
 
 fn note_node(index: usize, note: &Note) -> ConceptNode {

@@ -109,8 +109,6 @@ pub struct ConceptGraph {
     pub(super) graph: DiGraph<ConceptNode, ConceptEdge>,
     /// Normalised title, alias, stem, folder path or stub name → concept.
     pub(super) names: HashMap<String, NodeIndex>,
-    /// Link target as written → concept, for every target in the vault.
-    pub(super) links: HashMap<Box<str>, NodeIndex>,
     /// Slug → concept.
     pub(super) slugs: HashMap<String, NodeIndex>,
     /// The relations that merge identity (`sameAs`).

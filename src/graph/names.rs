@@ -6,20 +6,34 @@ use unicode_normalization::{UnicodeNormalization, is_nfc};
 /// The form in which titles, aliases, stems and link targets are compared: trimmed, lower
 /// case, Unicode NFC, with typographic apostrophes (`’`, `‘`, `ʼ`) read as `'`.
 pub fn normalize_name(name: &str) -> String {
+    let mut key = String::new();
+    normalize_name_into(name, &mut key);
+    key
+}
+
+/// [`normalize_name`] written into `key` (cleared first), which keeps its allocation: the
+/// graph normalises every link target of a vault this way.
+pub fn normalize_name_into(name: &str, key: &mut String) {
+    const TYPOGRAPHIC: [char; 3] = ['\u{2019}', '\u{2018}', '\u{02BC}'];
+    key.clear();
     let trimmed = name.trim();
     if trimmed.is_ascii() {
-        return trimmed.to_ascii_lowercase();
+        key.push_str(trimmed);
+        key.make_ascii_lowercase();
+        return;
     }
-    let mut folded = trimmed.to_lowercase();
-    const TYPOGRAPHIC: [char; 3] = ['\u{2019}', '\u{2018}', '\u{02BC}'];
-    if folded.contains(TYPOGRAPHIC) {
-        folded = folded.replace(TYPOGRAPHIC, "'");
+    if trimmed.contains('Σ') {
+        // Only `str::to_lowercase` knows the word-final form of sigma.
+        key.push_str(&trimmed.to_lowercase());
+    } else {
+        key.extend(trimmed.chars().flat_map(char::to_lowercase));
+    }
+    if key.contains(TYPOGRAPHIC) {
+        *key = key.replace(TYPOGRAPHIC, "'");
     }
     // Below U+0300 (Latin-1 and the Latin extensions) every character is already NFC.
-    if folded.chars().all(|c| c < '\u{300}') || is_nfc(&folded) {
-        folded
-    } else {
-        folded.nfc().collect()
+    if !key.chars().all(|c| c < '\u{300}') && !is_nfc(key) {
+        *key = key.nfc().collect();
     }
 }
 
@@ -131,6 +145,7 @@ mod tests {
         assert_eq!(normalize_name(composed), normalize_name(decomposed));
         assert_eq!(normalize_name("  ÉTÉ "), "été");
         assert_eq!(normalize_name("L‘x"), "l'x");
+        assert_eq!(normalize_name("ΟΔΟΣ"), "οδο\u{3C2}", "word-final sigma");
     }
 
     #[test]

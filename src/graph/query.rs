@@ -1,5 +1,6 @@
 //! Questions asked of a built graph: lookup, neighbours, backlinks, closures, paths.
 
+use super::build::lookup;
 use super::filter::RelationFilter;
 use super::model::{
     ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeView, SlugCollision,
@@ -106,18 +107,11 @@ impl ConceptGraph {
     /// `None` for an empty target (a same-note `[[#heading]]` link) or a target the vault
     /// never wrote and no note matches.
     pub fn resolve_link(&self, target: &str) -> Option<NodeIndex> {
-        self.links
-            .get(target)
-            .copied()
-            .or_else(|| self.lookup(target))
+        self.lookup(target)
     }
 
     fn lookup(&self, name: &str) -> Option<NodeIndex> {
-        let key = normalize_name(name);
-        self.names.get(&key).copied().or_else(|| {
-            key.strip_suffix(".md")
-                .and_then(|stem| self.names.get(stem.trim_end()).copied())
-        })
+        lookup(&self.names, &normalize_name(name))
     }
 
     /// The concepts merged with `node` by an identity relation (`sameAs`), in either

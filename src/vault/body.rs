@@ -138,9 +138,10 @@ impl<'a> Positions<'a> {
         }
         let (from, mut span) = self.cursor;
         let skipped = self.body.get(from..offset).unwrap_or_default();
-        match skipped.rfind('\n') {
+        let bytes = skipped.as_bytes();
+        match memchr::memrchr(b'\n', bytes) {
             Some(last) => {
-                span.line += skipped.matches('\n').count();
+                span.line += memchr::memchr_iter(b'\n', bytes).count();
                 span.column = skipped[last + 1..].chars().count() + 1;
             }
             None => span.column += skipped.chars().count(),

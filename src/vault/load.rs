@@ -1,8 +1,9 @@
 //! A vault folder → every note in it, read and parsed in parallel.
 
-use super::model::Vault;
-use super::note::{parse_owned_note, unreadable_note};
+use super::model::{Bodies, Vault};
+use super::note::{parse_note_with, unreadable_note};
 use rayon::prelude::*;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use walkdir::{DirEntry, WalkDir};
 
@@ -39,6 +40,11 @@ pub enum LoadError {
 /// Fails only when `root` itself is missing or unreadable: a file that cannot be read becomes
 /// a note with an error diagnostic; a sub-folder that cannot be listed is skipped.
 pub fn load(root: &Path) -> Result<Vault, LoadError> {
+    load_with(root, Bodies::Keep)
+}
+
+/// [`load`], keeping the notes' bodies or not ([`Bodies`]).
+pub fn load_with(root: &Path, bodies: Bodies) -> Result<Vault, LoadError> {
     check_root(root)?;
     let mut files = Vec::new();
     let walk = WalkDir::new(root)
@@ -61,12 +67,13 @@ pub fn load(root: &Path) -> Result<Vault, LoadError> {
             }
         }
     }
+    // Each thread reads every file into one reused buffer: parsing borrows from it.
     let mut notes: Vec<_> = files
         .par_iter()
-        .map(|file| {
+        .map_init(Vec::new, |buffer, file| {
             let rel_path = relative(root, file);
-            match std::fs::read(file) {
-                Ok(bytes) => parse_owned_note(rel_path, bytes),
+            match read_into(file, buffer) {
+                Ok(()) => parse_note_with(rel_path, buffer, bodies),
                 Err(error) => unreadable_note(rel_path, &error),
             }
         })
@@ -76,6 +83,12 @@ pub fn load(root: &Path) -> Result<Vault, LoadError> {
         root: root.to_path_buf(),
         notes,
     })
+}
+
+/// Replaces the content of `buffer` by the bytes of `file`.
+fn read_into(file: &Path, buffer: &mut Vec<u8>) -> std::io::Result<()> {
+    buffer.clear();
+    std::fs::File::open(file)?.read_to_end(buffer).map(drop)
 }
 
 fn check_root(root: &Path) -> Result<(), LoadError> {

@@ -83,7 +83,8 @@ pub struct Note {
     pub relations: Vec<Relation>,
     /// Every frontmatter key, in file order (duplicates kept).
     pub fields: Vec<Field>,
-    /// The Markdown body (after the frontmatter), untouched.
+    /// The Markdown body (after the frontmatter), untouched; empty when the vault was loaded
+    /// with [`Bodies::Skip`].
     pub body: String,
     /// 1-based line of the file where `body` starts.
     pub body_line: usize,
@@ -93,6 +94,18 @@ pub struct Note {
     pub headings: Vec<Spanned<(u8, String)>>,
     /// Problems found while reading this note (it is kept all the same).
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Whether loading keeps each note's Markdown body ([`Note::body`]).
+///
+/// Linting and the graph need only what parsing finds in the body (links, headings, tags);
+/// not keeping the text spares a copy of the whole vault in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bodies {
+    /// Keep every body (what rendering pages needs).
+    Keep,
+    /// Parse every body, keep none.
+    Skip,
 }
 
 /// A parsed vault: every note, whatever was wrong with it, in path order.

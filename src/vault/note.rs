@@ -2,7 +2,7 @@
 
 use super::body::scan_body;
 use super::frontmatter::read_frontmatter;
-use super::model::Note;
+use super::model::{Bodies, Note};
 use super::split::{decode, split};
 use super::tags::merge_tags;
 use crate::diagnostic::{Code, Diagnostic, Severity};
@@ -25,11 +25,11 @@ use std::path::{Path, PathBuf};
 /// assert_eq!(note.body_links[0].span.line, 5);
 /// ```
 pub fn parse_note(rel_path: &Path, bytes: &[u8]) -> Note {
-    parse_owned_note(rel_path, bytes.to_vec())
+    parse_note_with(rel_path, bytes, Bodies::Keep)
 }
 
-/// [`parse_note`] taking the file's buffer, which becomes the note's body without a copy.
-pub(crate) fn parse_owned_note(rel_path: &Path, bytes: Vec<u8>) -> Note {
+/// [`parse_note`], keeping the body in [`Note::body`] or not.
+pub(crate) fn parse_note_with(rel_path: &Path, bytes: &[u8], bodies: Bodies) -> Note {
     let mut note = Note {
         path: slash_path(rel_path),
         ..Note::default()
@@ -62,10 +62,9 @@ pub(crate) fn parse_owned_note(rel_path: &Path, bytes: Vec<u8>) -> Note {
     note.body_links = scan.links;
     note.headings = scan.headings;
     merge_tags(&mut note.tags, scan.tags);
-    let body_start = decoded.bom + parts.body_start;
-    let mut body = decoded.text;
-    body.drain(..body_start);
-    note.body = body;
+    if bodies == Bodies::Keep {
+        note.body = parts.body.to_string();
+    }
     note.diagnostics
         .sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
     note

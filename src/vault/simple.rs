@@ -134,10 +134,14 @@ fn single_quoted(quoted: &str) -> Option<String> {
 /// A plain scalar YAML reads as its own text: no indicator first, no `: ` or ` #` inside.
 fn is_plain(text: &str) -> bool {
     let bytes = text.as_bytes();
+    let comment_or_mapping = |i: usize| match bytes[i] {
+        b':' => bytes.get(i + 1) == Some(&b' '),
+        _ => i > 0 && bytes[i - 1] == b' ',
+    };
     bytes
         .first()
         .is_some_and(|first| !b"-?:,[]{}#&*!|>'\"%@`".contains(first))
-        && !bytes.windows(2).any(|pair| pair == b": " || pair == b" #")
+        && !memchr::memchr2_iter(b':', b'#', bytes).any(comment_or_mapping)
         && !text.ends_with(':')
 }
 
@@ -150,7 +154,11 @@ fn is_plain_key(key: &str) -> bool {
 fn has_unusual_characters(line: &str) -> bool {
     // Only these bytes can start such a character; French text rarely has them.
     let suspect = |byte: u8| byte < 0x20 || matches!(byte, 0x7F | 0xC2 | 0xE2 | 0xEF);
-    line.bytes().any(suspect)
+    // A fold without early exit: the compiler turns it into vector compares.
+    let any_suspect = line
+        .bytes()
+        .fold(false, |found, byte| found | suspect(byte));
+    any_suspect
         && line.chars().any(|c| {
             c.is_control()
                 || matches!(

@@ -2,10 +2,13 @@
 //!
 //! Nothing here understands YAML or Markdown: this module only decides which lines are which.
 
+use std::borrow::Cow;
+
 /// A file's bytes decoded as UTF-8, with where the first invalid byte was, if any.
-pub(crate) struct Decoded {
-    /// The text; bytes that are not UTF-8 read as Windows-1252 (nothing is dropped).
-    pub(crate) text: String,
+pub(crate) struct Decoded<'a> {
+    /// The text (borrowed when the bytes are UTF-8); bytes that are not UTF-8 read as
+    /// Windows-1252 (nothing is dropped).
+    pub(crate) text: Cow<'a, str>,
     /// Length of the UTF-8 byte-order mark `text` starts with (0 or 3): the note starts after.
     pub(crate) bom: usize,
     /// 1-based line and column (in characters, after the BOM) of the first byte that is not UTF-8.
@@ -14,22 +17,24 @@ pub(crate) struct Decoded {
     pub(crate) looks_utf16: bool,
 }
 
-/// Decodes `bytes`, reusing their buffer when they are valid UTF-8. Bytes that are not are
+/// Decodes `bytes`, borrowing them when they are valid UTF-8. Bytes that are not are
 /// read as Windows-1252 (Latin-1 and its Windows extension), the usual encoding of French
 /// text that is not UTF-8, so that `Réseau` written in Latin-1 still reads `Réseau`.
-pub(crate) fn decode(bytes: Vec<u8>) -> Decoded {
+pub(crate) fn decode(bytes: &[u8]) -> Decoded<'_> {
     const BOM: &[u8] = b"\xEF\xBB\xBF";
     let bom = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
-    match String::from_utf8(bytes) {
+    // The SIMD validator is several times faster on valid text; the standard one says where
+    // invalid text goes wrong.
+    let valid = simdutf8::basic::from_utf8(bytes).or_else(|_| std::str::from_utf8(bytes));
+    match valid {
         Ok(text) => Decoded {
-            text,
+            text: Cow::Borrowed(text),
             bom,
             first_invalid: None,
             looks_utf16: false,
         },
         Err(error) => {
-            let valid_up_to = error.utf8_error().valid_up_to();
-            let bytes = error.into_bytes();
+            let valid_up_to = error.valid_up_to();
             let valid = &bytes[bom..valid_up_to.max(bom)];
             let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
             let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
@@ -38,7 +43,7 @@ pub(crate) fn decode(bytes: Vec<u8>) -> Decoded {
                 .chars()
                 .count();
             Decoded {
-                text: decode_with_windows_1252_fallback(&bytes),
+                text: Cow::Owned(decode_with_windows_1252_fallback(bytes)),
                 bom,
                 first_invalid: Some((line, column)),
                 looks_utf16: bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF"),
@@ -166,12 +171,8 @@ fn looks_like_yaml(line: &str) -> bool {
 /// nothing), if the line is shaped like a mapping entry.
 pub(crate) fn key_end(line: &str) -> Option<usize> {
     let bytes = line.as_bytes();
-    let colon = bytes.iter().enumerate().position(|(i, &b)| {
-        b == b':'
-            && bytes
-                .get(i + 1)
-                .is_none_or(|next| next.is_ascii_whitespace())
-    })?;
+    let colon = memchr::memchr_iter(b':', bytes)
+        .find(|&i| bytes.get(i + 1).is_none_or(u8::is_ascii_whitespace))?;
     let key = &line[..colon];
     (!key.trim().is_empty() && !key.contains("[[")).then_some(colon)
 }
@@ -212,7 +213,7 @@ impl<'a> Iterator for Lines<'a> {
         if rest.is_empty() {
             return None;
         }
-        let (line, consumed) = match rest.find('\n') {
+        let (line, consumed) = match memchr::memchr(b'\n', rest.as_bytes()) {
             Some(end) => (&rest[..end], end + 1),
             None => (rest, rest.len()),
         };
@@ -233,18 +234,18 @@ mod tests {
 
     #[test]
     fn decodes_bom_and_reports_the_first_bad_byte() {
-        let decoded = decode(b"\xEF\xBB\xBFabc".to_vec());
+        let decoded = decode(b"\xEF\xBB\xBFabc");
         assert_eq!(
             (&decoded.text[decoded.bom..], decoded.first_invalid),
             ("abc", None)
         );
-        let decoded = decode(b"\xEF\xBB\xBFok\n\xC3\xA9t\xE9\n".to_vec());
+        let decoded = decode(b"\xEF\xBB\xBFok\n\xC3\xA9t\xE9\n");
         assert_eq!(decoded.first_invalid, Some((2, 3)));
         assert_eq!(&decoded.text[decoded.bom..], "ok\nét\u{e9}\n");
-        let decoded = decode(b"l\x92\xE9t\xE9 \x80\x81".to_vec());
+        let decoded = decode(b"l\x92\xE9t\xE9 \x80\x81");
         assert_eq!(decoded.text, "l’été €\u{fffd}");
         assert_eq!(decoded.first_invalid, Some((1, 2)));
-        assert!(decode(b"\xFF\xFEa\0".to_vec()).looks_utf16);
+        assert!(decode(b"\xFF\xFEa\0").looks_utf16);
     }
 
     #[test]

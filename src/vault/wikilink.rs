@@ -92,7 +92,8 @@ pub(crate) fn links_in_text(text: &str, span: Span) -> Vec<WikiLink> {
 
 /// Byte index of the first `cc` (an ASCII byte written twice) in `text`.
 fn find_pair(text: &str, c: u8) -> Option<usize> {
-    text.as_bytes().windows(2).position(|pair| pair == [c, c])
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(c, bytes).find(|&i| bytes.get(i + 1) == Some(&c))
 }
 
 fn non_empty(part: Option<&str>) -> Option<String> {
