@@ -72,6 +72,27 @@ fn loads_every_note_sorted_and_skips_hidden_files() {
 }
 
 #[test]
+fn notes_come_in_path_order_folder_by_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["a-c.md", "a b.md", "a b/y.md", "a/x.md", "A.md", "a/b/z.md"] {
+        let path = dir.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "---\ntitle: T\n---\n").unwrap();
+    }
+    let loaded = vault::load(dir.path()).unwrap();
+    let paths: Vec<&Path> = loaded
+        .notes
+        .iter()
+        .map(|note| note.path.as_path())
+        .collect();
+    let mut by_path = paths.clone();
+    by_path.sort();
+    assert_eq!(paths, by_path);
+    let expected = ["A.md", "a/b/z.md", "a/x.md", "a b/y.md", "a b.md", "a-c.md"];
+    assert_eq!(paths, expected.map(Path::new));
+}
+
+#[test]
 fn a_missing_root_is_an_error_naming_it() {
     let missing = fixture_root().join("absent");
     let error = vault::load(&missing).unwrap_err();

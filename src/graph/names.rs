@@ -17,22 +17,25 @@ pub fn normalize_name_into(name: &str, key: &mut String) {
     const TYPOGRAPHIC: [char; 3] = ['\u{2019}', '\u{2018}', '\u{02BC}'];
     key.clear();
     let trimmed = name.trim();
+    key.push_str(trimmed);
+    key.make_ascii_lowercase();
     if trimmed.is_ascii() {
-        key.push_str(trimmed);
-        key.make_ascii_lowercase();
         return;
     }
-    if trimmed.contains('Σ') {
-        // Only `str::to_lowercase` knows the word-final form of sigma.
+    // Accented letters are mostly lower case already: only a name with a non-ASCII capital
+    // pays for the full Unicode lowering (which also knows the word-final sigma).
+    let changes_case = |c: char| !c.to_lowercase().eq(std::iter::once(c));
+    if key.chars().any(|c| !c.is_ascii() && changes_case(c)) {
+        key.clear();
         key.push_str(&trimmed.to_lowercase());
-    } else {
-        key.extend(trimmed.chars().flat_map(char::to_lowercase));
     }
-    if key.contains(TYPOGRAPHIC) {
+    // The UTF-8 encodings of the typographic apostrophes start with these bytes.
+    if memchr::memchr2(0xE2, 0xCA, key.as_bytes()).is_some() && key.contains(TYPOGRAPHIC) {
         *key = key.replace(TYPOGRAPHIC, "'");
     }
-    // Below U+0300 (Latin-1 and the Latin extensions) every character is already NFC.
-    if !key.chars().all(|c| c < '\u{300}') && !is_nfc(key) {
+    // Below U+0300 (Latin-1 and the Latin extensions) every character is already NFC; their
+    // UTF-8 bytes are all below 0xCC, the first byte of U+0300.
+    if !key.bytes().all(|byte| byte < 0xCC) && !is_nfc(key) {
         *key = key.nfc().collect();
     }
 }

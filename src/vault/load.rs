@@ -3,6 +3,7 @@
 use super::model::{Bodies, Vault};
 use super::note::{parse_note_with, unreadable_note};
 use rayon::prelude::*;
+use std::cmp::Ordering;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use walkdir::{DirEntry, WalkDir};
@@ -67,8 +68,10 @@ pub fn load_with(root: &Path, bodies: Bodies) -> Result<Vault, LoadError> {
             }
         }
     }
+    // All start with `root`: the whole paths sort like the relative ones.
+    files.sort_unstable_by(|a, b| path_order(a, b));
     // Each thread reads every file into one reused buffer: parsing borrows from it.
-    let mut notes: Vec<_> = files
+    let notes: Vec<_> = files
         .par_iter()
         .map_init(Vec::new, |buffer, file| {
             let rel_path = relative(root, file);
@@ -78,7 +81,6 @@ pub fn load_with(root: &Path, bodies: Bodies) -> Result<Vault, LoadError> {
             }
         })
         .collect();
-    notes.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Vault {
         root: root.to_path_buf(),
         notes,
@@ -102,6 +104,23 @@ fn check_root(root: &Path) -> Result<(), LoadError> {
         Ok(_) => std::fs::read_dir(root)
             .map(drop)
             .map_err(|source| LoadError::Unreadable { path, source }),
+    }
+}
+
+/// The order of [`Path`]'s `Ord` (component by component), computed on the bytes: a
+/// separator sorts before any other byte.
+fn path_order(a: &Path, b: &Path) -> Ordering {
+    let (a, b) = (
+        a.as_os_str().as_encoded_bytes(),
+        b.as_os_str().as_encoded_bytes(),
+    );
+    let rank = |byte: u8| match std::path::is_separator(char::from(byte)) {
+        true => 0,
+        false => u16::from(byte) + 1,
+    };
+    match a.iter().zip(b).position(|(x, y)| x != y) {
+        Some(at) => rank(a[at]).cmp(&rank(b[at])),
+        None => a.len().cmp(&b.len()),
     }
 }
 
