@@ -1,8 +1,8 @@
 //! The result of `savoir check`: every finding, sorted, with the counts the exit code needs.
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::vault::path_order;
 use serde::Serialize;
-use std::path::Path;
 
 /// Every diagnostic of a check, sorted by file, line and column, with per-severity counts.
 /// Serialises to the contract's `{"diagnostics":[…],"errors":n,"warnings":n}`.
@@ -19,7 +19,9 @@ pub struct CheckReport {
 impl CheckReport {
     /// A report of these findings: sorted and counted.
     pub fn new(mut diagnostics: Vec<Diagnostic>) -> Self {
-        diagnostics.sort_by_cached_key(|d| (path_order(&d.file), d.line, d.column));
+        diagnostics.sort_by(|a, b| {
+            path_order(&a.file, &b.file).then((a.line, a.column).cmp(&(b.line, b.column)))
+        });
         let errors = diagnostics
             .iter()
             .filter(|d| d.severity == Severity::Error)
@@ -35,22 +37,6 @@ impl CheckReport {
     pub fn fails(&self, deny_warnings: bool) -> bool {
         self.errors > 0 || (deny_warnings && self.warnings > 0)
     }
-}
-
-/// A key that orders paths as `Path` does (component by component) but compares as bytes:
-/// the separator becomes the smallest byte.
-fn path_order(path: &Path) -> Vec<u8> {
-    path.as_os_str()
-        .as_encoded_bytes()
-        .iter()
-        .map(|&b| {
-            if b == b'/' || b == std::path::MAIN_SEPARATOR as u8 {
-                0
-            } else {
-                b
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -82,11 +68,17 @@ mod tests {
             .map(|d| d.file.to_str().unwrap())
             .collect();
         assert_eq!(files, ["a/x.md", "a/x.md", "b.md"]);
-        let mut paths = ["a-b.md", "a/b.md", "a.md", "a b/c.md"].map(Path::new);
-        paths.sort_by_key(|p| path_order(p));
-        let mut expected = paths;
+        let files = ["a-b.md", "a/b.md", "a.md", "a b/c.md"];
+        let by_path = CheckReport::new(
+            files
+                .iter()
+                .map(|file| Diagnostic::new(Code::InvalidDate, *file, 1, 1, ""))
+                .collect(),
+        );
+        let sorted: Vec<_> = by_path.diagnostics.iter().map(|d| d.file.clone()).collect();
+        let mut expected: Vec<_> = files.iter().map(std::path::PathBuf::from).collect();
         expected.sort();
-        assert_eq!(paths, expected, "same order as Path");
+        assert_eq!(sorted, expected, "same order as Path");
         let warnings_only =
             CheckReport::new(vec![Diagnostic::new(Code::InvalidDate, "a", 1, 1, "")]);
         assert!(!warnings_only.fails(false) && warnings_only.fails(true));

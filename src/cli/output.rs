@@ -51,9 +51,10 @@ pub fn paint(style: Style, text: impl std::fmt::Display) -> String {
     format!("{style}{text}{style:#}")
 }
 
-/// Buffered stdout, locked for the whole command.
+/// Buffered stdout (1 MiB, so that a large report goes out in few writes), locked for the
+/// whole command.
 pub fn stdout() -> BufWriter<io::StdoutLock<'static>> {
-    BufWriter::new(io::stdout().lock())
+    BufWriter::with_capacity(1 << 20, io::stdout().lock())
 }
 
 /// Buffered writer to `path`, or to stdout when there is none.

@@ -69,13 +69,19 @@ struct Relations<'s> {
 }
 
 impl<'s> Relations<'s> {
+    /// The table of `linksTo` and the schema's relations; others are interned on first use.
     fn new(schema: &'s Schema) -> Self {
-        Relations {
+        let mut relations = Relations {
             schema,
             ids: HashMap::new(),
             names: Vec::new(),
             info: Vec::new(),
+        };
+        relations.intern(LINKS_TO);
+        for (name, _) in schema.relations() {
+            relations.intern(name);
         }
+        relations
     }
 
     fn intern(&mut self, name: &str) -> usize {
@@ -185,64 +191,92 @@ impl<'v> Builder<'v> {
     }
 
     fn add_written_edges(&mut self) {
-        let links_to = self.relations.intern(LINKS_TO);
         let vault = self.vault;
-        let targets = self.resolve_targets();
+        let statements = self.plan_statements();
         let mut seen: HashSet<(NodeIndex, usize)> = HashSet::new();
-        for (i, (note, targets)) in vault.notes.iter().zip(targets).enumerate() {
+        for (i, statements) in statements.into_iter().enumerate() {
             let source = NodeIndex::new(i);
             let first = self.graph.edge_count() as u32;
             seen.clear();
-            let written = note
-                .relations
-                .iter()
-                .map(|relation| (&relation.link, Some(relation.name.as_str())))
-                .chain(note.body_links.iter().map(|link| (link, None)));
-            for ((link, relation), target) in written.zip(targets) {
+            for Statement {
+                link,
+                relation,
+                target,
+            } in statements
+            {
                 let relation = match relation {
-                    None => links_to,
-                    Some("") => continue,
-                    Some(name) => self.relations.intern(name),
+                    RelationRef::Known(id) => id,
+                    RelationRef::Unknown(name) => self.relations.intern(name),
                 };
-                if let Some(target) = self.target_node(target, &link.target) {
-                    self.add_written(source, target, link, relation, &mut seen);
-                }
+                let target = self.target_node(target, &link.target);
+                self.add_written(source, target, link, relation, &mut seen);
             }
             self.written_ranges
                 .push((first, self.graph.edge_count() as u32));
         }
+        debug_assert_eq!(self.written_ranges.len(), vault.notes.len());
     }
 
-    /// Every link target of every note (frontmatter relations, then body links), looked up in
-    /// the name index in parallel; stubs do not exist yet.
-    fn resolve_targets(&self) -> Vec<Vec<Target>> {
+    /// Every statement of every note (frontmatter relations, then body links), planned in
+    /// parallel: targets looked up in the name index (stubs do not exist yet), relations
+    /// looked up among the known ones, and repeated links to the same note dropped.
+    fn plan_statements(&self) -> Vec<Vec<Statement<'v>>> {
         let names = &self.names;
+        let relations = &self.relations;
+        let links_to = relations.ids[LINKS_TO];
         self.vault
             .notes
             .par_iter()
-            .map_init(String::new, |key, note| {
-                let links = note.relations.iter().map(|relation| &relation.link);
-                links
-                    .chain(&note.body_links)
-                    .map(|link| Target::of(&link.target, names, key))
-                    .collect()
-            })
+            .enumerate()
+            .map_init(
+                || (String::new(), HashSet::new()),
+                |(key, seen), (i, note)| {
+                    seen.clear();
+                    let frontmatter = note.relations.iter().map(|written| {
+                        let name = written.name.as_str();
+                        let known = relations.ids.get(name).copied();
+                        let relation = known.map_or(RelationRef::Unknown(name), RelationRef::Known);
+                        (&written.link, Some(relation))
+                    });
+                    let body = note.body_links.iter().map(|link| (link, None));
+                    frontmatter
+                        .filter(|(_, relation)| !matches!(relation, Some(RelationRef::Unknown(""))))
+                        .chain(body)
+                        .filter_map(|(link, relation)| {
+                            let relation = relation.unwrap_or(RelationRef::Known(links_to));
+                            let target = Target::of(&link.target, names, key)?;
+                            if let (&Target::Found(node), RelationRef::Known(id)) =
+                                (&target, relation)
+                            {
+                                let self_link = node.index() == i && id == links_to;
+                                if self_link || !seen.insert((node, id)) {
+                                    return None;
+                                }
+                            }
+                            Some(Statement {
+                                link,
+                                relation,
+                                target,
+                            })
+                        })
+                        .collect()
+                },
+            )
             .collect()
     }
 
     /// The node a looked-up target stands for, creating its stub on first sight.
-    fn target_node(&mut self, target: Target, raw: &str) -> Option<NodeIndex> {
+    fn target_node(&mut self, target: Target, raw: &str) -> NodeIndex {
         match target {
-            Target::Empty => None,
-            Target::Found(node) => Some(node),
-            Target::Unresolved(key) => Some(match lookup(&self.names, &key) {
+            Target::Found(node) => node,
+            Target::Unresolved(key) => match lookup(&self.names, &key) {
                 Some(stub) => stub,
                 None => {
                     let stub = self.graph.add_node(stub_node(raw.trim()));
                     self.names.insert(key, stub);
                     stub
                 }
-            }),
+            },
         }
     }
 
@@ -347,27 +381,40 @@ impl<'v> Builder<'v> {
     }
 }
 
+/// One link of a note, ready to become an edge.
+struct Statement<'v> {
+    link: &'v WikiLink,
+    relation: RelationRef<'v>,
+    target: Target,
+}
+
+/// A relation as the parallel planning knows it: interned already, or to intern.
+#[derive(Clone, Copy)]
+enum RelationRef<'v> {
+    Known(usize),
+    Unknown(&'v str),
+}
+
 /// A link target looked up in the name index of the notes.
 enum Target {
-    /// Nothing to link (`[[#heading]]` in the same note).
-    Empty,
-    /// A note (or, later, a stub already made).
+    /// A note.
     Found(NodeIndex),
     /// No note has this normalised name: the link goes to a stub.
     Unresolved(String),
 }
 
 impl Target {
-    /// Looks `raw` up in `names`, normalising it in the reusable buffer `key`.
-    fn of(raw: &str, names: &HashMap<String, NodeIndex>, key: &mut String) -> Target {
+    /// Looks `raw` up in `names`, normalising it in the reusable buffer `key`; `None` for an
+    /// empty target (`[[#heading]]` in the same note), which links nothing.
+    fn of(raw: &str, names: &HashMap<String, NodeIndex>, key: &mut String) -> Option<Target> {
         if raw.trim_start().is_empty() {
-            return Target::Empty;
+            return None;
         }
         normalize_name_into(raw, key);
-        match lookup(names, key) {
+        Some(match lookup(names, key) {
             Some(node) => Target::Found(node),
             None => Target::Unresolved(key.clone()),
-        }
+        })
     }
 }
 

@@ -12,37 +12,42 @@ use super::Context;
 use super::PerRelation;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::graph::EdgeView;
+use rayon::prelude::*;
 
 pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let graph = context.graph;
-    let mut inverses = PerRelation::new();
-    let mut found = Vec::new();
-    for (note, _) in context.vault.notes.iter().enumerate() {
-        for e in graph.written_edges(graph.note_node(note)) {
-            let Some(inverse) = inverses.get(&e.edge.relation, |r| {
-                context.schema.inverse(r).filter(|i| *i != r)
-            }) else {
-                continue;
-            };
-            if e.source == e.target || graph.node(e.target).stub {
-                continue;
+    // The longest rule on large vaults: its notes are checked in parallel too.
+    (0..context.vault.notes.len())
+        .into_par_iter()
+        .map_init(PerRelation::new, |inverses, note| {
+            let mut found = Vec::new();
+            for e in graph.written_edges(graph.note_node(note)) {
+                let Some(inverse) = inverses.get(&e.edge.relation, |r| {
+                    context.schema.inverse(r).filter(|i| *i != r)
+                }) else {
+                    continue;
+                };
+                if e.source == e.target || graph.node(e.target).stub {
+                    continue;
+                }
+                let mut listed = graph
+                    .written_edges(e.target)
+                    .filter(|back| back.relation() == inverse)
+                    .peekable();
+                if listed.peek().is_none() {
+                    continue;
+                }
+                let (count, names_source) = listed.fold((0, false), |(n, found), back| {
+                    (n + 1, found || back.target == e.source)
+                });
+                if !names_source {
+                    found.push(diagnostic(context, &e, inverse, count));
+                }
             }
-            let mut listed = graph
-                .written_edges(e.target)
-                .filter(|back| back.relation() == inverse)
-                .peekable();
-            if listed.peek().is_none() {
-                continue;
-            }
-            let (count, names_source) = listed.fold((0, false), |(n, found), back| {
-                (n + 1, found || back.target == e.source)
-            });
-            if !names_source {
-                found.push(diagnostic(context, &e, inverse, count));
-            }
-        }
-    }
-    found
+            found
+        })
+        .flatten_iter()
+        .collect()
 }
 
 fn diagnostic(context: &Context<'_>, e: &EdgeView<'_>, inverse: &str, listed: usize) -> Diagnostic {
