@@ -117,7 +117,7 @@ pub(crate) fn split(text: &str) -> Split<'_> {
         };
     }
     let yaml_start = lines.offset;
-    let mut first_non_yaml = None;
+    let mut after_opening = lines.clone();
     for line in lines.by_ref() {
         if is_delimiter(line.text) {
             return Split {
@@ -131,11 +131,13 @@ pub(crate) fn split(text: &str) -> Split<'_> {
                 body_line: line.number + 1,
             };
         }
-        if first_non_yaml.is_none() && !looks_like_yaml(line.text) {
-            first_non_yaml = Some((line.number, line.start));
-        }
     }
-    let (body_line, body_start) = first_non_yaml.unwrap_or((lines.number + 1, text.len()));
+    // Unclosed: the block ends before the first line that is not YAML.
+    let (body_line, body_start) = after_opening
+        .find(|line| !looks_like_yaml(line.text))
+        .map_or((lines.number + 1, text.len()), |line| {
+            (line.number, line.start)
+        });
     Split {
         frontmatter: Some(Block {
             text: &text[yaml_start..body_start],
@@ -174,7 +176,9 @@ pub(crate) fn key_end(line: &str) -> Option<usize> {
     let colon = memchr::memchr_iter(b':', bytes)
         .find(|&i| bytes.get(i + 1).is_none_or(u8::is_ascii_whitespace))?;
     let key = &line[..colon];
-    (!key.trim().is_empty() && !key.contains("[[")).then_some(colon)
+    let has_link =
+        memchr::memchr_iter(b'[', key.as_bytes()).any(|i| bytes.get(i + 1) == Some(&b'['));
+    (!key.trim().is_empty() && !has_link).then_some(colon)
 }
 
 /// One line of a text, without its line ending (`\n` or `\r\n`).
@@ -189,6 +193,7 @@ pub(crate) struct Line<'a> {
 }
 
 /// The lines of a text, in order; `offset` is the byte offset just past the last one returned.
+#[derive(Clone)]
 pub(crate) struct Lines<'a> {
     text: &'a str,
     offset: usize,

@@ -7,7 +7,7 @@
 /// `/` (nested tags), with at least one letter: `#1984` and `#2025-03` are not tags, nor is
 /// the `#frag` of a URL, `C#`, or `##Heading`.
 pub(crate) fn inline_tags(text: &str, before: Option<char>, out: &mut Vec<String>) {
-    for (index, _) in text.match_indices('#') {
+    for index in memchr::memchr_iter(b'#', text.as_bytes()) {
         let previous = match index {
             0 => before,
             _ => text[..index].chars().next_back(),

@@ -32,8 +32,8 @@ pub fn parse_wikilink(inner: &str) -> WikiLink {
     let (heading, block) = match anchor {
         Some(anchor) => match anchor.strip_prefix('^') {
             Some(block) => (None, Some(block)),
-            None => match anchor.split_once("#^") {
-                Some((heading, block)) => (Some(heading), Some(block)),
+            None => match block_marker(anchor) {
+                Some(at) => (Some(&anchor[..at]), Some(&anchor[at + 2..])),
                 None => (Some(anchor), None),
             },
         },
@@ -74,9 +74,11 @@ pub(crate) fn links_in_text(text: &str, span: Span) -> Vec<WikiLink> {
             break;
         };
         // `[[a [[b]]`: the link is the innermost one.
-        let start = after_open[..close]
-            .rfind("[[")
-            .map_or(open, |nested| open + 2 + nested);
+        let before_close = after_open[..close].as_bytes();
+        let nested = memchr::memrchr_iter(b'[', before_close)
+            .find(|&i| i > 0 && before_close[i - 1] == b'[')
+            .map(|i| i - 1);
+        let start = nested.map_or(open, |nested| open + 2 + nested);
         let inner = &rest[start + 2..open + 2 + close];
         let embed = rest[..start].ends_with('!');
         let mut link = parse_wikilink(inner);
@@ -94,6 +96,12 @@ pub(crate) fn links_in_text(text: &str, span: Span) -> Vec<WikiLink> {
 fn find_pair(text: &str, c: u8) -> Option<usize> {
     let bytes = text.as_bytes();
     memchr::memchr_iter(c, bytes).find(|&i| bytes.get(i + 1) == Some(&c))
+}
+
+/// Byte index of the first `#^` (a block id after a heading) in `anchor`.
+fn block_marker(anchor: &str) -> Option<usize> {
+    let bytes = anchor.as_bytes();
+    memchr::memchr_iter(b'#', bytes).find(|&i| bytes.get(i + 1) == Some(&b'^'))
 }
 
 fn non_empty(part: Option<&str>) -> Option<String> {
