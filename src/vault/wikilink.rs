@@ -74,7 +74,7 @@ pub(crate) fn links_in_text(text: &str, span: Span) -> Vec<WikiLink> {
             break;
         };
         // `[[a [[b]]`: the link is the innermost one.
-        let before_close = after_open[..close].as_bytes();
+        let before_close = &after_open.as_bytes()[..close];
         let nested = memchr::memrchr_iter(b'[', before_close)
             .find(|&i| i > 0 && before_close[i - 1] == b'[')
             .map(|i| i - 1);
