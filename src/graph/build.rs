@@ -118,7 +118,8 @@ struct Builder<'v> {
     relations: Relations<'v>,
     /// Edges of inferable relations already in the graph: what inference must not repeat.
     inferable_edges: HashSet<(NodeIndex, NodeIndex, usize)>,
-    /// The written edges, in the order they were added (grouped by note).
+    /// The written edges whose relation infers another (an inverse, a symmetric relation),
+    /// in the order they were added.
     written: Vec<Written>,
     /// Per note, the range of its edges in the graph (written edges come first, by note).
     written_ranges: Vec<(u32, u32)>,
@@ -146,7 +147,7 @@ impl<'v> Builder<'v> {
             names: HashMap::with_capacity(notes * 3),
             relations: Relations::new(schema),
             inferable_edges: HashSet::with_capacity(notes * 8),
-            written: Vec::with_capacity(notes * 16),
+            written: Vec::with_capacity(notes * 8),
             written_ranges: Vec::with_capacity(notes),
             dangling: Vec::new(),
             duplicate_titles: Vec::new(),
@@ -310,7 +311,10 @@ impl<'v> Builder<'v> {
             self.inferable_edges.insert((source, target, relation));
         }
         self.push_edge(source, target, relation, false, origin);
-        self.written.push((source, target, relation, origin));
+        let info = self.relations.info[relation];
+        if info.inverse.is_some() || info.symmetric {
+            self.written.push((source, target, relation, origin));
+        }
     }
 
     fn push_edge(
