@@ -56,8 +56,6 @@ impl ConceptGraph {
 struct RelationInfo {
     inverse: Option<usize>,
     symmetric: bool,
-    /// Inference can produce edges of this relation (it is symmetric or an inverse).
-    inferable: bool,
 }
 
 /// Relation names, each stored once with what the schema says of it.
@@ -92,23 +90,20 @@ impl<'s> Relations<'s> {
         let shared: Arc<str> = Arc::from(name);
         self.names.push(shared.clone());
         self.ids.insert(shared, id);
-        let symmetric = self.schema.is_symmetric(name);
         self.info.push(RelationInfo {
             inverse: None,
-            symmetric,
-            inferable: symmetric,
+            symmetric: self.schema.is_symmetric(name),
         });
         if let Some(inverse) = self.schema.inverse(name) {
             let inverse = self.intern(inverse);
             self.info[id].inverse = Some(inverse);
-            self.info[inverse].inferable = true;
         }
         id
     }
 }
 
-/// A written edge: source, target, relation id, origin.
-type Written = (NodeIndex, NodeIndex, usize, EdgeOrigin);
+/// An inferred edge to add: source, target, relation id, origin.
+type Inferred = (NodeIndex, NodeIndex, usize, EdgeOrigin);
 
 struct Builder<'v> {
     vault: &'v Vault,
@@ -116,11 +111,8 @@ struct Builder<'v> {
     note_names: Vec<NoteNames>,
     names: HashMap<String, NodeIndex>,
     relations: Relations<'v>,
-    /// Edges of inferable relations already in the graph: what inference must not repeat.
-    inferable_edges: HashSet<(NodeIndex, NodeIndex, usize)>,
-    /// The written edges whose relation infers another (an inverse, a symmetric relation),
-    /// in the order they were added.
-    written: Vec<Written>,
+    /// The relation id of every written edge, by edge index.
+    edge_relations: Vec<u32>,
     /// Per note, the range of its edges in the graph (written edges come first, by note).
     written_ranges: Vec<(u32, u32)>,
     dangling: Vec<DanglingLink>,
@@ -146,8 +138,7 @@ impl<'v> Builder<'v> {
             note_names,
             names: HashMap::with_capacity(notes * 3),
             relations: Relations::new(schema),
-            inferable_edges: HashSet::with_capacity(notes * 8),
-            written: Vec::with_capacity(notes * 8),
+            edge_relations: Vec::with_capacity(notes * 16),
             written_ranges: Vec::with_capacity(notes),
             dangling: Vec::new(),
             duplicate_titles: Vec::new(),
@@ -307,14 +298,8 @@ impl<'v> Builder<'v> {
         if body_self_link || !seen.insert((target, relation)) {
             return;
         }
-        if self.relations.info[relation].inferable {
-            self.inferable_edges.insert((source, target, relation));
-        }
+        self.edge_relations.push(relation as u32);
         self.push_edge(source, target, relation, false, origin);
-        let info = self.relations.info[relation];
-        if info.inverse.is_some() || info.symmetric {
-            self.written.push((source, target, relation, origin));
-        }
     }
 
     fn push_edge(
@@ -360,28 +345,53 @@ impl<'v> Builder<'v> {
         collisions
     }
 
+    /// The edges the schema infers from the written ones, found in parallel note by note and
+    /// added in the order of the edges they come from (an inverse before a symmetric twin).
     fn add_inferred_edges(&mut self) {
-        for (source, target, relation, origin) in std::mem::take(&mut self.written) {
-            let info = self.relations.info[relation];
-            if let Some(inverse) = info.inverse {
-                self.add_inferred(target, source, inverse, origin);
-            }
-            if info.symmetric {
-                self.add_inferred(target, source, relation, origin);
-            }
+        let inferred: Vec<Vec<Inferred>> = (0..self.written_ranges.len())
+            .into_par_iter()
+            .map(|note| self.inferred_from(NodeIndex::new(note)))
+            .collect();
+        for (source, target, relation, origin) in inferred.into_iter().flatten() {
+            self.push_edge(source, target, relation, true, origin);
         }
     }
 
-    fn add_inferred(
-        &mut self,
-        source: NodeIndex,
-        target: NodeIndex,
-        relation: usize,
-        origin: EdgeOrigin,
-    ) {
-        if self.inferable_edges.insert((source, target, relation)) {
-            self.push_edge(source, target, relation, true, origin);
+    /// What the written edges of `note` let the schema infer, without an edge the other end
+    /// wrote itself or one inferred twice (both can only come from this note's edges).
+    fn inferred_from(&self, note: NodeIndex) -> Vec<Inferred> {
+        let mut inferred: Vec<Inferred> = Vec::new();
+        for index in self.written_range(note) {
+            let edge = &self.graph.raw_edges()[index];
+            let relation = self.edge_relations[index] as usize;
+            let info = self.relations.info[relation];
+            let target = edge.target();
+            let candidates = [info.inverse, info.symmetric.then_some(relation)];
+            for inverse in candidates.into_iter().flatten() {
+                let repeated = inferred
+                    .iter()
+                    .any(|&(from, _, r, _)| from == target && r == inverse);
+                if !repeated && !self.wrote(target, note, inverse) {
+                    inferred.push((target, note, inverse, edge.weight.origin));
+                }
+            }
         }
+        inferred
+    }
+
+    /// The edge indices of what `node` wrote (none for a stub).
+    fn written_range(&self, node: NodeIndex) -> std::ops::Range<usize> {
+        self.written_ranges
+            .get(node.index())
+            .map_or(0..0, |&(first, end)| first as usize..end as usize)
+    }
+
+    /// Whether `source` wrote `relation` to `target` itself.
+    fn wrote(&self, source: NodeIndex, target: NodeIndex, relation: usize) -> bool {
+        self.written_range(source).any(|index| {
+            self.graph.raw_edges()[index].target() == target
+                && self.edge_relations[index] as usize == relation
+        })
     }
 }
 
