@@ -183,35 +183,49 @@ impl<'v> Builder<'v> {
     }
 
     fn add_written_edges(&mut self) {
-        let vault = self.vault;
         let statements = self.plan_statements();
+        // Repeats the planning could not see: links to stubs, relations it did not know.
         let mut seen: HashSet<(NodeIndex, usize)> = HashSet::new();
         for (i, statements) in statements.into_iter().enumerate() {
             let source = NodeIndex::new(i);
             let first = self.graph.edge_count() as u32;
             seen.clear();
-            for Statement {
-                link,
-                relation,
-                target,
-            } in statements
-            {
-                let relation = match relation {
+            for statement in statements {
+                let planned = matches!(
+                    (&statement.target, statement.relation),
+                    (Target::Found(_), RelationRef::Known(_))
+                );
+                let relation = match statement.relation {
                     RelationRef::Known(id) => id,
                     RelationRef::Unknown(name) => self.relations.intern(name),
                 };
-                let target = self.target_node(target, &link.target);
-                self.add_written(source, target, link, relation, &mut seen);
+                let target = self.target_node(statement.target, &statement.link.target);
+                let origin = EdgeOrigin {
+                    note: source,
+                    span: statement.link.span,
+                };
+                if target.index() >= self.vault.notes.len() {
+                    self.dangling.push(DanglingLink {
+                        origin,
+                        relation: self.relations.names[relation].clone(),
+                        target,
+                        written: statement.link.target.trim().to_string(),
+                    });
+                }
+                if planned || seen.insert((target, relation)) {
+                    self.edge_relations.push(relation as u32);
+                    self.push_edge(source, target, relation, false, origin);
+                }
             }
             self.written_ranges
                 .push((first, self.graph.edge_count() as u32));
         }
-        debug_assert_eq!(self.written_ranges.len(), vault.notes.len());
     }
 
     /// Every statement of every note (frontmatter relations, then body links), planned in
     /// parallel: targets looked up in the name index (stubs do not exist yet), relations
-    /// looked up among the known ones, and repeated links to the same note dropped.
+    /// looked up among the known ones, and repeated links to the same note (or to the note
+    /// itself, from its body) dropped.
     fn plan_statements(&self) -> Vec<Vec<Statement<'v>>> {
         let names = &self.names;
         let relations = &self.relations;
@@ -270,36 +284,6 @@ impl<'v> Builder<'v> {
                 }
             },
         }
-    }
-
-    /// Adds the edge a link writes, unless the note already wrote it; body links to the note
-    /// itself make no edge.
-    fn add_written(
-        &mut self,
-        source: NodeIndex,
-        target: NodeIndex,
-        link: &WikiLink,
-        relation: usize,
-        seen: &mut HashSet<(NodeIndex, usize)>,
-    ) {
-        let origin = EdgeOrigin {
-            note: source,
-            span: link.span,
-        };
-        if target.index() >= self.vault.notes.len() {
-            self.dangling.push(DanglingLink {
-                origin,
-                relation: self.relations.names[relation].clone(),
-                target,
-                written: link.target.trim().to_string(),
-            });
-        }
-        let body_self_link = target == source && &*self.relations.names[relation] == LINKS_TO;
-        if body_self_link || !seen.insert((target, relation)) {
-            return;
-        }
-        self.edge_relations.push(relation as u32);
-        self.push_edge(source, target, relation, false, origin);
     }
 
     fn push_edge(
