@@ -57,6 +57,14 @@ pub(crate) fn merge_tags(into: &mut Vec<String>, tags: impl IntoIterator<Item = 
 }
 
 fn same_ignoring_case(a: &str, b: &str) -> bool {
+    let (first_a, first_b) = (a.bytes().next(), b.bytes().next());
+    if let (Some(x), Some(y)) = (first_a, first_b)
+        && x.is_ascii()
+        && y.is_ascii()
+        && !x.eq_ignore_ascii_case(&y)
+    {
+        return false;
+    }
     a.eq_ignore_ascii_case(b)
         || (!a.is_ascii() || !b.is_ascii())
             && a.chars()

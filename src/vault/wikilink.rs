@@ -17,6 +17,13 @@ use super::model::{Span, WikiLink};
 /// assert_eq!(link.label.as_deref(), Some("voir ici"));
 /// ```
 pub fn parse_wikilink(inner: &str) -> WikiLink {
+    if memchr::memchr2(b'|', b'#', inner.as_bytes()).is_none() {
+        // The common case: a bare target.
+        return WikiLink {
+            target: inner.trim().to_string(),
+            ..WikiLink::default()
+        };
+    }
     let (reference, label) = match inner.split_once('|') {
         // In a table cell the pipe is written `\|`; the backslash belongs to neither side.
         Some((reference, label)) => (
