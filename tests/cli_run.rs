@@ -34,6 +34,10 @@ fn impls_lists_ids_parameters_and_devices() {
     let text = run_in_repo(&["impls"]).expect_code(0).stdout.clone();
     assert!(text.lines().any(|l| l.starts_with("svm ")), "{text}");
     assert!(text.contains("--set c=…"), "{text}");
+    assert!(
+        !text.contains("default :"),
+        "an empty default is not shown: {text}"
+    );
 }
 
 #[test]

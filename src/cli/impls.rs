@@ -79,12 +79,16 @@ fn write_text(out: &mut dyn Write, listing: &Listing, p: Palette) -> Result<()> 
             writeln!(out, "  {} {concept}", paint(p.dim, "concept:"))?;
         }
         for spec in &i.params {
+            // An empty default (a path left out) has nothing to show after "default".
+            let default = match spec.default.to_string().is_empty() {
+                true => String::new(),
+                false => format!(", default {}", spec.default),
+            };
             writeln!(
                 out,
-                "  --set {}=…  {}, default {}: {}",
+                "  --set {}=…  {}{default}: {}",
                 paint(p.help, spec.name),
                 spec.kind,
-                spec.default,
                 spec.description
             )?;
         }
