@@ -24,20 +24,40 @@ pub fn normalize_name_into(name: &str, key: &mut String) {
     }
     // Accented letters are mostly lower case already: only a name with a non-ASCII capital
     // pays for the full Unicode lowering (which also knows the word-final sigma).
-    let changes_case = |c: char| !c.to_lowercase().eq(std::iter::once(c));
-    if key.chars().any(|c| !c.is_ascii() && changes_case(c)) {
+    let changes_case = |c: char| !is_latin1_lower(c) && !c.to_lowercase().eq(std::iter::once(c));
+    if non_ascii_chars(key).any(changes_case) {
         key.clear();
         key.push_str(&trimmed.to_lowercase());
     }
-    // The UTF-8 encodings of the typographic apostrophes start with these bytes.
-    if memchr::memchr2(0xE2, 0xCA, key.as_bytes()).is_some() && key.contains(TYPOGRAPHIC) {
+    let (mut apostrophe, mut beyond_latin) = (false, false);
+    for c in non_ascii_chars(key) {
+        apostrophe |= TYPOGRAPHIC.contains(&c);
+        // Below U+0300 (Latin-1 and the Latin extensions) every character is already NFC.
+        beyond_latin |= c >= '\u{300}';
+    }
+    if apostrophe {
         *key = key.replace(TYPOGRAPHIC, "'");
     }
-    // Below U+0300 (Latin-1 and the Latin extensions) every character is already NFC; their
-    // UTF-8 bytes are all below 0xCC, the first byte of U+0300.
-    if !key.bytes().all(|byte| byte < 0xCC) && !is_nfc(key) {
+    if beyond_latin && !is_nfc(key) {
         *key = key.nfc().collect();
     }
+}
+
+/// The characters of `text` outside ASCII, found by skipping ASCII bytes without decoding them.
+fn non_ascii_chars(text: &str) -> impl Iterator<Item = char> + '_ {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let at = rest.bytes().position(|byte| !byte.is_ascii())?;
+        let c = rest[at..].chars().next()?;
+        rest = &rest[at + c.len_utf8()..];
+        Some(c)
+    })
+}
+
+/// The lower-case letters of Latin-1 (`ß` to `ÿ` but `÷`): French accents, known without a
+/// table lookup.
+fn is_latin1_lower(c: char) -> bool {
+    matches!(c, '\u{DF}'..='\u{F6}' | '\u{F8}'..='\u{FF}')
 }
 
 /// A concept's slug: its title folded to ASCII, in lower case, with every run of other
@@ -140,6 +160,35 @@ impl SlugTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The definition `normalize_name` takes shortcuts from.
+    fn by_definition(name: &str) -> String {
+        let lower = name.trim().to_lowercase();
+        lower
+            .replace(['\u{2019}', '\u{2018}', '\u{02BC}'], "'")
+            .nfc()
+            .collect()
+    }
+
+    const TRICKY: [&str; 14] = [
+        "É", "é", "e\u{301}", "Σ", "ΟΣ ", "İ", "ẞ", "ß", "’", "ʼ", "Œ", "÷", "A", " ",
+    ];
+
+    proptest! {
+        #[test]
+        fn normalisation_follows_its_definition(name in "\\PC{0,20}") {
+            prop_assert_eq!(normalize_name(&name), by_definition(&name));
+        }
+
+        #[test]
+        fn normalisation_follows_its_definition_on_tricky_letters(
+            parts in proptest::collection::vec(proptest::sample::select(&TRICKY[..]), 0..8)
+        ) {
+            let name = parts.concat();
+            prop_assert_eq!(normalize_name(&name), by_definition(&name));
+        }
+    }
 
     #[test]
     fn normalisation_folds_case_nfc_apostrophes_and_spaces() {
