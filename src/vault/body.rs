@@ -138,10 +138,14 @@ impl<'a> Positions<'a> {
         }
         let (from, mut span) = self.cursor;
         let skipped = self.body.get(from..offset).unwrap_or_default();
-        let bytes = skipped.as_bytes();
-        match memchr::memrchr(b'\n', bytes) {
+        let (mut newlines, mut last) = (0, None);
+        for at in memchr::memchr_iter(b'\n', skipped.as_bytes()) {
+            newlines += 1;
+            last = Some(at);
+        }
+        match last {
             Some(last) => {
-                span.line += memchr::memchr_iter(b'\n', bytes).count();
+                span.line += newlines;
                 span.column = skipped[last + 1..].chars().count() + 1;
             }
             None => span.column += skipped.chars().count(),
