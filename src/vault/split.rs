@@ -2,6 +2,7 @@
 //!
 //! Nothing here understands YAML or Markdown: this module only decides which lines are which.
 
+use super::wikilink::find_pair;
 use std::borrow::Cow;
 
 /// A file's bytes decoded as UTF-8, with where the first invalid byte was, if any.
@@ -176,9 +177,7 @@ pub(crate) fn key_end(line: &str) -> Option<usize> {
     let colon = memchr::memchr_iter(b':', bytes)
         .find(|&i| bytes.get(i + 1).is_none_or(u8::is_ascii_whitespace))?;
     let key = &line[..colon];
-    let has_link =
-        memchr::memchr_iter(b'[', key.as_bytes()).any(|i| bytes.get(i + 1) == Some(&b'['));
-    (!key.trim().is_empty() && !has_link).then_some(colon)
+    (!key.trim().is_empty() && find_pair(key, *b"[[").is_none()).then_some(colon)
 }
 
 /// One line of a text, without its line ending (`\n` or `\r\n`).

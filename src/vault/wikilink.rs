@@ -39,7 +39,7 @@ pub fn parse_wikilink(inner: &str) -> WikiLink {
     let (heading, block) = match anchor {
         Some(anchor) => match anchor.strip_prefix('^') {
             Some(block) => (None, Some(block)),
-            None => match block_marker(anchor) {
+            None => match find_pair(anchor, *b"#^") {
                 Some(at) => (Some(&anchor[..at]), Some(&anchor[at + 2..])),
                 None => (Some(anchor), None),
             },
@@ -75,9 +75,9 @@ pub fn relation_name(key: &str) -> &str {
 pub(crate) fn links_in_text(text: &str, span: Span) -> Vec<WikiLink> {
     let mut links = Vec::new();
     let mut rest = text;
-    while let Some(open) = find_pair(rest, b'[') {
+    while let Some(open) = find_pair(rest, *b"[[") {
         let after_open = &rest[open + 2..];
-        let Some(close) = find_pair(after_open, b']') else {
+        let Some(close) = find_pair(after_open, *b"]]") else {
             break;
         };
         // `[[a [[b]]`: the link is the innermost one.
@@ -99,16 +99,11 @@ pub(crate) fn links_in_text(text: &str, span: Span) -> Vec<WikiLink> {
     links
 }
 
-/// Byte index of the first `cc` (an ASCII byte written twice) in `text`.
-fn find_pair(text: &str, c: u8) -> Option<usize> {
+/// Byte index of the first occurrence of the two ASCII bytes `pair` (`[[`, `]]`, `#^`) in
+/// `text`.
+pub(crate) fn find_pair(text: &str, pair: [u8; 2]) -> Option<usize> {
     let bytes = text.as_bytes();
-    memchr::memchr_iter(c, bytes).find(|&i| bytes.get(i + 1) == Some(&c))
-}
-
-/// Byte index of the first `#^` (a block id after a heading) in `anchor`.
-fn block_marker(anchor: &str) -> Option<usize> {
-    let bytes = anchor.as_bytes();
-    memchr::memchr_iter(b'#', bytes).find(|&i| bytes.get(i + 1) == Some(&b'^'))
+    memchr::memchr_iter(pair[0], bytes).find(|&i| bytes.get(i + 1) == Some(&pair[1]))
 }
 
 fn non_empty(part: Option<&str>) -> Option<String> {
