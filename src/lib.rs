@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod config;
 pub mod diagnostic;
 pub mod graph;
 pub mod vault;

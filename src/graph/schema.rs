@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 pub const LINKS_TO: &str = "linksTo";
 
 /// The configuration file read by [`Schema::load`] when no path is given.
-pub const CONFIG_FILE: &str = "savoir.toml";
+pub use crate::config::CONFIG_FILE;
 
 /// What the schema knows about one relation.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -161,16 +161,17 @@ impl Schema {
     /// The schema of a configuration file: `path` when given (it must exist), else
     /// [`CONFIG_FILE`] in the current folder when present, else the built-in schema.
     pub fn load(path: Option<&Path>) -> Result<Schema, SchemaError> {
-        let file = match path {
-            Some(file) => file,
-            None if Path::new(CONFIG_FILE).is_file() => Path::new(CONFIG_FILE),
-            None => return Ok(Schema::builtin()),
-        };
-        let text = std::fs::read_to_string(file).map_err(|source| SchemaError::Read {
-            path: file.to_path_buf(),
-            source,
-        })?;
-        Schema::from_toml_str(&text).map_err(|e| e.with_path(file))
+        match crate::config::read(path) {
+            Ok(Some((file, text))) => Schema::from_toml_str(&text).map_err(|e| e.with_path(&file)),
+            Ok(None) => Ok(Schema::builtin()),
+            Err(crate::config::ConfigError::Read { path, source }) => {
+                Err(SchemaError::Read { path, source })
+            }
+            Err(other) => Err(SchemaError::Syntax {
+                path: None,
+                message: other.to_string(),
+            }),
+        }
     }
 
     /// What the schema knows about `relation`, if it declares it.
