@@ -11,7 +11,10 @@ use savoir::graph::{ConceptGraph, Schema};
 use savoir::site::{SiteOptions, build_site, i18n};
 use savoir::vault::{self, Bodies};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Where the page cache lives (relative to the current folder, beside the demo reports).
+const SITE_CACHE_DIR: &str = ".savoir/site";
 
 /// Builds the site; with `--strict`, any error diagnostic makes it exit 1 (the site is
 /// written all the same: a broken note never stops the others).
@@ -44,6 +47,7 @@ pub fn run(vault_dir: &Path, config_file: Option<&Path>, args: &BuildArgs) -> Re
         language,
         title,
         demos,
+        cache_dir: Some(PathBuf::from(SITE_CACHE_DIR)),
     };
     let built = build_site(&vault, &graph, &options)
         .with_context(|| format!("cannot build the site into {}", args.out.display()))?;

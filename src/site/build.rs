@@ -5,13 +5,14 @@
 use super::SiteError;
 use super::assets::assets;
 use super::attachments::Attachments;
-use super::concept_page::concept_page;
+use super::concept_page::write_concept_page;
 use super::context::note_preview;
 use super::i18n::labels;
 use super::index_pages::{graph_page, home_page, search_page, tag_page, tag_tree, tags_page};
 use super::links::{CONCEPTS_DIR, FILES_DIR, LinkContext, TAGS_DIR, concept_file};
 use super::model::SiteData;
 use super::output::Staging;
+use super::page_cache::{PageCache, PageEntry};
 use super::sitemap::sitemap;
 use crate::config::Language;
 use crate::graph::{ConceptGraph, GraphFormat, NodeIndex, RelationFilter, export};
@@ -33,6 +34,9 @@ pub struct SiteOptions {
     pub title: String,
     /// Demo section HTML per concept id, shown on concept pages.
     pub demos: BTreeMap<String, String>,
+    /// Folder of the page cache (unchanged pages are not rendered again); `None` renders
+    /// every page.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// What a build wrote.
@@ -79,19 +83,24 @@ pub fn build_site(
     };
     let staging = Staging::begin(&options.out)?;
 
+    let cache = PageCache::load(options.cache_dir.as_deref(), &options.out);
     let nodes: Vec<NodeIndex> = graph.nodes().map(|(n, _)| n).collect();
-    let referenced = nodes
+    let written: Vec<(String, BTreeSet<String>, Option<PageEntry>)> = nodes
         .par_iter()
         .map(|&node| {
             let path = format!("{CONCEPTS_DIR}/{}", concept_file(&graph.node(node).id));
-            let page = concept_page(&site, node).map_err(|e| SiteError::template(&path, e))?;
-            staging.write(&path, page.html.as_bytes())?;
-            Ok(page.attachments)
+            let (attachments, entry) = write_concept_page(&site, node, &path, &cache, &staging)?;
+            Ok((path, attachments, entry))
         })
-        .try_reduce(BTreeSet::new, |mut a, mut b| {
-            a.append(&mut b);
-            Ok(a)
-        })?;
+        .collect::<Result<_, SiteError>>()?;
+    let mut referenced = BTreeSet::new();
+    let mut entries = BTreeMap::new();
+    for (path, mut attachments, entry) in written {
+        referenced.append(&mut attachments);
+        if let Some(entry) = entry {
+            entries.insert(path, entry);
+        }
+    }
 
     let tags = tag_tree(&site);
     tags.par_iter().try_for_each(|(file, _)| {
@@ -139,6 +148,7 @@ pub fn build_site(
         staging.write("sitemap.xml", sitemap(base, &pages).as_bytes())?;
     }
     staging.commit()?;
+    cache.save(entries)?;
     Ok(SiteSummary {
         pages: pages.len(),
         attachments: referenced.len(),

@@ -1,16 +1,21 @@
 //! The page of one concept (or of a stub): body, breadcrumb, relation panels, backlinks,
 //! tags, dates, unknown keys, and the slots for the demo and the local graph.
 
+use super::SiteError;
 use super::context::link_sentence;
+use super::fingerprint::hash_of;
 use super::i18n::{format_date, relation_label};
 use super::links::{TAGS_DIR, tag_file};
 use super::markdown::{RenderedNote, render_note};
 use super::model::{Depth, SiteData};
+use super::output::Staging;
+use super::page_cache::{PageCache, PageEntry};
 use super::pages::{Backlink, ConceptPage, FieldRow, LinkItem, RelationGroup, StubPage};
 use crate::graph::{LINKS_TO, NodeIndex};
 use crate::vault::Note;
 use askama::Template;
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 /// The relation the breadcrumb climbs.
 const SUBCLASS_OF: &str = "subClassOf";
@@ -44,19 +49,60 @@ pub(crate) struct RenderedPage {
     pub(crate) attachments: BTreeSet<String>,
 }
 
-/// The page of concept `node` (a note or a stub).
-pub(crate) fn concept_page(site: &SiteData<'_>, node: NodeIndex) -> askama::Result<RenderedPage> {
+/// Writes the page of concept `node` at `path`: taken from the previous site when nothing
+/// it shows changed, rendered otherwise. Gives the attachments it references and, for a
+/// note, the cache entry of the page.
+pub(crate) fn write_concept_page(
+    site: &SiteData<'_>,
+    node: NodeIndex,
+    path: &str,
+    cache: &PageCache,
+    staging: &Staging,
+) -> Result<(BTreeSet<String>, Option<PageEntry>), SiteError> {
     let concept = site.graph.node(node);
     let Some(index) = concept.note else {
-        return stub_page(site, node);
+        let page = stub_page(site, node).map_err(|e| SiteError::template(path, e))?;
+        staging.write(path, page.html.as_bytes())?;
+        return Ok((page.attachments, None));
     };
     let note = &site.vault.notes[index];
+    let mut page = concept_view(site, node, note);
+    let key = page_key(site, &page, note);
+    if let Some((previous, entry)) = cache.reusable(path, key, &site.links) {
+        staging.link(path, &previous)?;
+        return Ok((
+            entry.attachments.iter().cloned().collect(),
+            Some(entry.clone()),
+        ));
+    }
     let RenderedNote {
-        html: body,
+        html,
         toc,
         attachments,
+        lookups,
     } = render_note(&site.links, index);
-    let page = ConceptPage {
+    page.body = html;
+    page.toc = toc;
+    let html = page.render().map_err(|e| SiteError::template(path, e))?;
+    staging.write(path, html.as_bytes())?;
+    let entry = PageEntry {
+        key,
+        lookups: lookups
+            .into_iter()
+            .map(|q| {
+                let answer = site.links.answer(&q);
+                (q, answer)
+            })
+            .collect(),
+        attachments: attachments.iter().cloned().collect(),
+    };
+    Ok((attachments, Some(entry)))
+}
+
+/// Everything the page of a note shows but its body (and table of contents).
+fn concept_view<'s>(site: &'s SiteData<'_>, node: NodeIndex, note: &Note) -> ConceptPage<'s> {
+    let concept = site.graph.node(node);
+    ConceptPage {
         layout: site.layout(Depth::Folder, &concept.title),
         title: concept.title.clone(),
         breadcrumb: breadcrumb(site, node),
@@ -79,17 +125,50 @@ pub(crate) fn concept_page(site: &SiteData<'_>, node: NodeIndex) -> askama::Resu
             .modified
             .as_ref()
             .map(|d| format_date(site.language, &d.value)),
-        toc,
-        body,
+        toc: Vec::new(),
+        body: String::new(),
         relations: relation_groups(site, node),
         backlinks: backlinks(site, node),
         fields: fields(note),
         demo: site.demos.get(&concept.id).cloned(),
         local_graph: None,
-    };
-    Ok(RenderedPage {
-        html: page.render()?,
-        attachments,
+    }
+}
+
+/// The hash of a page's inputs besides what its body looks up: this build of savoir, the
+/// language and assets, what the page shows, and the note's body.
+fn page_key(site: &SiteData<'_>, page: &ConceptPage<'_>, note: &Note) -> u64 {
+    hash_of(&(
+        build_identity(),
+        (site.language.code(), site.title, site.assets),
+        (&page.title, &page.breadcrumb, &page.aliases, &page.tags),
+        (
+            &page.created,
+            &page.modified,
+            &page.relations,
+            &page.backlinks,
+        ),
+        (&page.fields, &page.demo, &page.local_graph),
+        (&note.path, &note.body),
+    ))
+}
+
+/// What tells this build of savoir from another (so that a new renderer re-renders every
+/// page): the version, and the size and time of the running program.
+fn build_identity() -> &'static (String, u64, u128) {
+    static IDENTITY: OnceLock<(String, u64, u128)> = OnceLock::new();
+    IDENTITY.get_or_init(|| {
+        let meta = std::env::current_exe().and_then(std::fs::metadata).ok();
+        let modified = meta
+            .as_ref()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        (
+            env!("CARGO_PKG_VERSION").to_string(),
+            meta.map_or(0, |m| m.len()),
+            modified,
+        )
     })
 }
 

@@ -5,9 +5,11 @@
 //! Every link is relative, so the site works from disk and under any sub-path.
 
 use super::attachments::Attachments;
+use super::fingerprint::hash_of;
 use super::markdown::escape::encode_path;
 use crate::graph::{ConceptGraph, NodeIndex, slugify};
 use crate::vault::Vault;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Folder of concept and stub pages.
@@ -26,6 +28,31 @@ pub(crate) enum Target<'a> {
     Attachment(&'a str),
     /// Nothing (an empty target: the same page).
     Nothing,
+}
+
+/// One question the renderer asked while rendering a note: its answer decides the HTML, so a
+/// page whose questions all get the same answers again need not be rendered again.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Lookup {
+    /// What a link target names ([`LinkContext::target`]).
+    Target {
+        /// The target as written.
+        target: String,
+        /// The note it is written in (vault-relative).
+        from: String,
+    },
+    /// Which attachment a Markdown image names.
+    Attachment {
+        /// The path as written.
+        target: String,
+        /// The note it is written in (vault-relative).
+        from: String,
+    },
+    /// The body of an embedded note.
+    Body {
+        /// The note's index in the vault.
+        note: usize,
+    },
 }
 
 /// Everything link resolution reads: the vault, its graph, its attachments, and the hover
@@ -63,6 +90,28 @@ impl LinkContext<'_> {
                 .attachments
                 .resolve(target, from)
                 .map_or(Target::Nothing, Target::Attachment),
+        }
+    }
+
+    /// A hash of the answer to `lookup` now: of the concept's id, title, state and preview,
+    /// of the attachment's path, or of the embedded note's path and body.
+    pub(crate) fn answer(&self, lookup: &Lookup) -> u64 {
+        match lookup {
+            Lookup::Target { target, from } => match self.target(target, Path::new(from)) {
+                Target::Concept(node) => {
+                    let c = self.graph.node(node);
+                    hash_of(&(1u8, &c.id, &c.title, c.stub, c.note, self.preview(node)))
+                }
+                Target::Attachment(path) => hash_of(&(2u8, path)),
+                Target::Nothing => hash_of(&3u8),
+            },
+            Lookup::Attachment { target, from } => {
+                hash_of(&self.attachments.resolve(target, Path::new(from)))
+            }
+            Lookup::Body { note } => match self.vault.notes.get(*note) {
+                Some(n) => hash_of(&(&n.path, &n.body)),
+                None => hash_of(&0u8),
+            },
         }
     }
 

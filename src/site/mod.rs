@@ -11,12 +11,14 @@ pub mod attachments;
 mod build;
 mod concept_page;
 mod context;
+pub mod fingerprint;
 pub mod i18n;
 mod index_pages;
 pub mod links;
 pub mod markdown;
 mod model;
 pub mod output;
+mod page_cache;
 pub mod pages;
 mod sitemap;
 

@@ -65,6 +65,21 @@ impl Staging {
         Ok(())
     }
 
+    /// Puts the previous site's file `from` at `rel` without copying it (a hard link; a copy
+    /// where links are not possible). The previous site stays intact.
+    pub fn link(&self, rel: &str, from: &Path) -> Result<(), SiteError> {
+        let path = self.temp.join(rel);
+        if let Some(folder) = path.parent() {
+            fs::create_dir_all(folder).map_err(|e| SiteError::io(folder, e))?;
+        }
+        match fs::hard_link(from, &path) {
+            Ok(()) => Ok(()),
+            Err(_) => fs::copy(from, &path)
+                .map(drop)
+                .map_err(|e| SiteError::io(from, e)),
+        }
+    }
+
     /// Marks the site as ours and swaps it in place of the target (the old site is removed).
     pub fn commit(mut self) -> Result<(), SiteError> {
         self.write(MARKER, MARKER_TEXT.as_bytes())?;

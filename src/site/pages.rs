@@ -34,7 +34,7 @@ pub struct Layout<'a> {
 }
 
 /// A link to a concept page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LinkItem {
     /// Relative URL.
     pub href: String,
@@ -47,7 +47,7 @@ pub struct LinkItem {
 }
 
 /// One relation panel of a concept page.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RelationGroup {
     /// The relation's name in the vault's language.
     pub label: String,
@@ -60,7 +60,7 @@ pub struct RelationGroup {
 }
 
 /// A note that links to the concept, with the sentence around the link.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Backlink {
     /// The linking note.
     pub source: LinkItem,
@@ -69,7 +69,7 @@ pub struct Backlink {
 }
 
 /// A frontmatter key the site has no place for, shown in a small table.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FieldRow {
     /// The key as written.
     pub key: String,

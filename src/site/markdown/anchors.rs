@@ -6,7 +6,7 @@ use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
 use std::collections::HashSet;
 
 /// One heading of a page, for its table of contents.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TocEntry {
     /// 1 to 6.
     pub level: u8,

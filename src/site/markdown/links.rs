@@ -7,7 +7,7 @@
 use super::anchors::{block_id, heading_id};
 use super::escape::{encode_path, escape_html};
 use crate::site::attachments::is_image;
-use crate::site::links::{LinkContext, Target, attachment_href, concept_file};
+use crate::site::links::{LinkContext, Lookup, Target, attachment_href, concept_file};
 use crate::vault::parse_wikilink;
 use pulldown_cmark::{Event, LinkType, Tag, TagEnd};
 use std::collections::BTreeSet;
@@ -27,9 +27,20 @@ pub(crate) struct LinkRewriter<'c, 'e> {
     pub(crate) embed: &'e mut EmbedNote<'e>,
     /// Attachments the page references (vault-relative paths).
     pub(crate) attachments: &'c mut BTreeSet<String>,
+    /// The questions asked of [`LinkContext`] (what the HTML depends on).
+    pub(crate) lookups: &'c mut BTreeSet<Lookup>,
 }
 
-impl LinkRewriter<'_, '_> {
+impl<'c> LinkRewriter<'c, '_> {
+    /// What `target` names, remembering the question.
+    fn target(&mut self, target: &str) -> Target<'c> {
+        self.lookups.insert(Lookup::Target {
+            target: target.to_string(),
+            from: self.from.to_string_lossy().into_owned(),
+        });
+        self.ctx.target(target, self.from)
+    }
+
     /// Rewrites every link and image of `events`.
     pub(crate) fn rewrite(&mut self, events: &mut Vec<Event<'_>>) {
         let input = std::mem::take(events);
@@ -83,7 +94,7 @@ impl LinkRewriter<'_, '_> {
     fn wiki_link(&mut self, dest: &str) -> String {
         let link = parse_wikilink(dest);
         let anchor = anchor(link.heading.as_deref(), link.block.as_deref());
-        match self.ctx.target(&link.target, self.from) {
+        match self.target(&link.target) {
             Target::Concept(node) => {
                 let concept = self.ctx.graph.node(node);
                 let class = if concept.stub {
@@ -139,7 +150,7 @@ impl LinkRewriter<'_, '_> {
         let (path, fragment) = dest.split_once('#').unwrap_or((dest, ""));
         let path = percent_decode(path);
         let stem = path.strip_suffix(".md").unwrap_or(&path);
-        match self.ctx.target(stem, self.from) {
+        match self.target(stem) {
             Target::Nothing => None,
             _ if fragment.is_empty() => Some(self.wiki_link(stem)),
             _ => Some(self.wiki_link(&format!("{stem}#{}", percent_decode(fragment)))),
@@ -149,7 +160,7 @@ impl LinkRewriter<'_, '_> {
     /// The HTML of a `![[embed]]`.
     fn wiki_embed(&mut self, dest: &str, label: Option<&str>) -> String {
         let link = parse_wikilink(dest);
-        match self.ctx.target(&link.target, self.from) {
+        match self.target(&link.target) {
             Target::Attachment(path) => {
                 self.attachments.insert(path.to_string());
                 if is_image(path) {
@@ -203,6 +214,10 @@ impl LinkRewriter<'_, '_> {
             };
         }
         let path = percent_decode(dest);
+        self.lookups.insert(Lookup::Attachment {
+            target: path.clone(),
+            from: self.from.to_string_lossy().into_owned(),
+        });
         match self.ctx.attachments.resolve(&path, self.from) {
             Some(found) => {
                 self.attachments.insert(found.to_string());

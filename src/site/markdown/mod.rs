@@ -15,7 +15,7 @@ mod sanitize;
 pub use anchors::TocEntry;
 pub(crate) use highlight::theme_css;
 
-use crate::site::links::LinkContext;
+use crate::site::links::{LinkContext, Lookup};
 use crate::vault::MARKDOWN_OPTIONS;
 use links::LinkRewriter;
 use pulldown_cmark::{Event, Options, Parser, html};
@@ -37,17 +37,27 @@ pub struct RenderedNote {
     pub toc: Vec<TocEntry>,
     /// Vault-relative paths of the attachments the body links or embeds.
     pub attachments: BTreeSet<String>,
+    /// What the HTML depends on besides the body itself (see [`Lookup`]).
+    pub lookups: BTreeSet<Lookup>,
+}
+
+/// What rendering found besides the HTML (embedded notes add to it).
+#[derive(Default)]
+struct Found {
+    attachments: BTreeSet<String>,
+    lookups: BTreeSet<Lookup>,
 }
 
 /// Renders the body of note `note` (index in the vault) for its concept page.
 pub(crate) fn render_note(ctx: &LinkContext<'_>, note: usize) -> RenderedNote {
-    let mut attachments = BTreeSet::new();
+    let mut found = Found::default();
     let mut toc = Vec::new();
-    let html = render_events(ctx, note, &mut vec![note], None, &mut attachments, &mut toc);
+    let html = render_events(ctx, note, &mut vec![note], None, &mut found, &mut toc);
     RenderedNote {
         html: sanitize::sanitize(&html),
         toc,
-        attachments,
+        attachments: found.attachments,
+        lookups: found.lookups,
     }
 }
 
@@ -66,7 +76,7 @@ fn render_events(
     note: usize,
     stack: &mut Vec<usize>,
     part: Option<Part>,
-    attachments: &mut BTreeSet<String>,
+    found: &mut Found,
     toc: &mut Vec<TocEntry>,
 ) -> String {
     let source = &ctx.vault.notes[note];
@@ -84,7 +94,7 @@ fn render_events(
     callouts::render_callouts(&mut events);
     inline::highlight_code(&mut events);
     inline::math_and_marks(&mut events);
-    let mut embedded_attachments = BTreeSet::new();
+    let mut embedded = Found::default();
     let mut embed = |target: usize, heading: Option<&str>, block: Option<&str>| {
         if stack.contains(&target) || stack.len() > MAX_EMBED_DEPTH {
             return None;
@@ -95,14 +105,8 @@ fn render_events(
             (None, None) => None,
         };
         stack.push(target);
-        let html = render_events(
-            ctx,
-            target,
-            stack,
-            part,
-            &mut embedded_attachments,
-            &mut Vec::new(),
-        );
+        embedded.lookups.insert(Lookup::Body { note: target });
+        let html = render_events(ctx, target, stack, part, &mut embedded, &mut Vec::new());
         stack.pop();
         (!html.is_empty()).then_some(html)
     };
@@ -110,10 +114,12 @@ fn render_events(
         ctx,
         from: &source.path,
         embed: &mut embed,
-        attachments,
+        attachments: &mut found.attachments,
+        lookups: &mut found.lookups,
     }
     .rewrite(&mut events);
-    attachments.append(&mut embedded_attachments);
+    found.attachments.append(&mut embedded.attachments);
+    found.lookups.append(&mut embedded.lookups);
     let mut out = String::with_capacity(body.len() * 3 / 2);
     html::push_html(&mut out, events.into_iter());
     alignment_classes(out)
