@@ -7,5 +7,6 @@
 pub mod check;
 pub mod config;
 pub mod diagnostic;
+pub mod exec;
 pub mod graph;
 pub mod vault;
