@@ -9,3 +9,4 @@ pub mod config;
 pub mod diagnostic;
 pub mod graph;
 pub mod vault;
+pub mod view;
