@@ -8,5 +8,6 @@ pub mod check;
 pub mod config;
 pub mod diagnostic;
 pub mod graph;
+pub mod suggest;
 pub mod vault;
 pub mod view;

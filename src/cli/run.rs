@@ -84,7 +84,8 @@ fn target(vault: &Path, config: Option<&Path>, name: &str) -> Result<Target> {
             "no implementation id or concept named \"{}\"\n{}",
             name.trim(),
             suggest::help_line(
-                &suggest::closest(name, candidates),
+                name,
+                candidates,
                 "`savoir impls` lists the implementation ids"
             )
         )

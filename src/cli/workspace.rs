@@ -49,9 +49,6 @@ fn unknown_concept(graph: &ConceptGraph, name: &str) -> String {
     format!(
         "no concept named \"{}\" in the vault\n{}",
         name.trim(),
-        suggest::help_line(
-            &suggest::closest(name, names),
-            "`savoir list` shows every concept"
-        )
+        suggest::help_line(name, names, "`savoir list` shows every concept")
     )
 }
