@@ -9,4 +9,6 @@ pub mod config;
 pub mod diagnostic;
 pub mod exec;
 pub mod graph;
+pub mod suggest;
 pub mod vault;
+pub mod view;
