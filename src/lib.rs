@@ -9,4 +9,5 @@ pub mod config;
 pub mod diagnostic;
 pub mod exec;
 pub mod graph;
+pub mod site;
 pub mod vault;
