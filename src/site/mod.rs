@@ -11,6 +11,7 @@ pub mod attachments;
 mod build;
 mod concept_page;
 mod context;
+pub mod graph_view;
 pub mod i18n;
 mod index_pages;
 pub mod links;
