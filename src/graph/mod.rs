@@ -23,7 +23,7 @@ pub use export::{
 pub use filter::RelationFilter;
 pub use model::{
     ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeOrigin, EdgeView,
-    SlugCollision,
+    MissingFile, SlugCollision,
 };
 pub use names::{normalize_name, slugify};
 pub use petgraph::graph::{EdgeIndex, NodeIndex};

@@ -3,7 +3,8 @@
 use super::build::lookup;
 use super::filter::RelationFilter;
 use super::model::{
-    ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeView, SlugCollision,
+    ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeView, MissingFile,
+    SlugCollision,
 };
 use super::names::normalize_name;
 use petgraph::Direction;
@@ -64,6 +65,13 @@ impl ConceptGraph {
     /// file order.
     pub fn dangling_links(&self) -> &[DanglingLink] {
         &self.dangling
+    }
+
+    /// Every link occurrence to a file (`schema.png`) that is neither a note nor an
+    /// attachment of the vault, in note and file order. Links to attachments that exist
+    /// make no edge and appear nowhere in the graph.
+    pub fn missing_files(&self) -> &[MissingFile] {
+        &self.missing_files
     }
 
     /// The edges whose relation `filter` keeps.

@@ -1,5 +1,6 @@
 //! A vault folder → every note in it, read and parsed in parallel.
 
+use super::attachment::Attachments;
 use super::model::{Bodies, Vault};
 use super::note::{parse_note_with, slash_path, unreadable_note};
 use crate::diagnostic::{Code, Diagnostic};
@@ -37,7 +38,8 @@ pub enum LoadError {
 }
 
 /// Loads every `.md` file under `root` (recursively, skipping hidden files and folders such as
-/// `.obsidian`, `.git` and `.trash`), parsed in parallel; notes are sorted by path.
+/// `.obsidian`, `.git` and `.trash`), parsed in parallel; notes are sorted by path. Every
+/// other file there is listed as an attachment ([`Vault::attachments`]).
 ///
 /// Fails only when `root` itself is missing or unreadable: a file that cannot be read becomes
 /// a note with an `unreadable` error; a sub-folder that cannot be listed is reported in
@@ -51,15 +53,17 @@ pub fn load_with(root: &Path, bodies: Bodies) -> Result<Vault, LoadError> {
     check_root(root)?;
     let mut files = Vec::new();
     let mut problems = Vec::new();
+    let mut attachments = Vec::new();
     let walk = WalkDir::new(root)
         .follow_links(true)
         .into_iter()
         .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry));
     for entry in walk {
         match entry {
-            Ok(entry) if entry.file_type().is_file() && is_markdown(entry.path()) => {
-                files.push(entry.into_path());
-            }
+            Ok(entry) if entry.file_type().is_file() => match is_markdown(entry.path()) {
+                true => files.push(entry.into_path()),
+                false => attachments.push(slash_path(relative(root, entry.path()))),
+            },
             Ok(_) => {}
             // A note that cannot be read is still a note: reading it reports why. A folder
             // that cannot be listed is reported; a link loop holds nothing new: skip it.
@@ -87,6 +91,7 @@ pub fn load_with(root: &Path, bodies: Bodies) -> Result<Vault, LoadError> {
     Ok(Vault {
         root: root.to_path_buf(),
         notes,
+        attachments: Attachments::new(attachments),
         problems,
     })
 }

@@ -7,6 +7,7 @@
 //! (`frontmatter`); its body is walked once with pulldown-cmark (`body`) for wiki links
 //! (`wikilink`), headings and inline tags (`tags`).
 
+mod attachment;
 mod body;
 mod date;
 mod frontmatter;
@@ -21,6 +22,7 @@ mod tags;
 mod wikilink;
 mod yaml;
 
+pub use attachment::{Attachment, Attachments, names_a_file, relative_path};
 pub use body::MARKDOWN_OPTIONS;
 pub use date::{Date, DateError};
 pub use frontmatter::RESERVED_KEYS;
