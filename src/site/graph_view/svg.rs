@@ -46,8 +46,10 @@ pub(super) fn figure(
     kind: Kind,
     options: &GraphViewOptions<'_>,
 ) -> String {
-    let slot: BTreeMap<NodeIndex, usize> =
-        selection.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+    let mut slot: Vec<Option<usize>> = vec![None; graph.graph().node_count()];
+    for (i, n) in selection.iter().enumerate() {
+        slot[n.index()] = Some(i);
+    }
     let edges = edges_between(graph, &slot);
     let pairs: Vec<(usize, usize)> = edges.iter().map(|e| e.ends).collect();
     let mut degree = vec![0usize; selection.len()];
@@ -76,9 +78,7 @@ pub(super) fn figure(
     );
     open_svg(&mut out, &positions, &title);
     out.push_str("<g class=\"viewport\"><g class=\"edges\">");
-    for e in &edges {
-        draw_edge(&mut out, graph, e, &positions, &others);
-    }
+    draw_edges(&mut out, &edges, &positions, &others);
     out.push_str("</g><g class=\"nodes\">");
     for (i, &n) in selection.iter().enumerate() {
         let center = matches!(kind, Kind::Local { center } if center == n);
@@ -92,10 +92,10 @@ pub(super) fn figure(
 
 /// One edge per pair of selected concepts that any edge links: a written edge before an
 /// inferred one, a typed relation before a body link (`linksTo`), then the first in graph order.
-fn edges_between<'a>(graph: &'a ConceptGraph, slot: &BTreeMap<NodeIndex, usize>) -> Vec<Drawn<'a>> {
+fn edges_between<'a>(graph: &'a ConceptGraph, slot: &[Option<usize>]) -> Vec<Drawn<'a>> {
     let mut best: BTreeMap<(usize, usize), (u8, EdgeView<'a>)> = BTreeMap::new();
     for edge in graph.edges() {
-        let (Some(&a), Some(&b)) = (slot.get(&edge.source), slot.get(&edge.target)) else {
+        let (Some(a), Some(b)) = (slot[edge.source.index()], slot[edge.target.index()]) else {
             continue;
         };
         if a == b {
@@ -112,7 +112,10 @@ fn edges_between<'a>(graph: &'a ConceptGraph, slot: &BTreeMap<NodeIndex, usize>)
     }
     best.into_values()
         .map(|(_, edge)| Drawn {
-            ends: (slot[&edge.source], slot[&edge.target]),
+            ends: (
+                slot[edge.source.index()].expect("kept edges join selected concepts"),
+                slot[edge.target.index()].expect("kept edges join selected concepts"),
+            ),
             edge,
         })
         .collect()
@@ -150,37 +153,41 @@ fn open_svg(out: &mut String, positions: &[(f64, f64)], title: &str) {
     );
 }
 
-fn draw_edge(
-    out: &mut String,
-    graph: &ConceptGraph,
-    drawn: &Drawn<'_>,
-    positions: &[(f64, f64)],
-    others: &[&str],
-) {
-    let (a, b) = drawn.ends;
-    let relation = drawn.edge.relation();
-    let inferred = drawn.edge.edge.inferred;
-    let Stroke { colour, dash } = style::stroke(relation, others);
-    let _ = write!(
-        out,
-        "<line class=\"edge{}\" data-relation=\"{}\" data-source=\"{}\" data-target=\"{}\" \
-         x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{colour}\"",
-        if inferred { " inferred" } else { "" },
-        escape(relation),
-        escape(&graph.node(drawn.edge.source).id),
-        escape(&graph.node(drawn.edge.target).id),
-        positions[a].0,
-        positions[a].1,
-        positions[b].0,
-        positions[b].1,
-    );
-    if let Some(dash) = dash {
-        let _ = write!(out, " stroke-dasharray=\"{dash}\"");
+/// The edges, grouped by relation and by written or inferred: each group carries the stroke its
+/// lines inherit, each line the positions of its ends among the nodes (`data-s`, `data-t`).
+fn draw_edges(out: &mut String, edges: &[Drawn<'_>], positions: &[(f64, f64)], others: &[&str]) {
+    let mut groups: BTreeMap<(bool, &str), Vec<&Drawn<'_>>> = BTreeMap::new();
+    for e in edges {
+        groups
+            .entry((e.edge.edge.inferred, e.edge.relation()))
+            .or_default()
+            .push(e);
     }
-    if inferred {
-        out.push_str(" stroke-opacity=\"0.35\"");
+    for ((inferred, relation), lines) in groups {
+        let Stroke { colour, dash } = style::stroke(relation, others);
+        let _ = write!(
+            out,
+            "<g class=\"relation{}\" data-relation=\"{}\" stroke=\"{colour}\"",
+            if inferred { " inferred" } else { "" },
+            escape(relation),
+        );
+        if let Some(dash) = dash {
+            let _ = write!(out, " stroke-dasharray=\"{dash}\"");
+        }
+        if inferred {
+            out.push_str(" stroke-opacity=\"0.35\"");
+        }
+        out.push('>');
+        for line in lines {
+            let (a, b) = line.ends;
+            let _ = write!(
+                out,
+                "<line data-s=\"{a}\" data-t=\"{b}\" x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\"/>",
+                positions[a].0, positions[a].1, positions[b].0, positions[b].1,
+            );
+        }
+        out.push_str("</g>");
     }
-    out.push_str("/>");
 }
 
 fn draw_node(
@@ -273,4 +280,52 @@ fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{ConceptEdge, EdgeIndex, EdgeOrigin};
+    use crate::vault::Span;
+
+    #[test]
+    fn an_inferred_edge_is_drawn_lighter_in_its_own_group() {
+        let edge = |relation: &str, inferred: bool| ConceptEdge {
+            relation: relation.into(),
+            inferred,
+            origin: EdgeOrigin {
+                note: NodeIndex::new(0),
+                span: Span { line: 1, column: 1 },
+            },
+        };
+        let (written, inferred) = (edge("hasPart", false), edge("isPartOf", true));
+        let view = |e: &'static str, edge| EdgeView {
+            id: EdgeIndex::new(0),
+            source: NodeIndex::new(usize::from(e == "b")),
+            target: NodeIndex::new(usize::from(e == "a")),
+            edge,
+        };
+        let drawn = [
+            Drawn {
+                ends: (0, 1),
+                edge: view("a", &written),
+            },
+            Drawn {
+                ends: (1, 2),
+                edge: view("b", &inferred),
+            },
+        ];
+        let mut out = String::new();
+        draw_edges(&mut out, &drawn, &[(0.0, 0.0), (1.0, 0.0), (2.0, 0.0)], &[]);
+        assert!(out.starts_with(
+            "<g class=\"relation\" data-relation=\"hasPart\" stroke=\"#59a14f\"><line data-s=\"0\" data-t=\"1\""
+        ), "{out}");
+        assert!(
+            out.contains(
+                "<g class=\"relation inferred\" data-relation=\"isPartOf\" stroke=\"#59a14f\" \
+             stroke-dasharray=\"8 3\" stroke-opacity=\"0.35\"><line data-s=\"1\" data-t=\"2\""
+            ),
+            "{out}"
+        );
+    }
 }
