@@ -14,10 +14,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 /// Pixels per ideal edge length.
-const SCALE: f64 = 48.0;
+const SCALE: f64 = 72.0;
 
-/// Room around the drawing, in pixels (labels stick out to the right of their circles).
-const MARGIN: f64 = 24.0;
+/// Room around the drawing, in pixels.
+const MARGIN: f64 = 12.0;
+
+/// Font size of the labels, in pixels.
+const FONT: f64 = 11.0;
+
+/// Above this many concepts, only the best linked ones are labelled until the reader zooms in.
+const ALL_LABELS_UP_TO: usize = 60;
+
+/// The share of concepts labelled at first sight in a graph larger than [`ALL_LABELS_UP_TO`].
+const LABELLED_SHARE: f64 = 0.15;
 
 /// Which graph is drawn: the global one, or the neighbourhood of a concept.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +70,7 @@ pub(super) fn figure(
         .into_iter()
         .map(|(x, y)| (x * SCALE, y * SCALE))
         .collect();
+    let marks = marks(graph, selection, &degree, &positions, kind);
     let others = added_relations(&edges);
     let words = style::words(options.language);
     let (kind_name, title) = match kind {
@@ -76,13 +86,12 @@ pub(super) fn figure(
         out,
         "<figure class=\"graph-view\" data-graph=\"{kind_name}\">"
     );
-    open_svg(&mut out, &positions, &title);
+    open_svg(&mut out, &marks, &title);
     out.push_str("<g class=\"viewport\"><g class=\"edges\">");
     draw_edges(&mut out, &edges, &positions, &others);
     out.push_str("</g><g class=\"nodes\">");
-    for (i, &n) in selection.iter().enumerate() {
-        let center = matches!(kind, Kind::Local { center } if center == n);
-        draw_node(&mut out, graph, n, positions[i], degree[i], center, options);
+    for (&n, mark) in selection.iter().zip(&marks) {
+        draw_node(&mut out, graph, n, mark, options);
     }
     out.push_str("</g></g></svg>");
     legend(&mut out, &edges, &others, &words);
@@ -131,20 +140,69 @@ fn added_relations<'a>(edges: &[Drawn<'a>]) -> Vec<&'a str> {
     set.into_iter().collect()
 }
 
-/// `<svg …>` with a view box around every position, and its title.
-fn open_svg(out: &mut String, positions: &[(f64, f64)], title: &str) {
+/// How one concept is drawn.
+struct Mark {
+    /// Centre.
+    x: f64,
+    /// Centre.
+    y: f64,
+    /// Radius of its circle (grows with its degree).
+    radius: f64,
+    /// The concept the local graph is about.
+    center: bool,
+    /// Its label waits for the reader to zoom in.
+    minor: bool,
+    /// Half the estimated width of its label.
+    half_label: f64,
+}
+
+/// The marks of the selected concepts: circles from 4 to 12 pixels by the square root of the
+/// degree relative to the largest; labels of a large graph kept for the best linked concepts.
+fn marks(
+    graph: &ConceptGraph,
+    selection: &[NodeIndex],
+    degree: &[usize],
+    positions: &[(f64, f64)],
+    kind: Kind,
+) -> Vec<Mark> {
+    let max_degree = degree.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let label_from = if selection.len() <= ALL_LABELS_UP_TO {
+        0
+    } else {
+        let mut sorted = degree.to_vec();
+        sorted.sort_unstable();
+        sorted[((1.0 - LABELLED_SHARE) * sorted.len() as f64) as usize]
+    };
+    selection
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let center = matches!(kind, Kind::Local { center } if center == n);
+            let chars = graph.node(n).title.chars().count() as f64;
+            Mark {
+                x: positions[i].0,
+                y: positions[i].1,
+                radius: 4.0 + 8.0 * (degree[i] as f64 / max_degree).sqrt() + if center { 3.0 } else { 0.0 },
+                center,
+                minor: degree[i] < label_from && !center,
+                half_label: 0.28 * FONT * chars,
+            }
+        })
+        .collect()
+}
+
+/// `<svg …>` with a view box around every circle and label, and its title.
+fn open_svg(out: &mut String, marks: &[Mark], title: &str) {
     let (mut min_x, mut min_y, mut max_x, mut max_y) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    for &(x, y) in positions {
-        min_x = min_x.min(x);
-        min_y = min_y.min(y);
-        max_x = max_x.max(x);
-        max_y = max_y.max(y);
+    for m in marks {
+        let half_width = m.radius.max(m.half_label);
+        min_x = min_x.min(m.x - half_width);
+        max_x = max_x.max(m.x + half_width);
+        min_y = min_y.min(m.y - m.radius);
+        max_y = max_y.max(m.y + m.radius + FONT + 4.0);
     }
     let (x0, y0) = (min_x - MARGIN, min_y - MARGIN);
-    let (w, h) = (
-        max_x - min_x + 2.0 * MARGIN + 120.0,
-        max_y - min_y + 2.0 * MARGIN,
-    );
+    let (w, h) = (max_x - min_x + 2.0 * MARGIN, max_y - min_y + 2.0 * MARGIN);
     let _ = write!(
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"{x0:.1} {y0:.1} {w:.1} {h:.1}\" \
@@ -194,40 +252,37 @@ fn draw_node(
     out: &mut String,
     graph: &ConceptGraph,
     n: NodeIndex,
-    (x, y): (f64, f64),
-    degree: usize,
-    center: bool,
+    mark: &Mark,
     options: &GraphViewOptions<'_>,
 ) {
     let node = graph.node(n);
-    let radius = (4.0 + 2.0 * (degree as f64).sqrt()).min(18.0) + if center { 4.0 } else { 0.0 };
     let mut classes = String::from("node");
     for (flag, class) in [
         (node.stub, " stub"),
-        (center, " center"),
-        (degree < 3 && !center, " minor"),
+        (mark.center, " center"),
+        (mark.minor, " minor"),
     ] {
         if flag {
             classes.push_str(class);
         }
     }
-    let (fill, stroke, dash) = match (node.stub, center) {
+    let (fill, stroke, dash) = match (node.stub, mark.center) {
         (true, _) => ("none", "#999999", " stroke-dasharray=\"2 2\""),
         (false, true) => ("#e15759", "#ffffff", ""),
         (false, false) => ("#4e79a7", "#ffffff", ""),
     };
     let title = escape(&node.title);
+    let Mark { x, y, radius, .. } = *mark;
     let _ = write!(
         out,
         "<a class=\"{classes}\" href=\"{}\" data-id=\"{}\" data-tags=\"{}\">\
          <circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{radius:.1}\" fill=\"{fill}\" stroke=\"{stroke}\"{dash}/>\
-         <text x=\"{:.1}\" y=\"{:.1}\" fill=\"currentColor\" font-size=\"12\">{title}</text>\
+         <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"currentColor\" font-size=\"{FONT}\">{title}</text>\
          <title>{title}</title></a>",
         escape(&(options.href)(node)),
         escape(&node.id),
         escape(&node.tags.join(" ")),
-        x + radius + 3.0,
-        y + 4.0,
+        y + radius + FONT,
     );
 }
 

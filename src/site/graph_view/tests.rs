@@ -123,7 +123,7 @@ fn stubs_are_marked_as_missing() {
     let stub = g.resolve("Jamais écrite").unwrap();
     assert!(g.node(stub).stub);
     let marker = format!(
-        "<a class=\"node stub minor\" href=\"{}.html\"",
+        "<a class=\"node stub\" href=\"{}.html\"",
         g.node(stub).id
     );
     assert!(svg.contains(&marker), "{svg}");
