@@ -150,7 +150,12 @@
     });
 
     var tagsOf = nodes.map(function (node) {
-      return (node.getAttribute("data-tags") || "").split(" ").filter(Boolean);
+      try {
+        var tags = JSON.parse(node.getAttribute("data-tags") || "[]");
+        return Array.isArray(tags) ? tags.map(String) : [];
+      } catch (e) {
+        return [];
+      }
     });
     var counts = {};
     tagsOf.forEach(function (tags) {

@@ -182,7 +182,9 @@ fn marks(
             Mark {
                 x: positions[i].0,
                 y: positions[i].1,
-                radius: 4.0 + 8.0 * (degree[i] as f64 / max_degree).sqrt() + if center { 3.0 } else { 0.0 },
+                radius: 4.0
+                    + 8.0 * (degree[i] as f64 / max_degree).sqrt()
+                    + if center { 3.0 } else { 0.0 },
                 center,
                 minor: degree[i] < label_from && !center,
                 half_label: 0.28 * FONT * chars,
@@ -281,7 +283,7 @@ fn draw_node(
          <title>{title}</title></a>",
         escape(&(options.href)(node)),
         escape(&node.id),
-        escape(&node.tags.join(" ")),
+        escape(&serde_json::to_string(&node.tags).expect("tags serialise")),
         y + radius + FONT,
     );
 }

@@ -122,10 +122,7 @@ fn stubs_are_marked_as_missing() {
     let svg = global_graph_svg(&g, &GraphViewOptions::new(Language::English));
     let stub = g.resolve("Jamais écrite").unwrap();
     assert!(g.node(stub).stub);
-    let marker = format!(
-        "<a class=\"node stub\" href=\"{}.html\"",
-        g.node(stub).id
-    );
+    let marker = format!("<a class=\"node stub\" href=\"{}.html\"", g.node(stub).id);
     assert!(svg.contains(&marker), "{svg}");
     assert!(svg.contains("fill=\"none\" stroke=\"#999999\" stroke-dasharray=\"2 2\""));
 }
@@ -149,6 +146,10 @@ fn titles_stay_text() {
     }
     let svg = global_graph_svg(&g, &GraphViewOptions::new(Language::English));
     assert!(svg.contains("Isolée &quot;quotes&quot; &amp; &#39;apostrophes&#39;"));
+    assert!(
+        svg.contains("data-tags=\"[&quot;ml/nn&quot;]\""),
+        "tags as an escaped JSON list"
+    );
 }
 
 #[test]
