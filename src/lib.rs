@@ -10,4 +10,6 @@ pub mod diagnostic;
 pub mod exec;
 pub mod graph;
 pub mod site;
+pub mod suggest;
 pub mod vault;
+pub mod view;

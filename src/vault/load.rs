@@ -1,7 +1,8 @@
 //! A vault folder → every note in it, read and parsed in parallel.
 
 use super::model::{Bodies, Vault};
-use super::note::{parse_note_with, unreadable_note};
+use super::note::{parse_note_with, slash_path, unreadable_note};
+use crate::diagnostic::{Code, Diagnostic};
 use rayon::prelude::*;
 use std::cmp::Ordering;
 use std::io::Read;
@@ -39,7 +40,8 @@ pub enum LoadError {
 /// `.obsidian`, `.git` and `.trash`), parsed in parallel; notes are sorted by path.
 ///
 /// Fails only when `root` itself is missing or unreadable: a file that cannot be read becomes
-/// a note with an error diagnostic; a sub-folder that cannot be listed is skipped.
+/// a note with an `unreadable` error; a sub-folder that cannot be listed is reported in
+/// [`Vault::problems`] (`unreadable`, with its path) and its content left out.
 pub fn load(root: &Path) -> Result<Vault, LoadError> {
     load_with(root, Bodies::Keep)
 }
@@ -48,6 +50,7 @@ pub fn load(root: &Path) -> Result<Vault, LoadError> {
 pub fn load_with(root: &Path, bodies: Bodies) -> Result<Vault, LoadError> {
     check_root(root)?;
     let mut files = Vec::new();
+    let mut problems = Vec::new();
     let walk = WalkDir::new(root)
         .follow_links(true)
         .into_iter()
@@ -59,13 +62,13 @@ pub fn load_with(root: &Path, bodies: Bodies) -> Result<Vault, LoadError> {
             }
             Ok(_) => {}
             // A note that cannot be read is still a note: reading it reports why. A folder
-            // that cannot be listed (or a link loop) holds nothing we can name: skip it.
-            Err(error) => {
-                let note = error
-                    .path()
-                    .filter(|path| is_markdown(path) && error.loop_ancestor().is_none());
-                files.extend(note.map(Path::to_path_buf));
-            }
+            // that cannot be listed is reported; a link loop holds nothing new: skip it.
+            Err(error) => match error.path() {
+                _ if error.loop_ancestor().is_some() => {}
+                Some(path) if is_markdown(path) => files.push(path.to_path_buf()),
+                Some(path) => problems.push(unlistable(relative(root, path), &error)),
+                None => {}
+            },
         }
     }
     // All start with `root`: the whole paths sort like the relative ones.
@@ -84,7 +87,25 @@ pub fn load_with(root: &Path, bodies: Bodies) -> Result<Vault, LoadError> {
     Ok(Vault {
         root: root.to_path_buf(),
         notes,
+        problems,
     })
+}
+
+/// The `unreadable` error of a sub-folder the walk could not list.
+fn unlistable(rel_path: &Path, error: &walkdir::Error) -> Diagnostic {
+    let reason = error
+        .io_error()
+        .map_or_else(|| error.to_string(), ToString::to_string);
+    Diagnostic::new(
+        Code::Unreadable,
+        slash_path(rel_path),
+        1,
+        1,
+        format!("the folder cannot be listed, its notes are left out: {reason}"),
+    )
+    .with_help(
+        "check that you are allowed to list the folder (`chmod u+rx`), or move it out of the vault",
+    )
 }
 
 /// Replaces the content of `buffer` by the bytes of `file`.
