@@ -18,7 +18,7 @@ use rayon::prelude::*;
 const GRAVITY: f64 = 2.0;
 
 /// Steps of the simulation.
-const ITERATIONS: usize = 300;
+const ITERATIONS: usize = 200;
 
 /// Temperature the cooling ends at (in edge lengths per step).
 const FINAL_TEMPERATURE: f64 = 0.01;

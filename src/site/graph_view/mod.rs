@@ -4,11 +4,12 @@
 //!
 //! Each function returns an HTML fragment, `<figure class="graph-view" data-graph="global|local">`
 //! holding the `<svg>` and a `<figcaption class="graph-legend">`:
-//! - nodes are `<a class="node [stub] [center] [minor]" href=… data-id=slug data-tags="t1 t2">`
+//! - nodes are `<a class="node [stub] [center] [minor]" href=… data-id=slug data-tags='["t1","t2"]'>`
 //!   around a circle sized by degree, a label and a tooltip; stubs are dashed outlines;
-//! - edges are `<line class="edge [inferred]" data-relation=… data-source=slug data-target=slug>`,
-//!   coloured and dashed per relation, lighter when inferred; one line per linked pair (a written
-//!   edge is preferred to its inferred inverse, a typed relation to a body link);
+//! - edges are `<line data-s=i data-t=j>` (`i`, `j`: positions of the ends among the nodes),
+//!   grouped in `<g class="relation [inferred]" data-relation=…>` that carry the relation's colour
+//!   and dash, lighter when inferred; one line per linked pair (a written edge is preferred to its
+//!   inferred inverse, a typed relation to a body link);
 //! - the legend lists each relation drawn (`<li data-relation=…>`), the inferred and stub styles.
 //!
 //! `templates/assets/graph.js` adds pan and zoom, neighbour highlighting and the relation and tag

@@ -5,8 +5,9 @@
 //! otherwise the cell is opened and its children are looked at. Points are sorted into cells by
 //! partitioning one index array in place, so every cell is a contiguous range of it.
 
-/// Width / distance below which a cell is felt as one body (0.8: error of a few per cent).
-const THETA: f64 = 0.8;
+/// Width / distance below which a cell is felt as one body (1.0: an error of about 1 % of the
+/// total magnitude, enough for a layout).
+const THETA: f64 = 1.0;
 
 /// Depth at which cells stop splitting (points closer than the extent / 2^MAX_DEPTH share a leaf).
 const MAX_DEPTH: u32 = 24;
@@ -129,11 +130,12 @@ impl<'a> QuadTree<'a> {
     pub fn repulsion(&self, i: usize, strength: f64) -> (f64, f64) {
         let (px, py) = self.points[i];
         let mut force = (0.0, 0.0);
-        let mut stack = vec![0usize];
-        while let Some(c) = stack.pop() {
-            let Some(cell) = self.cells.get(c) else {
-                continue;
-            };
+        // Each level below the root leaves at most three siblings waiting.
+        let mut stack = [0u32; 3 * MAX_DEPTH as usize + 4];
+        let mut waiting = usize::from(!self.cells.is_empty());
+        while waiting > 0 {
+            waiting -= 1;
+            let cell = &self.cells[stack[waiting] as usize];
             let (dx, dy) = (px - cell.x, py - cell.y);
             let d2 = dx * dx + dy * dy;
             if cell.children == 0 {
@@ -146,8 +148,10 @@ impl<'a> QuadTree<'a> {
             } else if cell.width * cell.width < THETA * THETA * d2 {
                 add(&mut force, dx, dy, strength * cell.mass);
             } else {
-                let first = cell.first_child as usize;
-                stack.extend(first..first + usize::from(cell.children));
+                for k in 0..u32::from(cell.children) {
+                    stack[waiting] = cell.first_child + k;
+                    waiting += 1;
+                }
             }
         }
         force

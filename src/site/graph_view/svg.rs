@@ -14,10 +14,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 /// Pixels per ideal edge length.
-const SCALE: f64 = 48.0;
+const SCALE: f64 = 72.0;
 
-/// Room around the drawing, in pixels (labels stick out to the right of their circles).
-const MARGIN: f64 = 24.0;
+/// Room around the drawing, in pixels.
+const MARGIN: f64 = 12.0;
+
+/// Font size of the labels, in pixels.
+const FONT: f64 = 11.0;
+
+/// Above this many concepts, only the best linked ones are labelled until the reader zooms in.
+const ALL_LABELS_UP_TO: usize = 60;
+
+/// The share of concepts labelled at first sight in a graph larger than [`ALL_LABELS_UP_TO`].
+const LABELLED_SHARE: f64 = 0.15;
 
 /// Which graph is drawn: the global one, or the neighbourhood of a concept.
 #[derive(Debug, Clone, Copy)]
@@ -46,8 +55,10 @@ pub(super) fn figure(
     kind: Kind,
     options: &GraphViewOptions<'_>,
 ) -> String {
-    let slot: BTreeMap<NodeIndex, usize> =
-        selection.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+    let mut slot: Vec<Option<usize>> = vec![None; graph.graph().node_count()];
+    for (i, n) in selection.iter().enumerate() {
+        slot[n.index()] = Some(i);
+    }
     let edges = edges_between(graph, &slot);
     let pairs: Vec<(usize, usize)> = edges.iter().map(|e| e.ends).collect();
     let mut degree = vec![0usize; selection.len()];
@@ -59,6 +70,7 @@ pub(super) fn figure(
         .into_iter()
         .map(|(x, y)| (x * SCALE, y * SCALE))
         .collect();
+    let marks = marks(graph, selection, &degree, &positions, kind);
     let others = added_relations(&edges);
     let words = style::words(options.language);
     let (kind_name, title) = match kind {
@@ -74,15 +86,12 @@ pub(super) fn figure(
         out,
         "<figure class=\"graph-view\" data-graph=\"{kind_name}\">"
     );
-    open_svg(&mut out, &positions, &title);
+    open_svg(&mut out, &marks, &title);
     out.push_str("<g class=\"viewport\"><g class=\"edges\">");
-    for e in &edges {
-        draw_edge(&mut out, graph, e, &positions, &others);
-    }
+    draw_edges(&mut out, &edges, &positions, &others);
     out.push_str("</g><g class=\"nodes\">");
-    for (i, &n) in selection.iter().enumerate() {
-        let center = matches!(kind, Kind::Local { center } if center == n);
-        draw_node(&mut out, graph, n, positions[i], degree[i], center, options);
+    for (&n, mark) in selection.iter().zip(&marks) {
+        draw_node(&mut out, graph, n, mark, options);
     }
     out.push_str("</g></g></svg>");
     legend(&mut out, &edges, &others, &words);
@@ -92,10 +101,10 @@ pub(super) fn figure(
 
 /// One edge per pair of selected concepts that any edge links: a written edge before an
 /// inferred one, a typed relation before a body link (`linksTo`), then the first in graph order.
-fn edges_between<'a>(graph: &'a ConceptGraph, slot: &BTreeMap<NodeIndex, usize>) -> Vec<Drawn<'a>> {
+fn edges_between<'a>(graph: &'a ConceptGraph, slot: &[Option<usize>]) -> Vec<Drawn<'a>> {
     let mut best: BTreeMap<(usize, usize), (u8, EdgeView<'a>)> = BTreeMap::new();
     for edge in graph.edges() {
-        let (Some(&a), Some(&b)) = (slot.get(&edge.source), slot.get(&edge.target)) else {
+        let (Some(a), Some(b)) = (slot[edge.source.index()], slot[edge.target.index()]) else {
             continue;
         };
         if a == b {
@@ -112,7 +121,10 @@ fn edges_between<'a>(graph: &'a ConceptGraph, slot: &BTreeMap<NodeIndex, usize>)
     }
     best.into_values()
         .map(|(_, edge)| Drawn {
-            ends: (slot[&edge.source], slot[&edge.target]),
+            ends: (
+                slot[edge.source.index()].expect("kept edges join selected concepts"),
+                slot[edge.target.index()].expect("kept edges join selected concepts"),
+            ),
             edge,
         })
         .collect()
@@ -128,20 +140,71 @@ fn added_relations<'a>(edges: &[Drawn<'a>]) -> Vec<&'a str> {
     set.into_iter().collect()
 }
 
-/// `<svg …>` with a view box around every position, and its title.
-fn open_svg(out: &mut String, positions: &[(f64, f64)], title: &str) {
+/// How one concept is drawn.
+struct Mark {
+    /// Centre.
+    x: f64,
+    /// Centre.
+    y: f64,
+    /// Radius of its circle (grows with its degree).
+    radius: f64,
+    /// The concept the local graph is about.
+    center: bool,
+    /// Its label waits for the reader to zoom in.
+    minor: bool,
+    /// Half the estimated width of its label.
+    half_label: f64,
+}
+
+/// The marks of the selected concepts: circles from 4 to 12 pixels by the square root of the
+/// degree relative to the largest; labels of a large graph kept for the best linked concepts.
+fn marks(
+    graph: &ConceptGraph,
+    selection: &[NodeIndex],
+    degree: &[usize],
+    positions: &[(f64, f64)],
+    kind: Kind,
+) -> Vec<Mark> {
+    let max_degree = degree.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let label_from = if selection.len() <= ALL_LABELS_UP_TO {
+        0
+    } else {
+        let mut sorted = degree.to_vec();
+        sorted.sort_unstable();
+        sorted[((1.0 - LABELLED_SHARE) * sorted.len() as f64) as usize]
+    };
+    selection
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let center = matches!(kind, Kind::Local { center } if center == n);
+            let chars = graph.node(n).title.chars().count() as f64;
+            Mark {
+                x: positions[i].0,
+                y: positions[i].1,
+                radius: 4.0
+                    + 8.0 * (degree[i] as f64 / max_degree).sqrt()
+                    + if center { 3.0 } else { 0.0 },
+                center,
+                minor: degree[i] < label_from && !center,
+                half_label: 0.28 * FONT * chars,
+            }
+        })
+        .collect()
+}
+
+/// `<svg …>` with a view box around every circle and label, and its title.
+fn open_svg(out: &mut String, marks: &[Mark], title: &str) {
     let (mut min_x, mut min_y, mut max_x, mut max_y) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    for &(x, y) in positions {
-        min_x = min_x.min(x);
-        min_y = min_y.min(y);
-        max_x = max_x.max(x);
-        max_y = max_y.max(y);
+    for m in marks {
+        let half_width = m.radius.max(m.half_label);
+        min_x = min_x.min(m.x - half_width);
+        max_x = max_x.max(m.x + half_width);
+        min_y = min_y.min(m.y - m.radius);
+        max_y = max_y.max(m.y + m.radius + FONT + 4.0);
     }
     let (x0, y0) = (min_x - MARGIN, min_y - MARGIN);
-    let (w, h) = (
-        max_x - min_x + 2.0 * MARGIN + 120.0,
-        max_y - min_y + 2.0 * MARGIN,
-    );
+    let (w, h) = (max_x - min_x + 2.0 * MARGIN, max_y - min_y + 2.0 * MARGIN);
     let _ = write!(
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"{x0:.1} {y0:.1} {w:.1} {h:.1}\" \
@@ -150,77 +213,78 @@ fn open_svg(out: &mut String, positions: &[(f64, f64)], title: &str) {
     );
 }
 
-fn draw_edge(
-    out: &mut String,
-    graph: &ConceptGraph,
-    drawn: &Drawn<'_>,
-    positions: &[(f64, f64)],
-    others: &[&str],
-) {
-    let (a, b) = drawn.ends;
-    let relation = drawn.edge.relation();
-    let inferred = drawn.edge.edge.inferred;
-    let Stroke { colour, dash } = style::stroke(relation, others);
-    let _ = write!(
-        out,
-        "<line class=\"edge{}\" data-relation=\"{}\" data-source=\"{}\" data-target=\"{}\" \
-         x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{colour}\"",
-        if inferred { " inferred" } else { "" },
-        escape(relation),
-        escape(&graph.node(drawn.edge.source).id),
-        escape(&graph.node(drawn.edge.target).id),
-        positions[a].0,
-        positions[a].1,
-        positions[b].0,
-        positions[b].1,
-    );
-    if let Some(dash) = dash {
-        let _ = write!(out, " stroke-dasharray=\"{dash}\"");
+/// The edges, grouped by relation and by written or inferred: each group carries the stroke its
+/// lines inherit, each line the positions of its ends among the nodes (`data-s`, `data-t`).
+fn draw_edges(out: &mut String, edges: &[Drawn<'_>], positions: &[(f64, f64)], others: &[&str]) {
+    let mut groups: BTreeMap<(bool, &str), Vec<&Drawn<'_>>> = BTreeMap::new();
+    for e in edges {
+        groups
+            .entry((e.edge.edge.inferred, e.edge.relation()))
+            .or_default()
+            .push(e);
     }
-    if inferred {
-        out.push_str(" stroke-opacity=\"0.35\"");
+    for ((inferred, relation), lines) in groups {
+        let Stroke { colour, dash } = style::stroke(relation, others);
+        let _ = write!(
+            out,
+            "<g class=\"relation{}\" data-relation=\"{}\" stroke=\"{colour}\"",
+            if inferred { " inferred" } else { "" },
+            escape(relation),
+        );
+        if let Some(dash) = dash {
+            let _ = write!(out, " stroke-dasharray=\"{dash}\"");
+        }
+        if inferred {
+            out.push_str(" stroke-opacity=\"0.35\"");
+        }
+        out.push('>');
+        for line in lines {
+            let (a, b) = line.ends;
+            let _ = write!(
+                out,
+                "<line data-s=\"{a}\" data-t=\"{b}\" x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\"/>",
+                positions[a].0, positions[a].1, positions[b].0, positions[b].1,
+            );
+        }
+        out.push_str("</g>");
     }
-    out.push_str("/>");
 }
 
 fn draw_node(
     out: &mut String,
     graph: &ConceptGraph,
     n: NodeIndex,
-    (x, y): (f64, f64),
-    degree: usize,
-    center: bool,
+    mark: &Mark,
     options: &GraphViewOptions<'_>,
 ) {
     let node = graph.node(n);
-    let radius = (4.0 + 2.0 * (degree as f64).sqrt()).min(18.0) + if center { 4.0 } else { 0.0 };
     let mut classes = String::from("node");
     for (flag, class) in [
         (node.stub, " stub"),
-        (center, " center"),
-        (degree < 3 && !center, " minor"),
+        (mark.center, " center"),
+        (mark.minor, " minor"),
     ] {
         if flag {
             classes.push_str(class);
         }
     }
-    let (fill, stroke, dash) = match (node.stub, center) {
+    let (fill, stroke, dash) = match (node.stub, mark.center) {
         (true, _) => ("none", "#999999", " stroke-dasharray=\"2 2\""),
         (false, true) => ("#e15759", "#ffffff", ""),
         (false, false) => ("#4e79a7", "#ffffff", ""),
     };
     let title = escape(&node.title);
+    let Mark { x, y, radius, .. } = *mark;
     let _ = write!(
         out,
         "<a class=\"{classes}\" href=\"{}\" data-id=\"{}\" data-tags=\"{}\">\
          <circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{radius:.1}\" fill=\"{fill}\" stroke=\"{stroke}\"{dash}/>\
-         <text x=\"{:.1}\" y=\"{:.1}\" fill=\"currentColor\" font-size=\"12\">{title}</text>\
+         <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"currentColor\" font-size=\"{FONT}\">{title}</text>\
          <title>{title}</title></a>",
         escape(&(options.href)(node)),
         escape(&node.id),
-        escape(&node.tags.join(" ")),
-        x + radius + 3.0,
-        y + 4.0,
+        escape(&serde_json::to_string(&node.tags).expect("tags serialise")),
+        y + radius + FONT,
     );
 }
 
@@ -273,4 +337,52 @@ fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{ConceptEdge, EdgeIndex, EdgeOrigin};
+    use crate::vault::Span;
+
+    #[test]
+    fn an_inferred_edge_is_drawn_lighter_in_its_own_group() {
+        let edge = |relation: &str, inferred: bool| ConceptEdge {
+            relation: relation.into(),
+            inferred,
+            origin: EdgeOrigin {
+                note: NodeIndex::new(0),
+                span: Span { line: 1, column: 1 },
+            },
+        };
+        let (written, inferred) = (edge("hasPart", false), edge("isPartOf", true));
+        let view = |e: &'static str, edge| EdgeView {
+            id: EdgeIndex::new(0),
+            source: NodeIndex::new(usize::from(e == "b")),
+            target: NodeIndex::new(usize::from(e == "a")),
+            edge,
+        };
+        let drawn = [
+            Drawn {
+                ends: (0, 1),
+                edge: view("a", &written),
+            },
+            Drawn {
+                ends: (1, 2),
+                edge: view("b", &inferred),
+            },
+        ];
+        let mut out = String::new();
+        draw_edges(&mut out, &drawn, &[(0.0, 0.0), (1.0, 0.0), (2.0, 0.0)], &[]);
+        assert!(out.starts_with(
+            "<g class=\"relation\" data-relation=\"hasPart\" stroke=\"#59a14f\"><line data-s=\"0\" data-t=\"1\""
+        ), "{out}");
+        assert!(
+            out.contains(
+                "<g class=\"relation inferred\" data-relation=\"isPartOf\" stroke=\"#59a14f\" \
+             stroke-dasharray=\"8 3\" stroke-opacity=\"0.35\"><line data-s=\"1\" data-t=\"2\""
+            ),
+            "{out}"
+        );
+    }
 }

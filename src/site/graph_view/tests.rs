@@ -62,29 +62,26 @@ fn the_same_graph_gives_the_same_picture() {
 fn relations_are_styled_apart_and_inferred_edges_lighter() {
     let g = vault_graph();
     let svg = global_graph_svg(&g, &GraphViewOptions::new(Language::French));
-    let line = |relation: &str| {
+    let group = |relation: &str| {
         let start = svg
-            .find(&format!("data-relation=\"{relation}\" data-source"))
+            .find(&format!(
+                "<g class=\"relation\" data-relation=\"{relation}\""
+            ))
             .unwrap_or_else(|| panic!("no {relation} edge in\n{svg}"));
-        let tag_start = svg[..start].rfind("<line").unwrap();
-        let end = start + svg[start..].find("/>").unwrap();
-        svg[tag_start..end].to_string()
+        let end = start + svg[start..].find('>').unwrap();
+        svg[start..end].to_string()
     };
     let stroke = |tag: &str| tag.split("stroke=\"").nth(1).unwrap()[..7].to_string();
     // Apprentissage hasPart Perceptron and Perceptron subClassOf Apprentissage: two written
-    // edges of one pair, the first written is drawn; its inferred inverses are not drawn.
-    let has_part = line("hasPart");
-    let see_also = line("seeAlso");
-    let links_to = line("linksTo");
+    // edges of one pair, the first written is drawn; the inferred inverses are not drawn.
+    let has_part = group("hasPart");
+    let see_also = group("seeAlso");
+    let links_to = group("linksTo");
     assert_ne!(stroke(&has_part), stroke(&see_also));
     assert!(see_also.contains("stroke-dasharray=\"6 4\""), "{see_also}");
     assert!(links_to.contains("stroke-dasharray=\"2 3\""), "{links_to}");
-    assert!(!has_part.contains("inferred"));
-    assert_eq!(
-        count(&svg, "<line class=\"edge"),
-        3,
-        "one line per linked pair"
-    );
+    assert!(!svg.contains("relation inferred"), "{svg}");
+    assert_eq!(count(&svg, "<line data-s"), 3, "one line per linked pair");
     for relation in ["hasPart", "seeAlso", "linksTo"] {
         assert!(
             svg.contains(&format!("<li data-relation=\"{relation}\">")),
@@ -95,7 +92,7 @@ fn relations_are_styled_apart_and_inferred_edges_lighter() {
 }
 
 #[test]
-fn an_inferred_edge_alone_on_its_pair_is_drawn_lighter() {
+fn a_written_edge_is_drawn_over_its_inferred_inverse() {
     let g = graph(vec![
         note("a.md", "Tout").relation("hasPart", "Partie"),
         note("b.md", "Partie"),
@@ -103,17 +100,20 @@ fn an_inferred_edge_alone_on_its_pair_is_drawn_lighter() {
     .1;
     let center = g.resolve("Partie").unwrap();
     let svg = local_graph_svg(&g, center, 1, &GraphViewOptions::new(Language::English));
-    assert_eq!(count(&svg, "<line class=\"edge"), 1);
+    assert_eq!(count(&svg, "<line data-s"), 1);
     // The written edge wins over its inferred inverse (isPartOf).
-    assert!(svg.contains("data-relation=\"hasPart\""), "{svg}");
+    assert!(
+        svg.contains("<g class=\"relation\" data-relation=\"hasPart\""),
+        "{svg}"
+    );
     let h = graph(vec![
         note("a.md", "Vu").relation("seeAlso", "Autre"),
         note("b.md", "Autre"),
     ])
     .1;
     let svg = global_graph_svg(&h, &GraphViewOptions::new(Language::English));
-    assert_eq!(count(&svg, "<line class=\"edge"), 1);
-    assert!(!svg.contains("class=\"edge inferred\""));
+    assert_eq!(count(&svg, "<line data-s"), 1);
+    assert!(!svg.contains("relation inferred"));
 }
 
 #[test]
@@ -122,10 +122,7 @@ fn stubs_are_marked_as_missing() {
     let svg = global_graph_svg(&g, &GraphViewOptions::new(Language::English));
     let stub = g.resolve("Jamais écrite").unwrap();
     assert!(g.node(stub).stub);
-    let marker = format!(
-        "<a class=\"node stub minor\" href=\"{}.html\"",
-        g.node(stub).id
-    );
+    let marker = format!("<a class=\"node stub\" href=\"{}.html\"", g.node(stub).id);
     assert!(svg.contains(&marker), "{svg}");
     assert!(svg.contains("fill=\"none\" stroke=\"#999999\" stroke-dasharray=\"2 2\""));
 }
@@ -149,6 +146,10 @@ fn titles_stay_text() {
     }
     let svg = global_graph_svg(&g, &GraphViewOptions::new(Language::English));
     assert!(svg.contains("Isolée &quot;quotes&quot; &amp; &#39;apostrophes&#39;"));
+    assert!(
+        svg.contains("data-tags=\"[&quot;ml/nn&quot;]\""),
+        "tags as an escaped JSON list"
+    );
 }
 
 #[test]
