@@ -8,4 +8,5 @@ pub mod check;
 pub mod config;
 pub mod diagnostic;
 pub mod graph;
+pub mod search;
 pub mod vault;

@@ -9,6 +9,7 @@ mod list;
 mod output;
 mod progress;
 mod run;
+mod search;
 mod show;
 mod suggest;
 mod verify;
@@ -56,6 +57,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Show(args) => with_workspace(&|ws| show::run(ws, args).map(|()| Outcome::Clean)),
         Command::List(args) => with_workspace(&|ws| list::run(ws, args).map(|()| Outcome::Clean)),
         Command::Graph(args) => with_workspace(&|ws| graph::run(ws, args)),
+        Command::Search(args) => search::run(&cli.vault, config, args),
         Command::Impls(args) => impls::run(args).map(|()| Outcome::Clean),
         Command::Run(args) => run::run(&cli.vault, config, args),
         Command::Verify(args) => verify::run(args),

@@ -46,6 +46,28 @@ pub fn load(root: &Path) -> Result<Vault, LoadError> {
 
 /// [`load`], keeping the notes' bodies or not ([`Bodies`]).
 pub fn load_with(root: &Path, bodies: Bodies) -> Result<Vault, LoadError> {
+    let files = note_files(root)?;
+    // Each thread reads every file into one reused buffer: parsing borrows from it.
+    let notes: Vec<_> = files
+        .par_iter()
+        .map_init(Vec::new, |buffer, file| {
+            let rel_path = relative(root, file);
+            match read_into(file, buffer) {
+                Ok(()) => parse_note_with(rel_path, buffer, bodies),
+                Err(error) => unreadable_note(rel_path, &error),
+            }
+        })
+        .collect();
+    Ok(Vault {
+        root: root.to_path_buf(),
+        notes,
+    })
+}
+
+/// The note files [`load`] reads: every `.md` file under `root` (hidden files and folders
+/// skipped, links followed), in [`path_order`]. A file that cannot be read is listed all the
+/// same; a folder that cannot be listed is skipped.
+pub fn note_files(root: &Path) -> Result<Vec<PathBuf>, LoadError> {
     check_root(root)?;
     let mut files = Vec::new();
     let walk = WalkDir::new(root)
@@ -70,21 +92,7 @@ pub fn load_with(root: &Path, bodies: Bodies) -> Result<Vault, LoadError> {
     }
     // All start with `root`: the whole paths sort like the relative ones.
     files.sort_unstable_by(|a, b| path_order(a, b));
-    // Each thread reads every file into one reused buffer: parsing borrows from it.
-    let notes: Vec<_> = files
-        .par_iter()
-        .map_init(Vec::new, |buffer, file| {
-            let rel_path = relative(root, file);
-            match read_into(file, buffer) {
-                Ok(()) => parse_note_with(rel_path, buffer, bodies),
-                Err(error) => unreadable_note(rel_path, &error),
-            }
-        })
-        .collect();
-    Ok(Vault {
-        root: root.to_path_buf(),
-        notes,
-    })
+    Ok(files)
 }
 
 /// Replaces the content of `buffer` by the bytes of `file`.

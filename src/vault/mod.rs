@@ -21,7 +21,7 @@ mod wikilink;
 mod yaml;
 
 pub use body::MARKDOWN_OPTIONS;
-pub use load::{LoadError, load, load_with, path_order};
+pub use load::{LoadError, load, load_with, note_files, path_order};
 pub use model::{Bodies, Field, Note, Relation, Span, Spanned, Vault, WikiLink};
 pub use note::parse_note;
 pub use wikilink::{parse_wikilink, relation_name};
