@@ -168,9 +168,14 @@ fn a_bad_query_gives_one_clear_error_line_and_exit_2() {
     let work = Work::new();
     let run = work.search(&["nosuchfield:gradient"]);
     run.expect_code(2);
-    let first = run.stderr.lines().next().unwrap();
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", run.stderr);
     assert!(
-        first.starts_with("error: cannot read the query `nosuchfield:gradient`"),
+        errors[0].starts_with("error: cannot read the query `nosuchfield:gradient`"),
         "{}",
         run.stderr
     );

@@ -12,9 +12,10 @@
 //! Scores are tantivy's: each posting carries the BM25 score its note gets for that one stem
 //! over the boosted fields (what `savoir search` sums for a query of several words), so the
 //! page sums the same numbers. The page does not run a stemmer: it reads a word as the
-//! longest known stem that starts it, and this module lists every word of the vault for which
-//! that rule would be wrong, so that every word of the vault is read exactly as the index
-//! reads it.
+//! longest known stem that starts it and leaves a suffix that stemming removes somewhere in
+//! the vault; this module lists every word of the vault for which that rule would be wrong,
+//! so that every word of the vault is read exactly as the index reads it. A word the vault
+//! does not have is read by the rule, or as the closest stem when it looks like a typo.
 
 use super::SearchError;
 use super::analyzer::{self, rules};
@@ -39,9 +40,6 @@ pub const MAX_POSTINGS: usize = 500;
 const INLINE_POSTINGS: usize = 24;
 /// Characters of a note's text kept for snippets.
 const SNIPPET_TEXT_CHARS: usize = 4000;
-/// A word is read as a known stem that starts it only if that stem is this long (or is the
-/// whole word).
-pub const MIN_PREFIX_STEM: usize = 4;
 
 /// The global file: what the query script needs before its first lookup.
 #[derive(Serialize)]
@@ -49,7 +47,7 @@ struct Meta<'a> {
     language: &'a str,
     elisions: &'a [&'a str],
     stop_words: &'a [&'a str],
-    min_prefix_stem: usize,
+    suffixes: &'a BTreeSet<String>,
     docs: usize,
     chunks: Vec<&'a str>,
 }
@@ -96,7 +94,7 @@ pub fn write(
 ) -> Result<Vec<PathBuf>, SearchError> {
     let index = build_index(None, docs, language)?;
     let postings = all_postings(&index, docs)?;
-    let forms = exceptional_forms(docs, language, &postings);
+    let stemming = PageStemming::new(docs, language, &postings);
     let mut chunks: BTreeMap<String, Chunk> = BTreeMap::new();
     let mut files = Vec::new();
     let dir = out_dir.join(SEARCH_DIR);
@@ -127,12 +125,9 @@ pub fn write(
             .terms
             .insert(stem, entry);
     }
-    for (form, stem) in forms {
-        chunks
-            .entry(chunk_key(&form))
-            .or_default()
-            .forms
-            .insert(form, stem);
+    for (form, stem) in &stemming.forms {
+        let chunk = chunks.entry(chunk_key(form)).or_default();
+        chunk.forms.insert(form.clone(), stem.clone());
     }
     for (key, chunk) in &chunks {
         let file = dir.join("t").join(format!("{}.js", chunk_file(key)));
@@ -161,7 +156,7 @@ pub fn write(
         language: language.code(),
         elisions: rules.elisions,
         stop_words: rules.stop_words,
-        min_prefix_stem: MIN_PREFIX_STEM,
+        suffixes: &stemming.suffixes,
         docs: docs.len(),
         chunks: chunks.keys().map(String::as_str).collect(),
     };
@@ -283,16 +278,57 @@ fn title_stems(docs: &[SearchDoc], language: Language) -> Vec<BTreeSet<String>> 
         .collect()
 }
 
-/// The word forms of the vault (folded, not stemmed) that the page's rule — the longest
-/// known stem of at least [`MIN_PREFIX_STEM`] characters that starts the word, else the
-/// word — would read as another stem than the index does, with the stem they must be read as.
-fn exceptional_forms(
-    docs: &[SearchDoc],
-    language: Language,
-    postings: &BTreeMap<String, Postings>,
-) -> BTreeMap<String, String> {
+/// How the page reads a word form without a stemmer: the suffixes stemming removes in this
+/// vault, and the forms the rule "the longest known stem that starts the form and leaves one
+/// of these suffixes" reads wrongly, with the stem they must be read as.
+#[derive(Debug, Default)]
+struct PageStemming {
+    suffixes: BTreeSet<String>,
+    forms: BTreeMap<String, String>,
+}
+
+impl PageStemming {
+    /// The rule and its exceptions for every word form of `docs`.
+    fn new(docs: &[SearchDoc], language: Language, postings: &BTreeMap<String, Postings>) -> Self {
+        let mut stemmer = analyzer::stemmer(language);
+        let stems: Vec<(String, String)> = vault_forms(docs, language)
+            .into_iter()
+            .filter_map(|form| {
+                let stem = analyzer::terms(&mut stemmer, &form).pop()?;
+                Some((form, stem))
+            })
+            .collect();
+        let mut rule = PageStemming::default();
+        for (form, stem) in &stems {
+            if let Some(suffix) = form.strip_prefix(stem.as_str()) {
+                rule.suffixes.insert(suffix.to_string());
+            }
+        }
+        for (form, stem) in stems {
+            if rule.read(&form, postings).as_deref() != Some(stem.as_str()) {
+                rule.forms.insert(form, stem);
+            }
+        }
+        rule
+    }
+
+    /// The stem the rule reads `form` as: the longest known stem that starts it and leaves a
+    /// known suffix.
+    fn read(&self, form: &str, postings: &BTreeMap<String, Postings>) -> Option<String> {
+        let mut ends: Vec<usize> = form.char_indices().map(|(i, _)| i).skip(1).collect();
+        ends.push(form.len());
+        ends.into_iter()
+            .rev()
+            .find(|&end| {
+                postings.contains_key(&form[..end]) && self.suffixes.contains(&form[end..])
+            })
+            .map(|end| form[..end].to_string())
+    }
+}
+
+/// Every word form of the notes, analysed up to stemming.
+fn vault_forms(docs: &[SearchDoc], language: Language) -> BTreeSet<String> {
     let mut unstemmed = analyzer::unstemmed(language);
-    let mut stemmer = analyzer::stemmer(language);
     let mut forms = BTreeSet::new();
     for doc in docs {
         let texts = std::iter::once(&doc.title)
@@ -308,25 +344,4 @@ fn exceptional_forms(
         }
     }
     forms
-        .into_iter()
-        .filter_map(|form| {
-            let stem = analyzer::terms(&mut stemmer, &form).pop()?;
-            (page_stem(&form, postings).as_deref() != Some(stem.as_str())).then_some((form, stem))
-        })
-        .collect()
-}
-
-/// The stem the page reads `form` as without help: the longest known stem that starts it
-/// (at least [`MIN_PREFIX_STEM`] characters, or the whole form).
-fn page_stem(form: &str, postings: &BTreeMap<String, Postings>) -> Option<String> {
-    let chars: Vec<(usize, char)> = form.char_indices().collect();
-    (1..=chars.len())
-        .rev()
-        .map(|n| chars.get(n).map_or(form.len(), |(i, _)| *i))
-        .map(|end| &form[..end])
-        .take_while(|prefix| {
-            prefix.len() == form.len() || prefix.chars().count() >= MIN_PREFIX_STEM
-        })
-        .find(|prefix| postings.contains_key(*prefix))
-        .map(str::to_string)
 }

@@ -4,7 +4,8 @@
  * .js files that call savoirSearch.<kind>(key, data); this script loads them with <script>
  * tags (file:// forbids fetch), only those a query needs. The query is analysed as the index
  * was: words, elision, lower case, stop words, accents folded; a word is then read as the stem
- * the index lists for it, or as the longest known stem that starts it. Scores are the index's
+ * the index lists for it, or as the longest known stem that starts it and leaves a suffix
+ * stemming removes, or (a typo) as the closest stem. Scores are the index's
  * BM25 scores summed over the query's words; notes whose title or aliases hold every word come
  * first. Results show as you type; `/` or Ctrl-K focuses the box, arrows move, Enter opens;
  * search.html?q=… lists every result.
@@ -100,6 +101,7 @@
         data.stopSet = new Set(data.stop_words);
         data.elisionSet = new Set(data.elisions);
         data.chunkSet = new Set(data.chunks);
+        data.suffixSet = new Set(data.suffixes);
         store.meta = data;
       },
       chunk: function (key, data) { store.chunk[key] = data; },
@@ -135,25 +137,33 @@
         if (c.forms[form]) return [c.forms[form]];
         var chars = Array.from(form);
         for (var n = chars.length; n >= 1; n--) {
-          if (n < chars.length && n < meta.min_prefix_stem) break;
           var prefix = chars.slice(0, n).join('');
-          if (Object.prototype.hasOwnProperty.call(c.terms, prefix)) return [prefix];
+          var suffix = chars.slice(n).join('');
+          if (Object.prototype.hasOwnProperty.call(c.terms, prefix) && meta.suffixSet.has(suffix)) return [prefix];
         }
-        return nearest(form, c);
+        return nearest(form, c, meta);
       });
     }
-    /** Stems of the chunk within edit distance 1 (2 from 8 characters) of a start of `form`. */
-    function nearest(form, c) {
-      var allowed = Array.from(form).length >= 8 ? 2 : 1;
+    /**
+     * Stems of the chunk within edit distance 1 (2 from 8 characters) of a start of `form`
+     * that leaves a known suffix: the closest ones.
+     */
+    function nearest(form, c, meta) {
+      var chars = Array.from(form);
+      var allowed = chars.length >= 8 ? 2 : 1;
+      var starts = [];
+      for (var k = 1; k <= chars.length; k++) {
+        if (meta.suffixSet.has(chars.slice(k).join(''))) starts.push(chars.slice(0, k).join(''));
+      }
       var best = allowed + 1;
       var found = [];
       Object.keys(c.terms).forEach(function (stem) {
         var len = Array.from(stem).length;
-        var d = best;
-        for (var k = Math.max(1, len - allowed); k <= len + allowed; k++) {
-          d = Math.min(d, editDistance(stem, Array.from(form).slice(0, k).join('')));
-        }
-        if (d < best) { best = d; found = [stem]; } else if (d === best && d <= allowed) { found.push(stem); }
+        var d = Infinity;
+        starts.forEach(function (start) {
+          if (Math.abs(Array.from(start).length - len) <= allowed) d = Math.min(d, editDistance(stem, start));
+        });
+        if (d < best) { best = d; found = [stem]; } else if (d === best) { found.push(stem); }
       });
       return best <= allowed ? found : [];
     }
