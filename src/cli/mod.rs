@@ -10,6 +10,7 @@ mod list;
 mod output;
 mod progress;
 mod run;
+mod search;
 mod show;
 mod suggest;
 mod verify;
@@ -63,6 +64,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             list::run(ws, args).map(|()| Outcome::Clean)
         }),
         Command::Graph(args) => with_workspace(Bodies::Skip, &|ws| graph::run(ws, args)),
+        Command::Search(args) => search::run(&cli.vault, config, args),
         Command::Impls(args) => impls::run(args).map(|()| Outcome::Clean),
         Command::Run(args) => run::run(&cli.vault, config, args),
         Command::Verify(args) => verify::run(args),

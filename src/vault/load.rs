@@ -50,6 +50,49 @@ pub fn load(root: &Path) -> Result<Vault, LoadError> {
 
 /// [`load`], keeping the notes' bodies or not ([`Bodies`]).
 pub fn load_with(root: &Path, bodies: Bodies) -> Result<Vault, LoadError> {
+    let Walk {
+        files,
+        attachments,
+        problems,
+    } = walk(root)?;
+    // Each thread reads every file into one reused buffer: parsing borrows from it.
+    let notes: Vec<_> = files
+        .par_iter()
+        .map_init(Vec::new, |buffer, file| {
+            let rel_path = relative(root, file);
+            match read_into(file, buffer) {
+                Ok(()) => parse_note_with(rel_path, buffer, bodies),
+                Err(error) => unreadable_note(rel_path, &error),
+            }
+        })
+        .collect();
+    Ok(Vault {
+        root: root.to_path_buf(),
+        notes,
+        attachments: Attachments::new(attachments),
+        problems,
+    })
+}
+
+/// The note files [`load`] reads: every `.md` file under `root` (hidden files and folders
+/// skipped, links followed), in [`path_order`]. A file that cannot be read is listed all the
+/// same; a folder that cannot be listed is left out (`load` reports it).
+pub fn note_files(root: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    walk(root).map(|walk| walk.files)
+}
+
+/// What one walk of the vault folder finds.
+struct Walk {
+    /// The note files, in [`path_order`].
+    files: Vec<PathBuf>,
+    /// Every other file, vault-relative with `/` separators.
+    attachments: Vec<String>,
+    /// The sub-folders that could not be listed.
+    problems: Vec<Diagnostic>,
+}
+
+/// Walks `root` once: note files, attachments, and the folders that could not be listed.
+fn walk(root: &Path) -> Result<Walk, LoadError> {
     check_root(root)?;
     let mut files = Vec::new();
     let mut problems = Vec::new();
@@ -77,21 +120,9 @@ pub fn load_with(root: &Path, bodies: Bodies) -> Result<Vault, LoadError> {
     }
     // All start with `root`: the whole paths sort like the relative ones.
     files.sort_unstable_by(|a, b| path_order(a, b));
-    // Each thread reads every file into one reused buffer: parsing borrows from it.
-    let notes: Vec<_> = files
-        .par_iter()
-        .map_init(Vec::new, |buffer, file| {
-            let rel_path = relative(root, file);
-            match read_into(file, buffer) {
-                Ok(()) => parse_note_with(rel_path, buffer, bodies),
-                Err(error) => unreadable_note(rel_path, &error),
-            }
-        })
-        .collect();
-    Ok(Vault {
-        root: root.to_path_buf(),
-        notes,
-        attachments: Attachments::new(attachments),
+    Ok(Walk {
+        files,
+        attachments,
         problems,
     })
 }
