@@ -32,6 +32,8 @@ pub enum Command {
     List(ListArgs),
     /// Export the graph, or the shortest path between two concepts.
     Graph(GraphArgs),
+    /// Search the concepts (French-aware: accents, plurals, elisions, typos).
+    Search(SearchArgs),
     /// Registered reference implementations, their parameters and devices.
     Impls(ImplsArgs),
     /// Run the reference implementation of a concept (or an implementation id), print its report.
@@ -120,6 +122,25 @@ pub struct GraphArgs {
     /// Write to this file instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// `savoir search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words, "a phrase", +required, -excluded, field:word (title, aliases, tags, headings, body).
+    pub query: String,
+    /// How many hits at most.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub limit: usize,
+    /// Only concepts with this tag (case-insensitive; `a` also matches `a/b`).
+    #[arg(long, value_name = "T")]
+    pub tag: Option<String>,
+    /// Only concepts that write this relation to this concept (`subClassOf:RNN`).
+    #[arg(long, value_name = "R:TARGET")]
+    pub relation: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
 }
 
 /// `savoir impls`.

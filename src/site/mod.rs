@@ -12,6 +12,7 @@ mod build;
 mod concept_page;
 mod context;
 pub mod fingerprint;
+pub mod graph_view;
 pub mod i18n;
 mod index_pages;
 pub mod links;
