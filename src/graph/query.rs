@@ -171,6 +171,28 @@ impl ConceptGraph {
         self.closure(node, &[Direction::Incoming], |r| r == relation)
     }
 
+    /// The chain of first parents above `node` by `relation` (for `subClassOf`: its first
+    /// superclass, that one's first superclass, …), nearest first, up to a concept with no
+    /// such edge; a concept already on the chain (a cycle) ends it. "First" is the first
+    /// such edge in insertion order: a written one before an inferred one.
+    pub fn first_parent_chain(&self, node: NodeIndex, relation: &str) -> Vec<NodeIndex> {
+        let mut chain = Vec::new();
+        let mut current = node;
+        while let Some(parent) = self
+            .edges_at(current, Direction::Outgoing)
+            .into_iter()
+            .find(|e| e.relation() == relation)
+            .map(|e| e.target)
+        {
+            if parent == node || chain.contains(&parent) {
+                break;
+            }
+            chain.push(parent);
+            current = parent;
+        }
+        chain
+    }
+
     /// Breadth-first closure from `start` over edges whose relation `keep` accepts, each
     /// concept's edges taken in insertion order.
     fn closure(

@@ -8,6 +8,7 @@
 //! (`wikilink`), headings and inline tags (`tags`).
 
 mod body;
+mod date;
 mod frontmatter;
 mod lenient;
 mod load;
@@ -21,7 +22,9 @@ mod wikilink;
 mod yaml;
 
 pub use body::MARKDOWN_OPTIONS;
-pub use load::{LoadError, load, load_with, note_files, path_order};
+pub use date::{Date, DateError};
+pub use frontmatter::RESERVED_KEYS;
+pub use load::{LoadError, NoteFiles, load, load_with, note_files, path_order};
 pub use model::{Bodies, Field, Note, Relation, Span, Spanned, Vault, WikiLink};
 pub use note::parse_note;
 pub use wikilink::{parse_wikilink, relation_name};

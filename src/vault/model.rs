@@ -115,11 +115,16 @@ pub struct Vault {
     pub root: PathBuf,
     /// Notes sorted by path.
     pub notes: Vec<Note>,
+    /// Problems that belong to no note: sub-folders that could not be listed (`unreadable`).
+    pub problems: Vec<Diagnostic>,
 }
 
 impl Vault {
-    /// Every parse-stage diagnostic of every note, in path order.
+    /// Every load- and parse-stage diagnostic: the vault's own problems, then every note's,
+    /// in path order.
     pub fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.notes.iter().flat_map(|n| n.diagnostics.iter())
+        self.problems
+            .iter()
+            .chain(self.notes.iter().flat_map(|n| n.diagnostics.iter()))
     }
 }

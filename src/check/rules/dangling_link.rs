@@ -5,9 +5,9 @@
 //! vault with many dangling links stays fast.
 
 use super::Context;
-use crate::check::suggest::{Suggestions, typo_tolerance};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::graph::{DanglingLink, LINKS_TO, NodeIndex};
+use crate::suggest::Suggestions;
 use rayon::prelude::*;
 
 pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
@@ -26,7 +26,7 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
         .collect();
     let suggestions: Vec<Option<&str>> = stubs
         .par_iter()
-        .map(|&stub| titles.closest(&graph.node(stub).title, typo_tolerance))
+        .map(|&stub| titles.closest(&graph.node(stub).title))
         .collect();
     graph
         .dangling_links()
