@@ -84,7 +84,7 @@ impl IndexSpec<'_> {
 
     /// Opens the index, bringing it up to date with the vault first.
     pub fn open(&self) -> Result<(SearchIndex, Freshness), SearchError> {
-        let files = vault::note_files(self.vault)?;
+        let files = vault::note_files(self.vault)?.files;
         let stamp = self.stamp();
         let current = std::fs::read_to_string(self.dir.join(STAMP_FILE)).ok();
         if current.as_deref() != Some(stamp.as_str()) {

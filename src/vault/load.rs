@@ -74,11 +74,22 @@ pub fn load_with(root: &Path, bodies: Bodies) -> Result<Vault, LoadError> {
     })
 }
 
+/// The note files of a vault, as [`note_files`] lists them.
+#[derive(Debug, Default)]
+pub struct NoteFiles {
+    /// Every `.md` file, in [`path_order`] (one that cannot be read is listed all the same).
+    pub files: Vec<PathBuf>,
+    /// The `unreadable` errors of sub-folders that could not be listed.
+    pub problems: Vec<Diagnostic>,
+}
+
 /// The note files [`load`] reads: every `.md` file under `root` (hidden files and folders
-/// skipped, links followed), in [`path_order`]. A file that cannot be read is listed all the
-/// same; a folder that cannot be listed is left out (`load` reports it).
-pub fn note_files(root: &Path) -> Result<Vec<PathBuf>, LoadError> {
-    walk(root).map(|walk| walk.files)
+/// skipped, links followed), without reading them.
+pub fn note_files(root: &Path) -> Result<NoteFiles, LoadError> {
+    walk(root).map(|walk| NoteFiles {
+        files: walk.files,
+        problems: walk.problems,
+    })
 }
 
 /// What one walk of the vault folder finds.
