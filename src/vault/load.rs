@@ -97,7 +97,7 @@ struct Walk {
     /// The note files, in [`path_order`].
     files: Vec<PathBuf>,
     /// Every other file, vault-relative with `/` separators.
-    attachments: Vec<String>,
+    attachments: Vec<PathBuf>,
     /// The sub-folders that could not be listed.
     problems: Vec<Diagnostic>,
 }
