@@ -30,8 +30,13 @@ mod tests {
     #[test]
     fn every_registered_model_has_its_source() {
         for imp in registry::implementations() {
-            let (path, text) = model_source(imp.id())
-                .unwrap_or_else(|| panic!("no source embedded for `{}`", imp.id()));
+            let (path, text) = model_source(imp.id()).unwrap_or_else(|| {
+                panic!(
+                    "no source for `{}`: add `fn source_file(&self) -> Option<&'static str> \
+                         {{ Some(file!()) }}` to its `impl Implementation`",
+                    imp.id()
+                )
+            });
             assert!(path.starts_with("reference_impls/src/"), "{path}");
             assert!(
                 text.contains(&format!("\"{}\"", imp.id())),
