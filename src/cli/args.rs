@@ -38,6 +38,8 @@ pub enum Command {
     Run(RunArgs),
     /// Check every op of the reference implementations against test vectors.
     Verify(VerifyArgs),
+    /// Build the static site (open `site/index.html`).
+    Build(BuildArgs),
 }
 
 /// How a data-printing command writes its result.
@@ -182,4 +184,27 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,
+}
+
+/// `savoir build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Folder the site is written to (replaced as a whole; never a folder it did not write).
+    #[arg(long, value_name = "DIR", default_value = "site")]
+    pub out: PathBuf,
+    /// Do not run the demos (pages say so).
+    #[arg(long, conflicts_with = "rerun_demos")]
+    pub no_demos: bool,
+    /// Run every demo again, ignoring cached reports.
+    #[arg(long)]
+    pub rerun_demos: bool,
+    /// Exit 1 on any error diagnostic or failed demo.
+    #[arg(long)]
+    pub strict: bool,
+    /// Absolute URL the site is served from (writes sitemap.xml).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Where the demos run.
+    #[arg(long, value_enum, default_value_t)]
+    pub device: DeviceArg,
 }

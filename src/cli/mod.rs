@@ -1,6 +1,7 @@
 //! The command line's parts: arguments, one module per command, and output helpers.
 
 pub mod args;
+mod build;
 mod check;
 mod diagnostics;
 mod graph;
@@ -65,6 +66,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Impls(args) => impls::run(args).map(|()| Outcome::Clean),
         Command::Run(args) => run::run(&cli.vault, config, args),
         Command::Verify(args) => verify::run(args),
+        Command::Build(args) => build::run(&cli.vault, config, args),
     }
 }
 
