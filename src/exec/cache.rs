@@ -178,6 +178,21 @@ mod tests {
         .digest()
     }
 
+    /// A cache under `dir` holding the report of `mlp` for key `a`.
+    fn cache_with_one_entry(dir: &Path) -> Cache {
+        let cache = Cache::new(dir);
+        cache
+            .store(
+                "mlp",
+                Device::Cpu,
+                &key("a"),
+                &report("mlp"),
+                Duration::ZERO,
+            )
+            .unwrap();
+        cache
+    }
+
     #[test]
     fn a_stored_report_reads_back_for_its_key_only() {
         let dir = tempfile::tempdir().unwrap();
@@ -202,16 +217,7 @@ mod tests {
     #[test]
     fn a_truncated_or_altered_entry_is_not_read() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path());
-        cache
-            .store(
-                "mlp",
-                Device::Cpu,
-                &key("a"),
-                &report("mlp"),
-                Duration::ZERO,
-            )
-            .unwrap();
+        let cache = cache_with_one_entry(dir.path());
         let path = cache.entry_path("mlp", Device::Cpu);
         let text = fs::read_to_string(&path).unwrap();
         fs::write(&path, text.replace("0.75", "0.95")).unwrap();
@@ -225,16 +231,7 @@ mod tests {
     #[test]
     fn no_temporary_file_is_left_behind() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path());
-        cache
-            .store(
-                "mlp",
-                Device::Cpu,
-                &key("a"),
-                &report("mlp"),
-                Duration::ZERO,
-            )
-            .unwrap();
+        let cache = cache_with_one_entry(dir.path());
         let names: Vec<_> = fs::read_dir(dir.path().join("demos"))
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())

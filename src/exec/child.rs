@@ -170,12 +170,12 @@ fn killed_by(status: ExitStatus) -> String {
 fn parse_report(stdout: &[u8], impl_id: &str) -> Result<Report, String> {
     let value: Value =
         serde_json::from_slice(stdout).map_err(|e| format!("printed no JSON report ({e})"))?;
-    if let Some(metrics) = value.get("metrics").and_then(Value::as_object) {
-        if let Some((name, _)) = metrics.iter().find(|(_, v)| !v.is_number()) {
-            return Err(format!(
-                "metric `{name}` is NaN or infinite: the run diverged (lower the learning rate or check the model)"
-            ));
-        }
+    if let Some(metrics) = value.get("metrics").and_then(Value::as_object)
+        && let Some((name, _)) = metrics.iter().find(|(_, v)| !v.is_number())
+    {
+        return Err(format!(
+            "metric `{name}` is NaN or infinite: the run diverged (lower the learning rate or check the model)"
+        ));
     }
     if let Some(series) = value.get("series").and_then(Value::as_array) {
         for s in series {

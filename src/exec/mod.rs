@@ -48,7 +48,7 @@ pub enum DemoOutcome {
     /// The demo ran now or earlier (cached) and reported.
     Ran {
         /// Its report (some checks may have failed: the page shows them).
-        report: Report,
+        report: Box<Report>,
         /// `true` when read from the cache, not run by this build.
         cached: bool,
         /// The wall-clock time of the run (of the earlier run when cached).
@@ -159,7 +159,7 @@ fn produce(jobs: &[Job], options: &ExecOptions) -> Vec<DemoOutcome> {
                 .then(|| cache.load(job.id, options.device, &job.key))
                 .flatten()
                 .map(|hit| DemoOutcome::Ran {
-                    report: hit.report,
+                    report: Box::new(hit.report),
                     cached: true,
                     duration: hit.duration,
                 })
@@ -235,7 +235,7 @@ fn run_one(job: &Job, options: &ExecOptions, cache: &Cache) -> DemoOutcome {
                 );
             }
             DemoOutcome::Ran {
-                report: finished.report,
+                report: Box::new(finished.report),
                 cached: false,
                 duration: finished.duration,
             }

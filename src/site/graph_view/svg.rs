@@ -9,6 +9,7 @@ use super::GraphViewOptions;
 use super::layout::layout;
 use super::style::{self, Stroke, Words};
 use crate::graph::{ConceptGraph, EdgeView};
+use crate::site::markdown::escape::escape_html as escape;
 use petgraph::graph::NodeIndex;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -321,22 +322,6 @@ fn legend(out: &mut String, edges: &[Drawn<'_>], others: &[&str], words: &Words)
         escape(words.inferred),
         escape(words.stub)
     );
-}
-
-/// `text` safe inside an XML/HTML text node or a double- or single-quoted attribute.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
