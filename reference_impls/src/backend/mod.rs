@@ -26,6 +26,8 @@ use ndarray::{Array, ArrayView, Dimension, Ix1, Ix2, Ix4, IxDyn};
 use crate::layers::Activation;
 use crate::scalar::Scalar;
 
+#[cfg(test)]
+pub(crate) mod counting;
 mod cpu;
 mod device;
 mod layout;

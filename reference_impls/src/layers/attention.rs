@@ -27,7 +27,7 @@ use rand::Rng;
 
 use super::recurrent::sequence_rows;
 use super::{Layer, Linear, Param, ShapeError, reuse, uniform};
-use crate::backend::host;
+use crate::backend::{Cpu, host};
 use crate::scalar::Scalar;
 
 /// Scaled dot-product attention over N independent problems: `softmax(scale · q kᵀ) v`.
@@ -351,8 +351,12 @@ impl<T: Scalar> MultiHeadAttention<T> {
             .attention
             .forward(heads[0].view(), heads[1].view(), heads[2].view());
         let concat = merge_heads(attended, batch); // [B·Lq, E]
-        let y = self.out_proj.forward(concat.view()); // [B·Lq, E]
-        y.into_shape_with_order((batch, lq, e))
+        let y = self
+            .out_proj
+            .forward(&concat)
+            .expect("the CPU backend does not fail"); // [B·Lq, E]
+        y.view()
+            .into_shape_with_order((batch, lq, e))
             .expect("linear output is contiguous")
     }
 
@@ -376,7 +380,8 @@ impl<T: Scalar> MultiHeadAttention<T> {
             .view()
             .into_shape_with_order((batch * lq, e))
             .expect("standard layout");
-        let d_concat = self.out_proj.backward(dy_rows); // [B·Lq, E]
+        let d_concat = self.out_proj.backward(&dy_rows.to_owned()); // [B·Lq, E]
+        let d_concat = d_concat.expect("the CPU backend does not fail").view();
         let d_attended = split_heads(d_concat, batch, self.num_heads); // [B·heads, Lq, Dh]
         let (dq, dk, dv) = self.attention.backward(d_attended.view());
         let d_heads = [dq, dk, dv].map(|d| merge_heads(d, batch)); // [B·L, E] each
@@ -425,6 +430,10 @@ impl<T: Scalar> MultiHeadAttention<T> {
 }
 
 impl<T: Scalar> Layer<T> for MultiHeadAttention<T> {
+    fn backend(&self) -> &Cpu {
+        &Cpu
+    }
+
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
         visit(Param::new(
             "in_proj_weight",

@@ -18,7 +18,7 @@ use ndarray::{Array1, Array2, Array4, ArrayView2, ArrayView4, ArrayViewMut2, Ix2
 use rand::Rng;
 
 use super::{Layer, Param, ShapeError, reuse, uniform, visit_weight_and_bias};
-use crate::backend::{ConvGeometry, host};
+use crate::backend::{ConvGeometry, Cpu, host};
 use crate::scalar::Scalar;
 
 /// A 2-D convolution with PyTorch's layout: weight `[F, C, kH, kW]`, bias `[F]`, input NCHW.
@@ -236,11 +236,15 @@ fn as_matrix_mut<T>(w: &mut Array4<T>) -> ArrayViewMut2<'_, T> {
 }
 
 impl<T: Scalar> Layer<T> for Conv2d<T> {
+    fn backend(&self) -> &Cpu {
+        &Cpu
+    }
+
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
         visit_weight_and_bias(
             visit,
-            (self.weight.view_mut(), self.grad_weight.view_mut()),
-            (self.bias.view_mut(), self.grad_bias.view_mut()),
+            (&mut self.weight, &mut self.grad_weight),
+            (&mut self.bias, &mut self.grad_bias),
         );
     }
 }

@@ -13,6 +13,7 @@
 use ndarray::{Array1, Array2, ArrayView, ArrayView2, Axis, Dimension, Ix2, Zip};
 
 use super::{Layer, Param, ShapeError, reuse, visit_weight_and_bias};
+use crate::backend::Cpu;
 use crate::scalar::Scalar;
 
 /// LayerNorm over the last dimension D, with weight γ `[D]`, bias β `[D]` and ε.
@@ -156,11 +157,15 @@ fn restore<T, D: Dimension>(buf: &Array2<T>, dim: D) -> ArrayView<'_, T, D> {
 }
 
 impl<T: Scalar> Layer<T> for LayerNorm<T> {
+    fn backend(&self) -> &Cpu {
+        &Cpu
+    }
+
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
         visit_weight_and_bias(
             visit,
-            (self.weight.view_mut(), self.grad_weight.view_mut()),
-            (self.bias.view_mut(), self.grad_bias.view_mut()),
+            (&mut self.weight, &mut self.grad_weight),
+            (&mut self.bias, &mut self.grad_bias),
         );
     }
 }

@@ -28,7 +28,7 @@ use rand::Rng;
 
 use super::activation::sigmoid;
 use super::{Layer, Param, ShapeError, reuse, uniform};
-use crate::backend::host;
+use crate::backend::{Cpu, host};
 use crate::scalar::Scalar;
 
 /// The state a cell carries from one step to the next: `h`, and `c` for the LSTM.
@@ -658,6 +658,10 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
 }
 
 impl<T: Scalar, C: Cell<T>> Layer<T> for Recurrent<T, C> {
+    fn backend(&self) -> &Cpu {
+        &Cpu
+    }
+
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
         visit(Param::new(
             "weight_ih",
