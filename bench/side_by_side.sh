@@ -7,7 +7,7 @@
 # RETRIES times, default 5, then kept and flagged). Reported: each side's median over the rounds,
 # the ratio of the medians, and the min–max of the per-round ratios. The PyTorch side runs in
 # bench/.venv with torch pinned to TORCH_VERSION (default 2.15.0); its BLAS line is printed.
-# Results are appended to bench/RESULTS.md with the command, the date and the machine.
+# Results are appended to bench/RESULTS.md (or $RESULTS) with the command, the date and the machine.
 
 set -euo pipefail
 
@@ -19,7 +19,7 @@ idle_max="${IDLE_MAX:-10}"
 retries="${RETRIES:-5}"
 torch_version="${TORCH_VERSION:-2.15.0}"
 venv="$repo/bench/.venv"
-results="$repo/bench/RESULTS.md"
+results="${RESULTS:-$repo/bench/RESULTS.md}"
 
 # Creates bench/.venv with torch==$torch_version and numpy when missing (a large download).
 ensure_torch() {
@@ -65,11 +65,11 @@ describe_machine() {
     cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
     echo "machine: $cpu, $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
     "$venv/bin/python" - <<'PY'
-import torch
+import re, torch
 print(f"torch {torch.__version__}")
-for line in torch.__config__.show().splitlines():
-    if "BLAS" in line or "LAPACK" in line:
-        print("torch config:", line.strip())
+show = torch.__config__.show()
+blas = re.findall(r"\b((?:BLAS_INFO|LAPACK_INFO|USE_MKL|USE_MKLDNN)=[^,\s]*)", show)
+print("torch BLAS:", ", ".join(blas) or "not stated in torch.__config__.show()")
 PY
 }
 
