@@ -21,8 +21,9 @@ use ndarray::{Array2, s};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
-use reference_impls::layers::Activation;
-use reference_impls::models::mlp::{Mlp, train_step};
+use reference_impls::Cpu;
+use reference_impls::layers::{Activation, reuse};
+use reference_impls::models::mlp::{LossScratch, Mlp, train_step};
 use reference_impls::optim::{Sgd, SgdConfig};
 
 /// The command-line options.
@@ -99,7 +100,8 @@ fn main() -> ExitCode {
         .collect(); // [S]
     let mut net = Mlp::<f32>::new(&[784, 256, 128, 10], Activation::Relu, &mut rng);
     let mut sgd = Sgd::new(SgdConfig::new(0.1));
-    let mut grad_logits = Array2::zeros((0, 0));
+    let mut scratch = LossScratch::new(&Cpu).expect("the CPU backend does not fail");
+    let mut xb = Array2::zeros((0, 0)); // x of a batch: [N, 784]
 
     let mut rates = Vec::with_capacity(options.epochs);
     for epoch in 0..options.epochs {
@@ -107,8 +109,9 @@ fn main() -> ExitCode {
         let mut loss = 0.0;
         for start in (0..options.samples).step_by(options.batch) {
             let end = (start + options.batch).min(options.samples);
-            let xb = x.slice(s![start..end, ..]);
-            loss = match train_step(&mut net, &mut sgd, xb, &y[start..end], &mut grad_logits) {
+            let rows = x.slice(s![start..end, ..]);
+            reuse(&mut xb, rows.raw_dim()).assign(&rows);
+            loss = match train_step(&mut net, &mut sgd, &xb, &y[start..end], &mut scratch) {
                 Ok(loss) => loss,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -2,8 +2,9 @@
 //!
 //! Legend: N samples, C classes, z logits, y targets, p = softmax(z); `[..]` any shape.
 
-use ndarray::{Array, Array2, ArrayView, ArrayView2, ArrayViewMut2, Axis, Dimension, Zip};
+use ndarray::{Array, Array2, ArrayView, ArrayView2, ArrayViewMut2, Axis, Dimension, Ix2, Zip};
 
+use crate::backend::{Backend, BackendError, Shaped, host};
 use crate::layers::activation::{sigmoid, softplus};
 use crate::scalar::Scalar;
 
@@ -37,6 +38,9 @@ pub enum LossError {
         /// The target's shape.
         target: Vec<usize>,
     },
+    /// The device failed while computing the loss.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
 }
 
 /// A loss value with its gradient with respect to the input.
@@ -125,27 +129,34 @@ pub fn bce_with_logits<T: Scalar, D: Dimension>(
 pub fn softmax_cross_entropy<T: Scalar>(
     logits: ArrayView2<'_, T>,
     targets: &[usize],
-    mut grad: ArrayViewMut2<'_, T>,
+    grad: ArrayViewMut2<'_, T>,
 ) -> Result<T, LossError> {
     let (n, classes) = logits.dim();
     check_targets(n, classes, targets)?;
     assert_eq!(grad.dim(), logits.dim(), "cross-entropy: grad buffer shape");
-    let inv_n = T::one() / T::from_usize(n.max(1));
-    let mut total = T::zero();
-    // Per row: m = max z, s = Σ e^(z−m); loss = log s + m − z_y; grad = (e^(z−m)/s − [j=y])/N.
-    for ((z, mut g), &y) in logits.outer_iter().zip(grad.outer_iter_mut()).zip(targets) {
-        let max = z.fold(T::neg_infinity(), |m, &v| m.max(v));
-        let mut sum = T::zero();
-        g.zip_mut_with(&z, |g, &v| {
-            *g = (v - max).exp();
-            sum += *g;
-        });
-        total += sum.ln() + max - z[y];
-        let scale = inv_n / sum;
-        g.mapv_inplace(|e| e * scale);
-        g[y] -= inv_n;
-    }
-    Ok(total * inv_n)
+    Ok(host::cross_entropy(logits, targets, grad))
+}
+
+/// [`softmax_cross_entropy`] on a backend: the targets are checked on the host, copied into
+/// `ids` (a buffer reused across steps), and the loss and `grad` computed where the logits are.
+pub fn softmax_cross_entropy_on<T: Scalar, B: Backend>(
+    backend: &B,
+    logits: &B::Tensor<T, Ix2>,
+    targets: &[usize],
+    ids: &mut B::Indices,
+    grad: &mut B::Tensor<T, Ix2>,
+) -> Result<T, LossError> {
+    let &[n, classes] = logits.shape() else {
+        unreachable!("a 2-D tensor has two axes")
+    };
+    check_targets(n, classes, targets)?;
+    assert_eq!(
+        grad.shape(),
+        logits.shape(),
+        "cross-entropy: grad buffer shape"
+    );
+    backend.write_indices(targets, ids)?;
+    Ok(backend.cross_entropy(logits, ids, grad)?)
 }
 
 /// Multi-class hinge loss (PyTorch's `multi_margin_loss`, p = 1):

@@ -7,44 +7,57 @@
 //! An optimiser keeps one state per parameter *slot*: the position of the parameter in the order
 //! [`Layer::params_mut`] visits them, which is fixed for a model.
 
-use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
+use ndarray::IxDyn;
 
+use crate::backend::{AdamUpdate, Backend, BackendResult, Cpu, SgdUpdate};
 use crate::layers::Layer;
 use crate::scalar::Scalar;
 
-/// Updates parameters from their gradients.
-pub trait Optimizer<T: Scalar> {
+/// Updates parameters from their gradients, on backend `B`.
+pub trait Optimizer<T: Scalar, B: Backend = Cpu> {
     /// Starts a step (Adam counts steps for its bias correction).
     fn begin_step(&mut self);
 
     /// Updates the parameter in `slot` in place from its gradient.
-    fn update(&mut self, slot: usize, value: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>);
+    fn update(
+        &mut self,
+        backend: &B,
+        slot: usize,
+        value: &mut B::ParamMut<'_, T>,
+        grad: &B::ParamMut<'_, T>,
+    ) -> BackendResult<()>;
 
     /// One optimisation step over every parameter of `model`.
-    fn step(&mut self, model: &mut dyn Layer<T>) {
+    fn step(&mut self, model: &mut dyn Layer<T, B>) -> BackendResult<()> {
         self.begin_step();
-        let mut slot = 0;
-        model.params_mut(&mut |p| {
-            self.update(slot, p.value, p.grad.view());
+        let backend = model.backend().clone();
+        let (mut slot, mut result) = (0, Ok(()));
+        model.params_mut(&mut |mut p| {
+            if result.is_ok() {
+                result = self.update(&backend, slot, &mut p.value, &p.grad);
+            }
             slot += 1;
         });
+        result
     }
 }
 
-/// The state of slot `slot`, created (as zeros shaped like `like`) on first use.
-fn slot_state<'s, T: Scalar>(
-    states: &'s mut Vec<Option<ArrayD<T>>>,
+/// The state of slot `slot`, created (as zeros shaped like `like`) on first use; true when it
+/// was just created.
+fn slot_state<'s, T: Scalar, B: Backend>(
+    backend: &B,
+    states: &'s mut Vec<Option<B::Tensor<T, IxDyn>>>,
     slot: usize,
-    like: &ArrayViewD<'_, T>,
-) -> (&'s mut ArrayD<T>, bool) {
+    like: &B::ParamMut<'_, T>,
+) -> BackendResult<(&'s mut B::Tensor<T, IxDyn>, bool)> {
     if states.len() <= slot {
         states.resize(slot + 1, None);
     }
     let fresh = states[slot].is_none();
-    (
-        states[slot].get_or_insert_with(|| ArrayD::zeros(like.raw_dim())),
-        fresh,
-    )
+    if fresh {
+        states[slot] = Some(backend.zeros_like_param(like)?);
+    }
+    Ok((states[slot].as_mut().expect("created above"), fresh))
 }
 
 /// Hyper-parameters of [`Sgd`] (PyTorch's names and defaults, lr apart).
@@ -97,14 +110,14 @@ impl SgdConfig {
 /// p ← p − lr·g
 /// ```
 #[derive(Clone, Debug)]
-pub struct Sgd<T> {
+pub struct Sgd<T: Scalar, B: Backend = Cpu> {
     /// Hyper-parameters; change `lr` freely between steps.
     pub config: SgdConfig,
     /// buf per slot (only with momentum).
-    buffers: Vec<Option<ArrayD<T>>>,
+    buffers: Vec<Option<B::Tensor<T, IxDyn>>>,
 }
 
-impl<T: Scalar> Sgd<T> {
+impl<T: Scalar, B: Backend> Sgd<T, B> {
     /// An optimiser with `config` and no state yet.
     pub fn new(config: SgdConfig) -> Self {
         Self {
@@ -114,37 +127,36 @@ impl<T: Scalar> Sgd<T> {
     }
 
     /// The momentum buffer of `slot`, once a step has created it.
-    pub fn momentum_buffer(&self, slot: usize) -> Option<ArrayViewD<'_, T>> {
-        self.buffers.get(slot)?.as_ref().map(|b| b.view())
+    pub fn momentum_buffer(&self, slot: usize) -> Option<&B::Tensor<T, IxDyn>> {
+        self.buffers.get(slot)?.as_ref()
     }
 }
 
-impl<T: Scalar> Optimizer<T> for Sgd<T> {
+impl<T: Scalar, B: Backend> Optimizer<T, B> for Sgd<T, B> {
     fn begin_step(&mut self) {}
 
-    fn update(&mut self, slot: usize, mut value: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>) {
+    fn update(
+        &mut self,
+        backend: &B,
+        slot: usize,
+        value: &mut B::ParamMut<'_, T>,
+        grad: &B::ParamMut<'_, T>,
+    ) -> BackendResult<()> {
         let c = self.config;
-        let lr = T::from_f64(c.lr);
-        let wd = T::from_f64(c.weight_decay);
+        let mut step = SgdUpdate {
+            lr: c.lr,
+            weight_decay: c.weight_decay,
+            momentum: c.momentum,
+            dampening: c.dampening,
+            nesterov: c.nesterov,
+            first: false,
+        };
         if c.momentum == 0.0 {
-            // p ← p − lr·(g + wd·p)
-            Zip::from(&mut value)
-                .and(&grad)
-                .for_each(|p, &g| *p -= lr * (g + wd * *p));
-            return;
+            return backend.sgd_update(&step, value, grad, None);
         }
-        let mu = T::from_f64(c.momentum);
-        let keep = T::one() - T::from_f64(c.dampening);
-        let (buf, fresh) = slot_state(&mut self.buffers, slot, &grad);
-        Zip::from(&mut value)
-            .and(&grad)
-            .and(buf)
-            .for_each(|p, &g, b| {
-                let g = g + wd * *p;
-                *b = if fresh { g } else { mu * *b + keep * g };
-                let step = if c.nesterov { g + mu * *b } else { *b };
-                *p -= lr * step;
-            });
+        let (buf, fresh) = slot_state(backend, &mut self.buffers, slot, grad)?;
+        step.first = fresh;
+        backend.sgd_update(&step, value, grad, Some(buf))
     }
 }
 
@@ -196,18 +208,18 @@ impl AdamConfig {
 /// p ← p − (lr/(1 − β₁ᵗ)) · m / (√v/√(1 − β₂ᵗ) + ε)
 /// ```
 #[derive(Clone, Debug)]
-pub struct Adam<T> {
+pub struct Adam<T: Scalar, B: Backend = Cpu> {
     /// Hyper-parameters; change `lr` freely between steps.
     pub config: AdamConfig,
     /// t, the number of steps begun.
     steps: u32,
     /// m per slot.
-    first: Vec<Option<ArrayD<T>>>,
+    first: Vec<Option<B::Tensor<T, IxDyn>>>,
     /// v per slot.
-    second: Vec<Option<ArrayD<T>>>,
+    second: Vec<Option<B::Tensor<T, IxDyn>>>,
 }
 
-impl<T: Scalar> Adam<T> {
+impl<T: Scalar, B: Backend> Adam<T, B> {
     /// An optimiser with `config` and no state yet.
     pub fn new(config: AdamConfig) -> Self {
         Self {
@@ -219,47 +231,40 @@ impl<T: Scalar> Adam<T> {
     }
 
     /// (m, v) of `slot`, once a step has created them.
-    pub fn moments(&self, slot: usize) -> Option<(ArrayViewD<'_, T>, ArrayViewD<'_, T>)> {
+    pub fn moments(&self, slot: usize) -> Option<[&B::Tensor<T, IxDyn>; 2]> {
         let m = self.first.get(slot)?.as_ref()?;
         let v = self.second.get(slot)?.as_ref()?;
-        Some((m.view(), v.view()))
+        Some([m, v])
     }
 }
 
-impl<T: Scalar> Optimizer<T> for Adam<T> {
+impl<T: Scalar, B: Backend> Optimizer<T, B> for Adam<T, B> {
     fn begin_step(&mut self) {
         self.steps += 1;
     }
 
-    fn update(&mut self, slot: usize, mut value: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>) {
+    fn update(
+        &mut self,
+        backend: &B,
+        slot: usize,
+        value: &mut B::ParamMut<'_, T>,
+        grad: &B::ParamMut<'_, T>,
+    ) -> BackendResult<()> {
         let c = self.config;
         let t = f64::from(self.steps.max(1));
-        let step_size = T::from_f64(c.lr / (1.0 - c.beta1.powf(t)));
-        let inv_sqrt_bc2 = T::from_f64(1.0 / (1.0 - c.beta2.powf(t)).sqrt());
-        let (b1, b2, eps) = (
-            T::from_f64(c.beta1),
-            T::from_f64(c.beta2),
-            T::from_f64(c.eps),
-        );
-        let (one, wd) = (T::one(), T::from_f64(c.weight_decay));
-        let shrink = T::from_f64(1.0 - c.lr * c.weight_decay);
-        let (m, _) = slot_state(&mut self.first, slot, &grad);
-        let (v, _) = slot_state(&mut self.second, slot, &grad);
-        Zip::from(&mut value)
-            .and(&grad)
-            .and(m)
-            .and(v)
-            .for_each(|p, &g, m, v| {
-                let g = if c.decoupled {
-                    *p *= shrink;
-                    g
-                } else {
-                    g + wd * *p
-                };
-                *m = b1 * *m + (one - b1) * g;
-                *v = b2 * *v + (one - b2) * g * g;
-                *p -= step_size * *m / (v.sqrt() * inv_sqrt_bc2 + eps);
-            });
+        let step = AdamUpdate {
+            step_size: c.lr / (1.0 - c.beta1.powf(t)),
+            inv_sqrt_bc2: 1.0 / (1.0 - c.beta2.powf(t)).sqrt(),
+            beta1: c.beta1,
+            beta2: c.beta2,
+            eps: c.eps,
+            weight_decay: c.weight_decay,
+            decoupled: c.decoupled,
+            shrink: 1.0 - c.lr * c.weight_decay,
+        };
+        let (m, _) = slot_state(backend, &mut self.first, slot, grad)?;
+        let (v, _) = slot_state(backend, &mut self.second, slot, grad)?;
+        backend.adam_update(&step, value, grad, m, v)
     }
 }
 
@@ -272,9 +277,9 @@ mod tests {
     #[test]
     fn sgd_steps_every_parameter_of_a_layer() {
         let mut layer = Linear::from_weights(array![[1.0, 2.0]], array![0.5]).unwrap();
-        layer.forward(array![[1.0, 1.0]].view());
-        layer.backward_params(array![[1.0]].view());
-        Sgd::new(SgdConfig::new(0.1)).step(&mut layer);
+        layer.forward(&array![[1.0, 1.0]]).unwrap();
+        layer.backward_params(&array![[1.0]]).unwrap();
+        Sgd::new(SgdConfig::new(0.1)).step(&mut layer).unwrap();
         assert_eq!(layer.weight, array![[0.9, 1.9]]);
         assert_eq!(layer.bias, array![0.4]);
     }
@@ -285,7 +290,9 @@ mod tests {
         let mut opt = Adam::<f64>::new(AdamConfig::adam(0.01));
         let mut p = array![1.0, -1.0].into_dyn();
         opt.begin_step();
-        opt.update(0, p.view_mut(), array![3.0, -0.5].into_dyn().view());
+        let mut g = array![3.0, -0.5].into_dyn();
+        opt.update(&Cpu, 0, &mut p.view_mut(), &g.view_mut())
+            .unwrap();
         assert!(
             (&p - &array![0.99, -0.99].into_dyn())
                 .iter()

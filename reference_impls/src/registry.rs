@@ -520,7 +520,7 @@ pub fn run(
             supported: imp
                 .devices()
                 .iter()
-                .map(|d| d.name())
+                .map(|d| d.to_string())
                 .collect::<Vec<_>>()
                 .join(", "),
         });

@@ -54,14 +54,14 @@ fn every_activation_backward_matches_finite_differences() {
         let x: ArrayD<f64> = randn(IxDyn(&[3, 7]), 10 + i as u64) * 3.0;
         let g: ArrayD<f64> = randn(IxDyn(&[3, 7]), 100 + i as u64);
         let mut layer = ActivationLayer::new(act);
-        layer.forward(x.view());
-        let dx = layer.backward(g.view()).to_owned();
+        layer.forward(&x).unwrap();
+        let dx = layer.backward(&g).unwrap().to_owned();
         check(act.name(), &x, &dx, |x| {
             weighted_sum(&x.mapv(|v| act.value(v)), &g)
         });
         // The element-wise derivative is the backward of dy = 1.
         let ones = ArrayD::ones(x.raw_dim());
-        let dydx = layer.backward(ones.view()).to_owned();
+        let dydx = layer.backward(&ones).unwrap().to_owned();
         assert_eq!(dydx, x.mapv(|v| act.derivative(v)), "{}", act.name());
     }
 }
@@ -94,11 +94,11 @@ fn linear_backward_matches_finite_differences() {
     let b: Array1<f64> = randn(o, 3);
     let g: Array2<f64> = randn((n, o), 4);
     let mut layer = Linear::from_weights(w.clone(), b.clone()).unwrap();
-    layer.forward(x.view());
-    let dx = layer.backward(g.view()).to_owned();
+    layer.forward(&x).unwrap();
+    let dx = layer.backward(&g).unwrap().to_owned();
     let run = |x: &Array2<f64>, w: &Array2<f64>, b: &Array1<f64>| {
         let mut l = Linear::from_weights(w.clone(), b.clone()).unwrap();
-        weighted_sum(&l.forward(x.view()), &g)
+        weighted_sum(l.forward(x).unwrap(), &g)
     };
     check("linear x", &x, &dx, |x| run(x, &w, &b));
     check("linear weight", &w, &layer.grad_weight, |w| run(&x, w, &b));

@@ -1,15 +1,16 @@
 //! The network models `mlp`, `cnn` and `activations`: their runs pass their own checks and reach
 //! their accuracy targets, are deterministic for a seed, and reject bad parameters clearly.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::Array2;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use reference_impls::Device;
+use reference_impls::backend::BackendError;
 use reference_impls::layers::{Activation, Layer, Param};
 use reference_impls::models::cnn::LeNet;
 use reference_impls::models::mlp::{self, Mlp};
 use reference_impls::registry::{self, NoProgress, RunError};
 use reference_impls::report::Report;
+use reference_impls::{Cpu, Device};
 
 fn sets(pairs: &[&str]) -> Vec<(String, String)> {
     pairs
@@ -228,19 +229,23 @@ fn a_wrong_backward_is_caught_by_the_gradient_check() {
 struct Tampered<'a>(&'a mut Mlp<f64>);
 
 impl Layer<f64> for Tampered<'_> {
+    fn backend(&self) -> &Cpu {
+        self.0.backend()
+    }
+
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, f64>)) {
         self.0.params_mut(visit);
     }
 }
 
 impl mlp::Classifier<f64> for Tampered<'_> {
-    fn logits(&mut self, x: ArrayView2<'_, f64>) -> ArrayView2<'_, f64> {
+    fn logits(&mut self, x: &Array2<f64>) -> Result<&Array2<f64>, BackendError> {
         self.0.forward(x)
     }
 
-    fn backward(&mut self, grad_logits: ArrayView2<'_, f64>) {
+    fn backward(&mut self, grad_logits: &Array2<f64>) -> Result<(), BackendError> {
         let doubled = grad_logits.mapv(|g| 2.0 * g);
-        self.0.backward(doubled.view());
+        self.0.backward(&doubled)
     }
 }
 

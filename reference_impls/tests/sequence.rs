@@ -101,7 +101,7 @@ fn check_recurrent<C: Cell<f64>>(seed: u64) {
     let probe = random((b, t, h), &mut rng);
     let final_probe = random_state(&mut rng);
 
-    layer.zero_grad();
+    layer.zero_grad().unwrap();
     layer.forward(x.view(), &state0);
     let (dx, d_state0) = layer.backward(probe.view(), Some(&final_probe));
     let (dx, d_state0) = (dx.to_owned(), d_state0.clone());
@@ -207,7 +207,7 @@ fn check_mha(self_attention: bool, causal: bool) {
                 weighted_sum(&mha.forward(q.view(), k.view(), v.view()), &probe)
             }
         };
-    mha.zero_grad();
+    mha.zero_grad().unwrap();
     run(&mut mha, &query, &key, &value);
     if self_attention {
         let dx = mha.backward_self(probe.view());
@@ -262,7 +262,7 @@ fn transformer_encoder_layer_backward_matches_finite_differences() {
     });
     let x = random((b, l, e), &mut rng);
     let probe = random((b, l, e), &mut rng);
-    layer.zero_grad();
+    layer.zero_grad().unwrap();
     layer.forward(x.view());
     let dx = layer.backward(probe.view()).to_owned();
     check_input("x", &x, &dx, |x| {

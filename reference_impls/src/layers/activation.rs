@@ -5,10 +5,10 @@
 
 use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI, PI};
 
-use ndarray::{ArrayD, ArrayView, ArrayView1, ArrayViewMut1, Dimension};
+use ndarray::{ArrayD, ArrayView, Dimension, Ix2};
 
 use super::reuse;
-use crate::backend::{Backend, Cpu};
+use crate::backend::{Backend, BackendResult, Cpu, Shaped, host, reuse_on};
 use crate::scalar::Scalar;
 
 /// An element-wise activation, with PyTorch's conventions at kinks (relu'(0) = 0,
@@ -264,75 +264,74 @@ macro_rules! with_variant {
         }
     };
 }
+pub(crate) use with_variant;
 
-/// A layer applying an [`Activation`] element-wise to an array of any shape.
-///
-/// Its buffers are flat row-major vectors, reused from call to call, so the element loops run
-/// over contiguous memory whatever the caller's number of axes.
+/// A layer applying an [`Activation`] element-wise to a tensor of dimension `D` (any shape) on
+/// backend `B`; its buffers are reused from call to call.
 #[derive(Clone, Debug)]
-pub struct ActivationLayer<T> {
+pub struct ActivationLayer<T: Scalar, D: Dimension = Ix2, B: Backend = Cpu> {
+    /// Where the tensors live and the maps run.
+    backend: B,
     /// The function applied.
     pub activation: Activation,
-    /// The shape of the latest x.
-    shape: Vec<usize>,
-    /// x of the latest forward, row-major: `[len]`
-    input: Vec<T>,
-    /// y = f(x): `[len]`
-    output: Vec<T>,
-    /// dx = dy ⊙ f'(x): `[len]`
-    grad_input: Vec<T>,
+    /// x of the latest forward.
+    input: B::Tensor<T, D>,
+    /// y = f(x).
+    output: B::Tensor<T, D>,
+    /// dx = dy ⊙ f'(x).
+    grad_input: B::Tensor<T, D>,
 }
 
-impl<T: Scalar> ActivationLayer<T> {
-    /// A layer applying `activation`.
+impl<T: Scalar, D: Dimension> ActivationLayer<T, D> {
+    /// A CPU layer applying `activation`.
     pub fn new(activation: Activation) -> Self {
-        Self {
+        Self::new_on(&Cpu, activation).expect("the CPU backend does not fail")
+    }
+}
+
+impl<T: Scalar, D: Dimension, B: Backend> ActivationLayer<T, D, B> {
+    /// A layer on `backend` applying `activation`.
+    pub fn new_on(backend: &B, activation: Activation) -> BackendResult<Self> {
+        let empty = || backend.zeros(D::zeros(D::NDIM.unwrap_or(1)));
+        Ok(Self {
+            backend: backend.clone(),
             activation,
-            shape: Vec::new(),
-            input: Vec::new(),
-            output: Vec::new(),
-            grad_input: Vec::new(),
-        }
+            input: empty()?,
+            output: empty()?,
+            grad_input: empty()?,
+        })
     }
 
     /// y = f(x), element-wise; caches x.
-    pub fn forward<D: Dimension>(&mut self, x: ArrayView<'_, T, D>) -> ArrayView<'_, T, D> {
-        let dim = x.raw_dim();
-        self.shape.clear();
-        self.shape.extend_from_slice(x.shape());
-        copy_row_major(&x, &mut self.input);
-        self.output.resize(self.input.len(), T::zero());
-        let (x, y) = (
-            ArrayView1::from(&self.input),
-            ArrayViewMut1::from(&mut self.output),
-        );
-        with_variant!(self.activation, f => Cpu.map(x, y, |v| f.value(v)));
-        ArrayView::from_shape(dim, &self.output).expect("one output per input")
+    pub fn forward(&mut self, x: &B::Tensor<T, D>) -> BackendResult<&B::Tensor<T, D>> {
+        let be = &self.backend;
+        let dim = dim_of::<D>(x.shape());
+        let input = reuse_on(be, &mut self.input, dim.clone())?;
+        be.axpby(T::one(), x, T::zero(), input)?;
+        let y = reuse_on(be, &mut self.output, dim)?;
+        be.activation(self.activation, x, y)?;
+        Ok(&self.output)
     }
 
     /// dx = dy ⊙ f'(x) for the x of the latest forward.
-    pub fn backward<D: Dimension>(&mut self, dy: ArrayView<'_, T, D>) -> ArrayView<'_, T, D> {
-        assert_eq!(dy.shape(), self.shape, "activation: grad_output shape");
-        let dim = dy.raw_dim();
-        let dy = dy.as_standard_layout(); // a copy only when dy is not row-major
-        let dy = ArrayView1::from(dy.as_slice().expect("standard layout"));
-        self.grad_input.resize(self.input.len(), T::zero());
-        let (x, dx) = (
-            ArrayView1::from(&self.input),
-            ArrayViewMut1::from(&mut self.grad_input),
+    pub fn backward(&mut self, dy: &B::Tensor<T, D>) -> BackendResult<&B::Tensor<T, D>> {
+        assert_eq!(
+            dy.shape(),
+            self.input.shape(),
+            "activation: grad_output shape"
         );
-        with_variant!(self.activation, f => Cpu.zip_map(x, dy, dx, |v, g| g * f.derivative(v)));
-        ArrayView::from_shape(dim, &self.grad_input).expect("one gradient per input")
+        let be = &self.backend;
+        let dx = reuse_on(be, &mut self.grad_input, dim_of::<D>(dy.shape()))?;
+        be.activation_backward(self.activation, &self.input, dy, dx)?;
+        Ok(&self.grad_input)
     }
 }
 
-/// Copies `x` into `buf` in row-major order (a plain memory copy when x is row-major).
-fn copy_row_major<T: Scalar, D: Dimension>(x: &ArrayView<'_, T, D>, buf: &mut Vec<T>) {
-    buf.clear();
-    match x.as_slice() {
-        Some(slice) => buf.extend_from_slice(slice),
-        None => buf.extend(x.iter().copied()),
-    }
+/// The dimension value of a shape (its length fits `D` by construction).
+pub(crate) fn dim_of<D: Dimension>(shape: &[usize]) -> D {
+    let mut dim = D::zeros(shape.len());
+    dim.slice_mut().copy_from_slice(shape);
+    dim
 }
 
 /// Softmax along the last axis, as a layer: `y_j = e^(x_j) / Σ_k e^(x_k)`.
@@ -377,7 +376,7 @@ macro_rules! last_axis_layer {
                 let dim = x.raw_dim();
                 let x = x.into_dyn();
                 let y = reuse(&mut self.output, x.raw_dim());
-                Cpu.$forward(x, y.view_mut());
+                host::$forward(x, y.view_mut());
                 shaped(&self.output, dim)
             }
 
@@ -393,7 +392,7 @@ macro_rules! last_axis_layer {
                     "softmax: grad_output shape"
                 );
                 let dx = reuse(&mut self.grad_input, self.output.raw_dim());
-                Cpu.$backward(self.output.view(), dy.into_dyn(), dx.view_mut());
+                host::$backward(self.output.view(), dy.into_dyn(), dx.view_mut());
                 shaped(&self.grad_input, dim)
             }
         }

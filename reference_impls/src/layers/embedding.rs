@@ -14,6 +14,7 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use super::{Layer, Param, reuse};
+use crate::backend::Cpu;
 use crate::scalar::Scalar;
 
 /// An id outside the vocabulary.
@@ -90,6 +91,10 @@ impl<T: Scalar> Embedding<T> {
 }
 
 impl<T: Scalar> Layer<T> for Embedding<T> {
+    fn backend(&self) -> &Cpu {
+        &Cpu
+    }
+
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
         visit(Param::new(
             "weight",

@@ -10,128 +10,166 @@
 //!           dx[n, i]  = Σ_o dy[n, o] · W[o, i]      (dx = dy W)
 //! ```
 
-use ndarray::{Array1, Array2, ArrayView2, Ix2};
+use ndarray::{Array1, Array2, Ix1, Ix2};
 use rand::Rng;
 
-use super::{Layer, Param, ShapeError, reuse, uniform, visit_weight_and_bias};
-use crate::backend::{Backend, Cpu};
+use super::{Layer, LayerError, Param, ShapeError, uniform, visit_weight_and_bias};
+use crate::backend::{Backend, BackendResult, Cpu, Mat, Shaped, reuse_on};
 use crate::scalar::Scalar;
 
-/// A fully connected layer with PyTorch's layout: weight `[out, in]`, bias `[out]`.
+/// A fully connected layer with PyTorch's layout: weight `[out, in]`, bias `[out]`, on backend
+/// `B` (the CPU unless said otherwise).
 #[derive(Clone, Debug)]
-pub struct Linear<T> {
+pub struct Linear<T: Scalar, B: Backend = Cpu> {
+    /// Where the tensors live and the products run.
+    backend: B,
     /// W: `[O, I]`
-    pub weight: Array2<T>,
+    pub weight: B::Tensor<T, Ix2>,
     /// b: `[O]`
-    pub bias: Array1<T>,
+    pub bias: B::Tensor<T, Ix1>,
     /// dL/dW: `[O, I]`, accumulated by `backward`.
-    pub grad_weight: Array2<T>,
+    pub grad_weight: B::Tensor<T, Ix2>,
     /// dL/db: `[O]`, accumulated by `backward`.
-    pub grad_bias: Array1<T>,
+    pub grad_bias: B::Tensor<T, Ix1>,
     /// x of the latest forward: `[N, I]`
-    input: Array2<T>,
+    input: B::Tensor<T, Ix2>,
     /// y of the latest forward: `[N, O]`
-    output: Array2<T>,
+    output: B::Tensor<T, Ix2>,
     /// dx of the latest backward: `[N, I]`
-    grad_input: Array2<T>,
+    grad_input: B::Tensor<T, Ix2>,
 }
 
 impl<T: Scalar> Linear<T> {
-    /// A layer with the given weight `[out, in]` and bias `[out]` (PyTorch's layout).
+    /// A CPU layer with the given weight `[out, in]` and bias `[out]` (PyTorch's layout).
     pub fn from_weights(weight: Array2<T>, bias: Array1<T>) -> Result<Self, ShapeError> {
-        ShapeError::check("linear bias", &[weight.nrows()], bias.shape())?;
-        let grad_weight = Array2::zeros(weight.raw_dim());
-        let grad_bias = Array1::zeros(bias.raw_dim());
-        Ok(Self {
-            weight,
-            bias,
-            grad_weight,
-            grad_bias,
-            input: Array2::zeros((0, 0)),
-            output: Array2::zeros((0, 0)),
-            grad_input: Array2::zeros((0, 0)),
+        Self::from_weights_on(&Cpu, weight, bias).map_err(|e| match e {
+            LayerError::Shape(e) => e,
+            LayerError::Backend(e) => unreachable!("the CPU backend does not fail: {e}"),
         })
     }
 
-    /// A layer initialised like PyTorch's `nn.Linear`: W and b uniform in ±1/√in.
+    /// A CPU layer initialised like PyTorch's `nn.Linear`: W and b uniform in ±1/√in.
     pub fn new(in_features: usize, out_features: usize, rng: &mut impl Rng) -> Self {
+        Self::new_on(&Cpu, in_features, out_features, rng).expect("the CPU backend does not fail")
+    }
+}
+
+impl<T: Scalar, B: Backend> Linear<T, B> {
+    /// A layer on `backend` with the given host weight `[out, in]` and bias `[out]`.
+    pub fn from_weights_on(
+        backend: &B,
+        weight: Array2<T>,
+        bias: Array1<T>,
+    ) -> Result<Self, LayerError> {
+        ShapeError::check("linear bias", &[weight.nrows()], bias.shape())?;
+        Ok(Self {
+            backend: backend.clone(),
+            grad_weight: backend.zeros(weight.raw_dim())?,
+            grad_bias: backend.zeros(bias.raw_dim())?,
+            weight: backend.upload(weight.view())?,
+            bias: backend.upload(bias.view())?,
+            input: backend.zeros(Ix2(0, 0))?,
+            output: backend.zeros(Ix2(0, 0))?,
+            grad_input: backend.zeros(Ix2(0, 0))?,
+        })
+    }
+
+    /// A layer on `backend` initialised like PyTorch's `nn.Linear`: W and b uniform in ±1/√in.
+    pub fn new_on(
+        backend: &B,
+        in_features: usize,
+        out_features: usize,
+        rng: &mut impl Rng,
+    ) -> BackendResult<Self> {
         let bound = 1.0 / (in_features.max(1) as f64).sqrt();
         let weight = uniform((out_features, in_features), bound, rng);
         let bias = uniform(out_features, bound, rng);
-        Self::from_weights(weight, bias).expect("bias length matches by construction")
+        Self::from_weights_on(backend, weight, bias).map_err(|e| match e {
+            LayerError::Backend(e) => e,
+            LayerError::Shape(e) => unreachable!("bias length matches by construction: {e}"),
+        })
     }
 
     /// I: the number of input features.
     pub fn in_features(&self) -> usize {
-        self.weight.ncols()
+        self.weight.shape()[1]
     }
 
     /// O: the number of output features.
     pub fn out_features(&self) -> usize {
-        self.weight.nrows()
+        self.weight.shape()[0]
+    }
+
+    /// y `[N, O]` of the latest forward.
+    pub fn output(&self) -> &B::Tensor<T, Ix2> {
+        &self.output
     }
 
     /// `y = x Wᵀ + b` for x `[N, I]`; returns y `[N, O]` and caches x for backward.
-    pub fn forward(&mut self, x: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
-        assert_eq!(x.ncols(), self.in_features(), "linear: input features");
-        let out_dim = Ix2(x.nrows(), self.out_features());
-        reuse(&mut self.input, x.raw_dim()).assign(&x); // x: [N, I]
-        let y = reuse(&mut self.output, out_dim); // y: [N, O]
+    pub fn forward(&mut self, x: &B::Tensor<T, Ix2>) -> BackendResult<&B::Tensor<T, Ix2>> {
+        let (n, i, o) = (x.shape()[0], self.in_features(), self.out_features());
+        assert_eq!(x.shape()[1], i, "linear: input features");
+        let be = &self.backend;
+        let input = reuse_on(be, &mut self.input, Ix2(n, i))?; // x: [N, I]
+        be.geam(T::one(), Mat::of(x), T::zero(), Mat::of(input))?;
+        let y = reuse_on(be, &mut self.output, Ix2(n, o))?; // y: [N, O]
         // The bias add is fused into the product: y ← b (each row), then y ← x Wᵀ + 1·y.
-        y.assign(&self.bias);
-        Cpu.gemm(
+        be.add_bias(&self.bias, 1, T::zero(), y)?;
+        be.gemm(
             T::one(),
-            x,
-            false,
-            self.weight.view(),
-            true,
+            Mat::of(x),
+            Mat::of(&self.weight).t(),
             T::one(),
-            y.view_mut(),
-        );
-        self.output.view()
+            Mat::of(y),
+        )?;
+        Ok(&self.output)
     }
 
     /// Adds dW and db for `dy` `[N, O]` without computing dx (for a network's first layer).
-    pub fn backward_params(&mut self, dy: ArrayView2<'_, T>) {
-        assert_eq!(dy.dim(), self.output.dim(), "linear: grad_output shape");
+    pub fn backward_params(&mut self, dy: &B::Tensor<T, Ix2>) -> BackendResult<()> {
+        assert_eq!(dy.shape(), self.output.shape(), "linear: grad_output shape");
+        let be = &self.backend;
         // dW: [O, I] += dyᵀ [O, N] · x [N, I]
-        Cpu.gemm(
+        let dw = Mat::of(&mut self.grad_weight);
+        be.gemm(
             T::one(),
-            dy,
-            true,
-            self.input.view(),
-            false,
+            Mat::of(dy).t(),
+            Mat::of(&self.input),
             T::one(),
-            self.grad_weight.view_mut(),
-        );
+            dw,
+        )?;
         // db: [O] += column sums of dy
-        Cpu.add_column_sums(dy, self.grad_bias.view_mut());
+        be.add_channel_sums(dy, 1, &mut self.grad_bias)
     }
 
     /// Adds dW and db for `dy` `[N, O]` and returns dx `[N, I]`.
-    pub fn backward(&mut self, dy: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
-        self.backward_params(dy);
-        let dx = reuse(&mut self.grad_input, self.input.raw_dim()); // dx: [N, I]
+    pub fn backward(&mut self, dy: &B::Tensor<T, Ix2>) -> BackendResult<&B::Tensor<T, Ix2>> {
+        self.backward_params(dy)?;
+        let be = &self.backend;
+        let dim = Ix2(self.input.shape()[0], self.in_features());
+        let dx = reuse_on(be, &mut self.grad_input, dim)?; // dx: [N, I]
         // dx: [N, I] = dy [N, O] · W [O, I]
-        Cpu.gemm(
+        be.gemm(
             T::one(),
-            dy,
-            false,
-            self.weight.view(),
-            false,
+            Mat::of(dy),
+            Mat::of(&self.weight),
             T::zero(),
-            dx.view_mut(),
-        );
-        self.grad_input.view()
+            Mat::of(dx),
+        )?;
+        Ok(&self.grad_input)
     }
 }
 
-impl<T: Scalar> Layer<T> for Linear<T> {
-    fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
+impl<T: Scalar, B: Backend> Layer<T, B> for Linear<T, B> {
+    fn backend(&self) -> &B {
+        &self.backend
+    }
+
+    fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T, B>)) {
         visit_weight_and_bias(
             visit,
-            (self.weight.view_mut(), self.grad_weight.view_mut()),
-            (self.bias.view_mut(), self.grad_bias.view_mut()),
+            (&mut self.weight, &mut self.grad_weight),
+            (&mut self.bias, &mut self.grad_bias),
         );
     }
 }
@@ -150,8 +188,8 @@ mod tests {
         )
         .unwrap();
         let x = array![[1.0, -1.0]];
-        assert_eq!(layer.forward(x.view()), array![[-0.9, 1.7, -2.7]]);
-        let dx = layer.backward(array![[1.0, 0.0, 2.0]].view()).to_owned();
+        assert_eq!(layer.forward(&x).unwrap(), array![[-0.9, 1.7, -2.7]]);
+        let dx = layer.backward(&array![[1.0, 0.0, 2.0]]).unwrap().to_owned();
         assert_eq!(dx, array![[1.0, 8.0]]);
         assert_eq!(
             layer.grad_weight,
@@ -159,9 +197,9 @@ mod tests {
         );
         assert_eq!(layer.grad_bias, array![1.0, 0.0, 2.0]);
         // Gradients accumulate until zero_grad.
-        layer.backward_params(array![[1.0, 0.0, 2.0]].view());
+        layer.backward_params(&array![[1.0, 0.0, 2.0]]).unwrap();
         assert_eq!(layer.grad_bias, array![2.0, 0.0, 4.0]);
-        layer.zero_grad();
+        layer.zero_grad().unwrap();
         assert_eq!(layer.grad_bias, array![0.0, 0.0, 0.0]);
     }
 

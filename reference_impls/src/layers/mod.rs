@@ -27,9 +27,10 @@
 
 use std::borrow::Cow;
 
-use ndarray::{Array, ArrayViewMut, ArrayViewMutD, Dimension, ShapeBuilder};
+use ndarray::{Array, ArrayViewMut, Dimension, ShapeBuilder};
 use rand::Rng;
 
+use crate::backend::{Backend, BackendError, BackendResult, Cpu, Shaped};
 use crate::scalar::Scalar;
 
 pub mod activation;
@@ -51,17 +52,17 @@ pub use pool::{Pool2d, PoolKind};
 
 /// One parameter tensor of a layer, with its accumulated gradient, as an optimiser sees it.
 #[derive(Debug)]
-pub struct Param<'a, T> {
+pub struct Param<'a, T: Scalar, B: Backend = Cpu> {
     /// PyTorch-style name (`weight`, `fc1.bias`, `self_attn.in_proj_weight`).
     pub name: Cow<'static, str>,
-    /// The values, updated in place by an optimiser.
-    pub value: ArrayViewMutD<'a, T>,
+    /// The values, updated in place by an optimiser (on the CPU, a dynamic-dimension view).
+    pub value: B::ParamMut<'a, T>,
     /// `dL/dvalue`, accumulated by `backward`, same shape as `value`.
-    pub grad: ArrayViewMutD<'a, T>,
+    pub grad: B::ParamMut<'a, T>,
 }
 
-impl<'a, T> Param<'a, T> {
-    /// A leaf parameter: `name` with `value` and its gradient `grad`.
+impl<'a, T: Scalar> Param<'a, T, Cpu> {
+    /// A leaf parameter of a CPU layer: `name` with `value` and its gradient `grad`.
     pub fn new<D: Dimension>(
         name: &'static str,
         value: ArrayViewMut<'a, T, D>,
@@ -71,6 +72,21 @@ impl<'a, T> Param<'a, T> {
             name: Cow::Borrowed(name),
             value: value.into_dyn(),
             grad: grad.into_dyn(),
+        }
+    }
+}
+
+impl<'a, T: Scalar, B: Backend> Param<'a, T, B> {
+    /// A leaf parameter: `name` with the tensors `value` and `grad` of one backend.
+    pub fn of<D: Dimension>(
+        name: &'static str,
+        value: &'a mut B::Tensor<T, D>,
+        grad: &'a mut B::Tensor<T, D>,
+    ) -> Self {
+        Self {
+            name: Cow::Borrowed(name),
+            value: B::param_mut(value),
+            grad: B::param_mut(grad),
         }
     }
 
@@ -83,33 +99,61 @@ impl<'a, T> Param<'a, T> {
     }
 }
 
+/// A parameter tensor and its gradient, as a layer stores them.
+pub type WithGrad<'a, T, D, B> = (
+    &'a mut <B as Backend>::Tensor<T, D>,
+    &'a mut <B as Backend>::Tensor<T, D>,
+);
+
 /// Visits the `weight` and `bias` pair every affine layer has (Linear, Conv2d, LayerNorm), in
 /// that order, each with its gradient.
-pub fn visit_weight_and_bias<T, W: Dimension, B: Dimension>(
-    visit: &mut dyn FnMut(Param<'_, T>),
-    (weight, grad_weight): (ArrayViewMut<'_, T, W>, ArrayViewMut<'_, T, W>),
-    (bias, grad_bias): (ArrayViewMut<'_, T, B>, ArrayViewMut<'_, T, B>),
+pub fn visit_weight_and_bias<T: Scalar, B: Backend, W: Dimension, Bd: Dimension>(
+    visit: &mut dyn FnMut(Param<'_, T, B>),
+    (weight, grad_weight): WithGrad<'_, T, W, B>,
+    (bias, grad_bias): WithGrad<'_, T, Bd, B>,
 ) {
-    visit(Param::new("weight", weight, grad_weight));
-    visit(Param::new("bias", bias, grad_bias));
+    visit(Param::of("weight", weight, grad_weight));
+    visit(Param::of("bias", bias, grad_bias));
 }
 
-/// Anything with trainable parameters: a layer or a whole model.
-pub trait Layer<T: Scalar> {
+/// Anything with trainable parameters on a backend: a layer or a whole model.
+pub trait Layer<T: Scalar, B: Backend = Cpu> {
+    /// The backend its tensors live on.
+    fn backend(&self) -> &B;
+
     /// Calls `visit` once per parameter, always in the same order.
-    fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>));
+    fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T, B>));
 
     /// Resets every accumulated gradient to zero.
-    fn zero_grad(&mut self) {
-        self.params_mut(&mut |mut p| p.grad.fill(T::zero()));
+    fn zero_grad(&mut self) -> BackendResult<()> {
+        let backend = self.backend().clone();
+        let mut result = Ok(());
+        self.params_mut(&mut |mut p| {
+            if result.is_ok() {
+                result = backend.fill_param(&mut p.grad, T::zero());
+            }
+        });
+        result
     }
 
     /// The number of scalar parameters.
     fn num_params(&mut self) -> usize {
         let mut total = 0;
-        self.params_mut(&mut |p| total += p.value.len());
+        self.params_mut(&mut |p| total += Shaped::len(&p.value));
         total
     }
+}
+
+/// Why a layer could not be built: weights of the wrong shape, or a device that failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LayerError {
+    /// A weight's shape contradicts the layer.
+    #[error(transparent)]
+    Shape(#[from] ShapeError),
+    /// The backend failed (out of memory, lost device).
+    #[error(transparent)]
+    Backend(#[from] BackendError),
 }
 
 /// Makes `buf` have `shape`, reallocating (to zeros) only when the shape changed, and returns it.

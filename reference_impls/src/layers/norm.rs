@@ -10,9 +10,10 @@
 //!           dx = r · (g − mean(g) − x̂ ⊙ mean(g ⊙ x̂))      (means along the row)
 //! ```
 
-use ndarray::{Array1, Array2, ArrayView, ArrayView2, Axis, Dimension, Ix2, Zip};
+use ndarray::{Array1, Array2, ArrayView, ArrayView2, Dimension, Ix2};
 
 use super::{Layer, Param, ShapeError, reuse, visit_weight_and_bias};
+use crate::backend::{Cpu, host};
 use crate::scalar::Scalar;
 
 /// LayerNorm over the last dimension D, with weight γ `[D]`, bias β `[D]` and ε.
@@ -71,30 +72,18 @@ impl<T: Scalar> LayerNorm<T> {
         let dim = x.raw_dim();
         let x = x.as_standard_layout(); // a copy only when x is not row-major
         let rows = rows_of(x.view(), self.features()); // x: [M, D]
-        let d = T::from_usize(self.features());
-        let eps = T::from_f64(self.eps);
         let xhat = reuse(&mut self.normalized, rows.raw_dim()); // x̂: [M, D]
         let inv_std = reuse(&mut self.inv_std, ndarray::Ix1(rows.nrows())); // r: [M]
-        Zip::from(rows.rows())
-            .and(xhat.rows_mut())
-            .and(inv_std)
-            .for_each(|x, mut xhat, r| {
-                let mean = x.sum() / d;
-                let var = x.fold(T::zero(), |acc, &v| acc + (v - mean) * (v - mean)) / d;
-                *r = T::one() / (var + eps).sqrt();
-                let r = *r;
-                xhat.zip_mut_with(&x, |h, &v| *h = (v - mean) * r);
-            });
         let y = reuse(&mut self.output, rows.raw_dim()); // y: [M, D]
-        Zip::from(y.rows_mut())
-            .and(self.normalized.rows())
-            .for_each(|mut y, xhat| {
-                Zip::from(&mut y)
-                    .and(&xhat)
-                    .and(&self.weight)
-                    .and(&self.bias)
-                    .for_each(|y, &h, &g, &b| *y = g * h + b);
-            });
+        host::layer_norm(
+            rows,
+            self.weight.view(),
+            self.bias.view(),
+            T::from_f64(self.eps),
+            y.view_mut(),
+            xhat.view_mut(),
+            inv_std.view_mut(),
+        );
         restore(&self.output, dim)
     }
 
@@ -108,33 +97,16 @@ impl<T: Scalar> LayerNorm<T> {
             self.normalized.dim(),
             "layer_norm: grad_output shape"
         );
-        let d = T::from_usize(self.features());
-        // dγ += Σ_rows dy ⊙ x̂, dβ += Σ_rows dy
-        self.grad_weight += &(&dy * &self.normalized).sum_axis(Axis(0));
-        self.grad_bias += &dy.sum_axis(Axis(0));
         let dx = reuse(&mut self.grad_input, dy.raw_dim()); // dx: [M, D]
-        Zip::from(dx.rows_mut())
-            .and(dy.rows())
-            .and(self.normalized.rows())
-            .and(&self.inv_std)
-            .for_each(|mut dx, dy, xhat, &r| {
-                // g = dy ⊙ γ; dx = r·(g − mean(g) − x̂·mean(g ⊙ x̂))
-                let (mut mean_g, mut mean_gx) = (T::zero(), T::zero());
-                Zip::from(&dy)
-                    .and(&xhat)
-                    .and(&self.weight)
-                    .for_each(|&gy, &h, &w| {
-                        mean_g += gy * w;
-                        mean_gx += gy * w * h;
-                    });
-                mean_g /= d;
-                mean_gx /= d;
-                Zip::from(&mut dx)
-                    .and(&dy)
-                    .and(&xhat)
-                    .and(&self.weight)
-                    .for_each(|dx, &gy, &h, &w| *dx = r * (gy * w - mean_g - h * mean_gx));
-            });
+        host::layer_norm_backward(
+            dy,
+            self.normalized.view(),
+            self.inv_std.view(),
+            self.weight.view(),
+            dx.view_mut(),
+            self.grad_weight.view_mut(),
+            self.grad_bias.view_mut(),
+        );
         restore(&self.grad_input, dim)
     }
 }
@@ -156,11 +128,15 @@ fn restore<T, D: Dimension>(buf: &Array2<T>, dim: D) -> ArrayView<'_, T, D> {
 }
 
 impl<T: Scalar> Layer<T> for LayerNorm<T> {
+    fn backend(&self) -> &Cpu {
+        &Cpu
+    }
+
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
         visit_weight_and_bias(
             visit,
-            (self.weight.view_mut(), self.grad_weight.view_mut()),
-            (self.bias.view_mut(), self.grad_bias.view_mut()),
+            (&mut self.weight, &mut self.grad_weight),
+            (&mut self.bias, &mut self.grad_bias),
         );
     }
 }

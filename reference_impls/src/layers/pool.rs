@@ -10,20 +10,14 @@
 //! ```
 //! Average pooling counts padded zeros in its k² (PyTorch's `count_include_pad=True`).
 
-use ndarray::{Array4, ArrayView4, Ix4, s};
+use ndarray::{Array4, ArrayView4, Ix4};
 
 use super::{ShapeError, reuse};
-use crate::backend::ConvGeometry;
+use crate::backend::{ConvGeometry, host};
 use crate::scalar::Scalar;
 
-/// Which reduction a pooling window applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PoolKind {
-    /// The largest value in the window.
-    Max,
-    /// The mean of the window (padding counted as zeros).
-    Avg,
-}
+/// Which reduction a pooling window applies: the backend's [`Pooling`] (`Max`, `Avg`).
+pub use crate::backend::Pooling as PoolKind;
 
 /// A 2-D pooling layer (no parameters).
 #[derive(Clone, Debug)]
@@ -95,25 +89,7 @@ impl<T: Scalar> Pool2d<T> {
             .geometry([n, c, h, w])
             .unwrap_or_else(|e| panic!("{e}"));
         let y = reuse(&mut self.output, Ix4(n, c, g.out_h, g.out_w));
-        self.argmax.clear();
-        let inv_area = T::one() / T::from_usize(self.kernel * self.kernel);
-        for ((ni, ci, i, j), out) in y.indexed_iter_mut() {
-            let plane = x.slice(s![ni, ci, .., ..]);
-            let window = window_positions(&g, i, j);
-            *out = match self.kind {
-                PoolKind::Max => {
-                    let (best, at) = window.map(|(r, q)| (plane[[r, q]], r * w + q)).fold(
-                        (T::neg_infinity(), 0),
-                        |(m, a), (v, k)| {
-                            if v > m || v.is_nan() { (v, k) } else { (m, a) }
-                        },
-                    );
-                    self.argmax.push(at);
-                    best
-                }
-                PoolKind::Avg => window.map(|(r, q)| plane[[r, q]]).sum::<T>() * inv_area,
-            };
-        }
+        host::pool2d(self.kind, x, &g, y.view_mut(), &mut self.argmax);
         self.geom = Some(g);
         self.output.view()
     }
@@ -126,39 +102,9 @@ impl<T: Scalar> Pool2d<T> {
             &mut self.grad_input,
             Ix4(g.batch, g.channels, g.height, g.width),
         );
-        dx.fill(T::zero());
-        let inv_area = T::one() / T::from_usize(self.kernel * self.kernel);
-        for (flat, ((ni, ci, i, j), &d)) in dy.indexed_iter().enumerate() {
-            let mut plane = dx.slice_mut(s![ni, ci, .., ..]);
-            match self.kind {
-                PoolKind::Max => {
-                    let at = self.argmax[flat];
-                    plane[[at / g.width, at % g.width]] += d;
-                }
-                PoolKind::Avg => {
-                    for (r, q) in window_positions(&g, i, j) {
-                        plane[[r, q]] += d * inv_area;
-                    }
-                }
-            }
-        }
+        host::pool2d_backward(self.kind, dy, &g, &self.argmax, dx.view_mut());
         self.grad_input.view()
     }
-}
-
-/// The in-bounds input positions (row, column) of the window of output (i, j).
-fn window_positions(g: &ConvGeometry, i: usize, j: usize) -> impl Iterator<Item = (usize, usize)> {
-    let rows = g.kernel_h;
-    let cols = g.kernel_w;
-    let (top, left) = (i * g.stride, j * g.stride);
-    let (pad, height, width) = (g.padding, g.height, g.width);
-    (0..rows).flat_map(move |u| {
-        (0..cols).filter_map(move |v| {
-            let r = (top + u).checked_sub(pad).filter(|&r| r < height)?;
-            let q = (left + v).checked_sub(pad).filter(|&q| q < width)?;
-            Some((r, q))
-        })
-    })
 }
 
 #[cfg(test)]

@@ -21,14 +21,11 @@
 
 use std::marker::PhantomData;
 
-use ndarray::{
-    Array1, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut2, Axis, Ix2, Ix3, concatenate, s,
-};
+use ndarray::{Array1, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut2, Axis, Ix2, Ix3};
 use rand::Rng;
 
-use super::activation::sigmoid;
 use super::{Layer, Param, ShapeError, reuse, uniform};
-use crate::backend::{Backend, Cpu};
+use crate::backend::{Cpu, host};
 use crate::scalar::Scalar;
 
 /// The state a cell carries from one step to the next: `h`, and `c` for the LSTM.
@@ -151,51 +148,20 @@ pub trait Cell<T: Scalar> {
     fn step_backward(cache: &Self::Cache, d_next: &Self::State) -> StepGrads<T, Self::State>;
 }
 
-/// σ(x) element-wise: [B, H] → [B, H].
-fn sigmoid_of<T: Scalar>(x: ArrayView2<'_, T>) -> Array2<T> {
-    let mut y = Array2::zeros(x.raw_dim());
-    Cpu.map(x, y.view_mut(), sigmoid);
-    y
-}
-
-/// tanh(x) element-wise: [B, H] → [B, H], as `2σ(2x) − 1`.
-///
-/// One `exp` per value instead of libm's `expm1`-based tanh: the LSTM forward spends a third
-/// less time; the result differs from `tanh` by at most a few ulp of 1 (absolute).
+/// tanh(x) element-wise: [B, H] → [B, H], as `2σ(2x) − 1` ([`host::fast_tanh`]).
 fn tanh_of<T: Scalar>(x: ArrayView2<'_, T>) -> Array2<T> {
     let mut y = Array2::zeros(x.raw_dim());
-    let two = T::from_f64(2.0);
-    Cpu.map(x, y.view_mut(), |v| two * sigmoid(two * v) - T::one());
+    host::map(x, y.view_mut(), host::fast_tanh);
     y
-}
-
-/// dL/d(pre-activation) of a sigmoid from dL/dσ and σ: `d ⊙ σ(1 − σ)`.
-fn through_sigmoid<T: Scalar>(d: &Array2<T>, s: &Array2<T>) -> Array2<T> {
-    let mut out = Array2::zeros(d.raw_dim());
-    Cpu.zip_map(d.view(), s.view(), out.view_mut(), |d, s| {
-        d * s * (T::one() - s)
-    });
-    out
 }
 
 /// dL/d(pre-activation) of a tanh from dL/d tanh and tanh: `d ⊙ (1 − tanh²)`.
 fn through_tanh<T: Scalar>(d: &Array2<T>, t: &Array2<T>) -> Array2<T> {
     let mut out = Array2::zeros(d.raw_dim());
-    Cpu.zip_map(d.view(), t.view(), out.view_mut(), |d, t| {
+    host::zip_map(d.view(), t.view(), out.view_mut(), |d, t| {
         d * (T::one() - t * t)
     });
     out
-}
-
-/// Gate block `k` (columns k·H … (k+1)·H) of pre-activations `[B, G]`.
-fn gate<T>(pre: ArrayView2<'_, T>, k: usize, hidden: usize) -> ArrayView2<'_, T> {
-    pre.slice_move(s![.., k * hidden..(k + 1) * hidden])
-}
-
-/// Gate blocks `[B, H]` side by side: `[B, blocks·H]`.
-fn stack_gates<T: Scalar>(blocks: &[&Array2<T>]) -> Array2<T> {
-    let views: Vec<_> = blocks.iter().map(|b| b.view()).collect();
-    concatenate(Axis(1), &views).expect("gate blocks share the batch size")
 }
 
 /// A `[B, T, X]` sequence seen as `[B·T, X]` rows in (b, t) order.
@@ -240,20 +206,14 @@ impl<T: Scalar> Cell<T> for RnnTanhCell {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LstmCell;
 
-/// What the LSTM step keeps for its backward (all `[B, H]`).
+/// What the LSTM step keeps for its backward.
 #[derive(Clone, Debug)]
 pub struct LstmCache<T> {
-    /// Input gate σ(·).
-    i: Array2<T>,
-    /// Forget gate σ(·).
-    f: Array2<T>,
-    /// Candidate cell tanh(·).
-    g: Array2<T>,
-    /// Output gate σ(·).
-    o: Array2<T>,
-    /// The previous cell c.
+    /// The activated gates σ(i), σ(f), tanh(g), σ(o), side by side: `[B, 4H]`.
+    gates: Array2<T>,
+    /// The previous cell c: `[B, H]`.
     c_prev: Array2<T>,
-    /// tanh(c').
+    /// tanh(c'): `[B, H]`.
     tanh_c: Array2<T>,
 }
 
@@ -268,51 +228,44 @@ impl<T: Scalar> Cell<T> for LstmCell {
         gh: ArrayView2<'_, T>,
         prev: &LstmState<T>,
     ) -> (LstmState<T>, LstmCache<T>) {
-        let hidden = prev.h.ncols();
-        let pre = &gx + &gh; // W_ih x + b_ih + W_hh h + b_hh: [B, 4H], blocks i, f, g, o
-        // The gates, each [B, H]:
-        let i = sigmoid_of(gate(pre.view(), 0, hidden)); // input gate   i = σ(·)
-        let f = sigmoid_of(gate(pre.view(), 1, hidden)); // forget gate  f = σ(·)
-        let g = tanh_of(gate(pre.view(), 2, hidden)); // candidate cell  g = tanh(·)
-        let o = sigmoid_of(gate(pre.view(), 3, hidden)); // output gate  o = σ(·)
-        let c = &f * &prev.c + &i * &g; // c' = f ⊙ c + i ⊙ g: [B, H]
-        let tanh_c = tanh_of(c.view()); // tanh(c'): [B, H]
-        let h = &o * &tanh_c; // h' = o ⊙ tanh(c'): [B, H]
+        // pre = W_ih x + b_ih + W_hh h + b_hh: [B, 4H], blocks i, f, g, o; activated in place:
+        // i = σ(·), f = σ(·), g = tanh(·), o = σ(·); c' = f ⊙ c + i ⊙ g; h' = o ⊙ tanh(c').
+        let mut gates = &gx + &gh;
+        let mut next = LstmState {
+            h: Array2::zeros(prev.h.raw_dim()),
+            c: Array2::zeros(prev.c.raw_dim()),
+        };
+        let mut tanh_c = Array2::zeros(prev.c.raw_dim());
+        host::lstm_cell(
+            gates.view_mut(),
+            prev.c.view(),
+            next.c.view_mut(),
+            tanh_c.view_mut(),
+            next.h.view_mut(),
+        );
         let cache = LstmCache {
-            i,
-            f,
-            g,
-            o,
+            gates,
             c_prev: prev.c.clone(),
             tanh_c,
         };
-        (LstmState { h, c }, cache)
+        (next, cache)
     }
 
     fn step_backward(cache: &LstmCache<T>, d_next: &LstmState<T>) -> StepGrads<T, LstmState<T>> {
-        let LstmCache {
-            i,
-            f,
-            g,
-            o,
-            c_prev,
-            tanh_c,
-        } = cache;
-        let d_h = &d_next.h; // dL/dh': [B, H]
-        let d_o = d_h * tanh_c; // h' = o ⊙ tanh(c')
-        let d_c = &d_next.c + &through_tanh(&(d_h * o), tanh_c); // c' reaches L directly and via h'
-        let d_i = &d_c * g; // c' = f ⊙ c + i ⊙ g
-        let d_f = &d_c * c_prev;
-        let d_g = &d_c * i;
-        let d_pre = stack_gates(&[
-            &through_sigmoid(&d_i, i),
-            &through_sigmoid(&d_f, f),
-            &through_tanh(&d_g, g),
-            &through_sigmoid(&d_o, o),
-        ]); // [B, 4H]
+        // dL/dh' and dL/dc' in; dL/d(pre-activations) [B, 4H] and dL/dc = dc' ⊙ f out.
+        let mut d_c = d_next.c.clone();
+        let mut d_pre = Array2::zeros(cache.gates.raw_dim());
+        host::lstm_cell_backward(
+            cache.gates.view(),
+            cache.c_prev.view(),
+            cache.tanh_c.view(),
+            d_next.h.view(),
+            d_c.view_mut(),
+            d_pre.view_mut(),
+        );
         let d_prev = LstmState {
-            h: Array2::zeros(d_h.raw_dim()), // h reaches the step only through W_hh
-            c: &d_c * f,
+            h: Array2::zeros(d_next.h.raw_dim()), // h reaches the step only through W_hh
+            c: d_c,
         };
         StepGrads {
             d_gx: d_pre.clone(),
@@ -327,18 +280,14 @@ impl<T: Scalar> Cell<T> for LstmCell {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GruCell;
 
-/// What the GRU step keeps for its backward (all `[B, H]`).
+/// What the GRU step keeps for its backward.
 #[derive(Clone, Debug)]
 pub struct GruCache<T> {
-    /// Reset gate σ(·).
-    r: Array2<T>,
-    /// Update gate σ(·).
-    z: Array2<T>,
-    /// Candidate tanh(·).
-    n: Array2<T>,
-    /// The hidden part of the candidate, W_hn h + b_hn.
-    gh_n: Array2<T>,
-    /// The previous hidden state h.
+    /// The activated gates r, z, n side by side: `[B, 3H]`.
+    gates: Array2<T>,
+    /// gh = W_hh h + b_hh (its block n is the hidden part of the candidate): `[B, 3H]`.
+    gh: Array2<T>,
+    /// The previous hidden state h: `[B, H]`.
     h_prev: Array2<T>,
 }
 
@@ -353,42 +302,32 @@ impl<T: Scalar> Cell<T> for GruCell {
         gh: ArrayView2<'_, T>,
         h: &Array2<T>,
     ) -> (Array2<T>, GruCache<T>) {
-        let hidden = h.ncols();
-        // gx, gh: [B, 3H] each, blocks r, z, n; every result below is [B, H]
-        let r = sigmoid_of((&gate(gx, 0, hidden) + &gate(gh, 0, hidden)).view()); // reset gate
-        let z = sigmoid_of((&gate(gx, 1, hidden) + &gate(gh, 1, hidden)).view()); // update gate
-        let gh_n = gate(gh, 2, hidden).to_owned(); // W_hn h + b_hn
-        let n = tanh_of((&gate(gx, 2, hidden) + &(&r * &gh_n)).view()); // n = tanh(W_in x + b_in + r ⊙ gh_n)
-        let h_next = &z.mapv(|z| T::one() - z) * &n + &z * h; // h' = (1 − z) ⊙ n + z ⊙ h
+        // r = σ(gx_r + gh_r), z = σ(gx_z + gh_z), n = tanh(gx_n + r ⊙ gh_n),
+        // h' = (1 − z) ⊙ n + z ⊙ h; gx, gh: [B, 3H], every state [B, H].
+        let mut gates = Array2::zeros(gx.raw_dim());
+        let mut h_next = Array2::zeros(h.raw_dim());
+        host::gru_cell(gx, gh, h.view(), gates.view_mut(), h_next.view_mut());
         let cache = GruCache {
-            r,
-            z,
-            n,
-            gh_n,
+            gates,
+            gh: gh.to_owned(),
             h_prev: h.clone(),
         };
         (h_next, cache)
     }
 
     fn step_backward(cache: &GruCache<T>, d_h: &Array2<T>) -> StepGrads<T, Array2<T>> {
-        let GruCache {
-            r,
-            z,
-            n,
-            gh_n,
-            h_prev,
-        } = cache;
-        let d_n = d_h * &z.mapv(|z| T::one() - z); // h' = (1−z)⊙n + z⊙h
-        let d_z = d_h * &(h_prev - n);
-        let d_n_pre = through_tanh(&d_n, n); // n = tanh(gx_n + r ⊙ gh_n)
-        let d_r = &d_n_pre * gh_n;
-        let d_r_pre = through_sigmoid(&d_r, r);
-        let d_z_pre = through_sigmoid(&d_z, z);
-        StepGrads {
-            d_gx: stack_gates(&[&d_r_pre, &d_z_pre, &d_n_pre]), // [B, 3H]
-            d_gh: stack_gates(&[&d_r_pre, &d_z_pre, &(&d_n_pre * r)]), // [B, 3H]
-            d_prev: d_h * z,
-        }
+        let mut d_prev = d_h.clone(); // becomes dL/dh' ⊙ z
+        let mut d_gx = Array2::zeros(cache.gates.raw_dim());
+        let mut d_gh = Array2::zeros(cache.gates.raw_dim());
+        host::gru_cell_backward(
+            cache.gates.view(),
+            cache.gh.view(),
+            cache.h_prev.view(),
+            d_prev.view_mut(),
+            d_gx.view_mut(),
+            d_gh.view_mut(),
+        );
+        StepGrads { d_gx, d_gh, d_prev }
     }
 }
 
@@ -527,7 +466,7 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
         let x_rows = sequence_rows(&self.input); // [B·T, I]
         let gx = reuse(&mut self.gx, Ix2(batch * steps, rows));
         gx.assign(&self.bias_ih);
-        Cpu.gemm(
+        host::gemm(
             T::one(),
             x_rows,
             false,
@@ -550,7 +489,7 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
         for t in 0..steps {
             self.h_prev.index_axis_mut(Axis(1), t).assign(&state.h());
             gh.assign(&self.bias_hh);
-            Cpu.gemm(
+            host::gemm(
                 T::one(),
                 state.h(),
                 false,
@@ -603,7 +542,7 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
             d_gh.index_axis_mut(Axis(1), t).assign(&step.d_gh);
             d_state = step.d_prev;
             // dh_{t−1} += d gh_t [B, G] · W_hh [G, H]
-            Cpu.gemm(
+            host::gemm(
                 T::one(),
                 step.d_gh.view(),
                 false,
@@ -617,7 +556,7 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
 
         let (d_gx, d_gh) = (sequence_rows(&self.grad_gx), sequence_rows(&self.grad_gh)); // [B·T, G] each
         // dW_ih: [G, I] += d gxᵀ [G, B·T] · x [B·T, I];  db_ih += Σ rows of d gx
-        Cpu.gemm(
+        host::gemm(
             T::one(),
             d_gx,
             true,
@@ -626,9 +565,9 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
             T::one(),
             self.grad_weight_ih.view_mut(),
         );
-        Cpu.add_column_sums(d_gx, self.grad_bias_ih.view_mut());
+        host::add_column_sums(d_gx, self.grad_bias_ih.view_mut());
         // dW_hh: [G, H] += d ghᵀ [G, B·T] · h_prev [B·T, H];  db_hh += Σ rows of d gh
-        Cpu.gemm(
+        host::gemm(
             T::one(),
             d_gh,
             true,
@@ -637,14 +576,14 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
             T::one(),
             self.grad_weight_hh.view_mut(),
         );
-        Cpu.add_column_sums(d_gh, self.grad_bias_hh.view_mut());
+        host::add_column_sums(d_gh, self.grad_bias_hh.view_mut());
         // dx: [B·T, I] = d gx [B·T, G] · W_ih [G, I]
         let dx = reuse(&mut self.grad_input, self.input.raw_dim());
         let dx_rows = dx
             .view_mut()
             .into_shape_with_order((batch * steps, self.weight_ih.ncols()))
             .expect("contiguous");
-        Cpu.gemm(
+        host::gemm(
             T::one(),
             d_gx,
             false,
@@ -658,6 +597,10 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
 }
 
 impl<T: Scalar, C: Cell<T>> Layer<T> for Recurrent<T, C> {
+    fn backend(&self) -> &Cpu {
+        &Cpu
+    }
+
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
         visit(Param::new(
             "weight_ih",
@@ -685,6 +628,7 @@ impl<T: Scalar, C: Cell<T>> Layer<T> for Recurrent<T, C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::activation::sigmoid;
     use ndarray::array;
     use rand::SeedableRng;
 

@@ -19,6 +19,7 @@ use super::activation::{Activation, ActivationLayer};
 use super::attention::{AttentionError, MultiHeadAttention};
 use super::norm::LayerNorm;
 use super::{Layer, Linear, Param, ShapeError};
+use crate::backend::Cpu;
 use crate::scalar::Scalar;
 
 /// One pre-norm encoder layer: self-attention then a ReLU feed-forward block, each behind a
@@ -96,10 +97,12 @@ impl<T: Scalar> TransformerEncoderLayer<T> {
         let normed = normed
             .into_shape_with_order(Ix2(batch * len, e))
             .expect("contiguous"); // [B·L, E]
-        let hidden = self.linear1.forward(normed); // [B·L, F]
-        let hidden = self.relu.forward(hidden); // [B·L, F]
-        let ff = self.linear2.forward(hidden); // [B·L, E]
+        let cpu = "the CPU backend does not fail";
+        let hidden = self.linear1.forward(&normed.to_owned()).expect(cpu); // [B·L, F]
+        let hidden = self.relu.forward(hidden).expect(cpu); // [B·L, F]
+        let ff = self.linear2.forward(hidden).expect(cpu); // [B·L, E]
         self.output = h + ff
+            .view()
             .into_shape_with_order((batch, len, e))
             .expect("linear output is contiguous");
         self.output.view()
@@ -115,10 +118,12 @@ impl<T: Scalar> TransformerEncoderLayer<T> {
             .into_shape_with_order((batch * len, e))
             .expect("standard layout");
         // dh = dy + LN2ᵀ(W1ᵀ(relu'(W2ᵀ dy)))
-        let d_hidden = self.linear2.backward(dy_rows); // [B·L, F]
-        let d_hidden = self.relu.backward(d_hidden); // [B·L, F]
-        let d_normed = self.linear1.backward(d_hidden); // [B·L, E]
+        let cpu = "the CPU backend does not fail";
+        let d_hidden = self.linear2.backward(&dy_rows.to_owned()).expect(cpu); // [B·L, F]
+        let d_hidden = self.relu.backward(d_hidden).expect(cpu); // [B·L, F]
+        let d_normed = self.linear1.backward(d_hidden).expect(cpu); // [B·L, E]
         let d_normed = d_normed
+            .view()
             .into_shape_with_order((batch, len, e))
             .expect("contiguous");
         let dh = &dy + &self.norm2.backward(d_normed); // [B, L, E]
@@ -130,6 +135,10 @@ impl<T: Scalar> TransformerEncoderLayer<T> {
 }
 
 impl<T: Scalar> Layer<T> for TransformerEncoderLayer<T> {
+    fn backend(&self) -> &Cpu {
+        &Cpu
+    }
+
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
         self.self_attn
             .params_mut(&mut |p| visit(p.prefixed("self_attn")));

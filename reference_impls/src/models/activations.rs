@@ -20,7 +20,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::mlp::{self, Mlp, OptimizerKind, Training};
-use crate::backend::Device;
+use crate::backend::{Cpu, Device};
 use crate::data::Dataset;
 use crate::layers::{Activation, uniform};
 use crate::registry::{Config, Implementation, ParamSpec, Progress, RunError};
@@ -141,8 +141,8 @@ pub fn layer_gradient_norms(
     x: &Array2<f32>,
     y: &[usize],
 ) -> Result<Vec<f64>, RunError> {
-    mlp::backprop(net, x.view(), y, &mut Array2::zeros((0, 0)))
-        .map_err(|e| RunError::Failed(e.to_string()))?;
+    let mut scratch = mlp::LossScratch::new(&Cpu).map_err(|e| RunError::Failed(e.to_string()))?;
+    mlp::backprop(net, x, y, &mut scratch).map_err(|e| RunError::Failed(e.to_string()))?;
     Ok(net
         .linears()
         .map(|linear| {

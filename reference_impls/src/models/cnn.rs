@@ -16,12 +16,15 @@
 //! Legend: N batch, C channels, H×W image (8×8 for the digits), F filters of a convolution,
 //! K classes (10).
 
-use ndarray::{Array4, ArrayView2, Ix4};
+use ndarray::{Array2, Array4, ArrayView2, Ix4};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::mlp::{self, Classifier, Evaluation, History, MlpSettings, Training};
-use crate::backend::Device;
+use crate::backend::{BackendResult, Cpu, Device};
+
+/// Why a CPU op cannot fail: the CPU backend has no device to lose.
+const CPU: &str = "the CPU backend does not fail";
 use crate::data::Dataset;
 use crate::gradcheck::GradCheckError;
 use crate::layers::conv::Conv2d;
@@ -44,14 +47,14 @@ const POOL: usize = 2;
 
 /// `conv → ReLU → pool → conv → ReLU → pool → linear` over one-channel images.
 #[derive(Clone, Debug)]
-pub struct LeNet<T> {
+pub struct LeNet<T: Scalar> {
     /// First convolution, 1 → F₁ channels: weight `[F₁, 1, 3, 3]` (the learned filters).
     pub conv1: Conv2d<T>,
-    relu1: ActivationLayer<T>,
+    relu1: ActivationLayer<T, Ix4>,
     pool1: Pool2d<T>,
     /// Second convolution, F₁ → F₂ channels: weight `[F₂, F₁, 3, 3]`.
     pub conv2: Conv2d<T>,
-    relu2: ActivationLayer<T>,
+    relu2: ActivationLayer<T, Ix4>,
     pool2: Pool2d<T>,
     /// Classifier on the flattened maps: weight `[K, F₂·H₂·W₂]`.
     pub fc: Linear<T>,
@@ -150,11 +153,13 @@ impl<T: Scalar> LeNet<T> {
         let mut stages = vec![Stage::new("entrée", &x.shape()[1..])];
         let y = self.conv1.forward(x.view());
         stages.push(Stage::new("conv1", &y.shape()[1..]));
-        let y = self.pool1.forward(self.relu1.forward(y));
+        let y = self.relu1.forward(&y.to_owned()).expect(CPU);
+        let y = self.pool1.forward(y.view());
         stages.push(Stage::new("pool1", &y.shape()[1..]));
         let y = self.conv2.forward(y);
         stages.push(Stage::new("conv2", &y.shape()[1..]));
-        let y = self.pool2.forward(self.relu2.forward(y));
+        let y = self.relu2.forward(&y.to_owned()).expect(CPU);
+        let y = self.pool2.forward(y.view());
         stages.push(Stage::new("pool2", &y.shape()[1..]));
         stages.push(Stage::new("aplati", &[y.len()]));
         stages
@@ -167,35 +172,40 @@ impl<T: Scalar> LeNet<T> {
         let images = reuse(&mut self.images, Ix4(n, 1, h, w)); // x: [N, 1, H, W]
         images.assign(&x.to_shape((n, 1, h, w)).expect("rows of H·W pixels"));
         let a = self.conv1.forward(self.images.view()); // [N, F₁, H, W]
-        let a = self.relu1.forward(a);
-        let a = self.pool1.forward(a); // [N, F₁, H₁, W₁]
+        let a = self.relu1.forward(&a.to_owned()).expect(CPU);
+        let a = self.pool1.forward(a.view()); // [N, F₁, H₁, W₁]
         let a = self.conv2.forward(a); // [N, F₂, H₁, W₁]
-        let a = self.relu2.forward(a);
-        let a = self.pool2.forward(a); // [N, F₂, H₂, W₂]
+        let a = self.relu2.forward(&a.to_owned()).expect(CPU);
+        let a = self.pool2.forward(a.view()); // [N, F₂, H₂, W₂]
         self.pooled = a.raw_dim();
         let features = a.len() / n.max(1);
         let flat = a
             .into_shape_with_order((n, features))
             .expect("pooled maps are contiguous"); // [N, F₂·H₂·W₂]
-        self.fc.forward(flat) // [N, K]
+        self.fc.forward(&flat.to_owned()).expect(CPU).view() // [N, K]
     }
 
     /// Backpropagation through the whole stack for `dL/dlogits` `[N, K]` of the latest forward.
     pub fn backward(&mut self, grad_logits: ArrayView2<'_, T>) {
-        let g = self.fc.backward(grad_logits); // [N, F₂·H₂·W₂]
+        let g = self.fc.backward(&grad_logits.to_owned()).expect(CPU); // [N, F₂·H₂·W₂]
         let g = g
+            .view()
             .into_shape_with_order(self.pooled)
             .expect("the gradient of the flattened maps is contiguous"); // [N, F₂, H₂, W₂]
-        let g = self.pool2.backward(g);
-        let g = self.relu2.backward(g);
+        let g = self.pool2.backward(g).to_owned();
+        let g = self.relu2.backward(&g).expect(CPU).view();
         let g = self.conv2.backward(g); // [N, F₁, H₁, W₁]
-        let g = self.pool1.backward(g);
-        let g = self.relu1.backward(g);
+        let g = self.pool1.backward(g).to_owned();
+        let g = self.relu1.backward(&g).expect(CPU).view();
         self.conv1.backward(g); // dL/dx is not needed
     }
 }
 
 impl<T: Scalar> Layer<T> for LeNet<T> {
+    fn backend(&self) -> &Cpu {
+        &Cpu
+    }
+
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
         self.conv1.params_mut(&mut |p| visit(p.prefixed("conv1")));
         self.conv2.params_mut(&mut |p| visit(p.prefixed("conv2")));
@@ -204,12 +214,14 @@ impl<T: Scalar> Layer<T> for LeNet<T> {
 }
 
 impl<T: Scalar> Classifier<T> for LeNet<T> {
-    fn logits(&mut self, x: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
-        self.forward(x)
+    fn logits(&mut self, x: &Array2<T>) -> BackendResult<&Array2<T>> {
+        self.forward(x.view());
+        Ok(self.fc.output())
     }
 
-    fn backward(&mut self, grad_logits: ArrayView2<'_, T>) {
-        LeNet::backward(self, grad_logits);
+    fn backward(&mut self, grad_logits: &Array2<T>) -> BackendResult<()> {
+        LeNet::backward(self, grad_logits.view());
+        Ok(())
     }
 }
 
@@ -379,6 +391,7 @@ impl Implementation for Cnn {
         let mut cnn = train_cnn(filters, &training, (&train, &test), seed, progress)?;
         let mlp_run = if compare {
             Some(mlp::train_mlp(
+                &Cpu,
                 &mlp_settings.hidden,
                 &mlp_settings.training,
                 (&train, &test),

@@ -20,7 +20,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::backend::Device;
+use crate::backend::{Cpu, Device};
 use crate::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
 use crate::registry::{Config, Implementation, ParamSpec, Progress, RunError};
 use crate::report::{Axes, Report, Series};
@@ -389,7 +389,14 @@ fn descend(
             });
         }
         optimizer.begin_step();
-        optimizer.update(0, p.view_mut().into_dyn(), g.view().into_dyn());
+        optimizer
+            .update(
+                &Cpu,
+                0,
+                &mut p.view_mut().into_dyn(),
+                &g.view_mut().into_dyn(),
+            )
+            .expect("the CPU backend does not fail");
         let loss = surface.value(&p);
         if !loss.is_finite() || loss > DIVERGED {
             path.diverged = true;
@@ -605,9 +612,16 @@ fn regression(
     let mut optimizer = Sgd::<f64>::new(SgdConfig::new(lr));
     let mut excess = vec![loss(&theta) - best];
     for _ in 0..steps {
-        let grad = z.t().dot(&(z.dot(&theta) - &y)) / n; // ∇L = Zᵀ(Zθ − y)/n, [d+1]
+        let mut grad = z.t().dot(&(z.dot(&theta) - &y)) / n; // ∇L = Zᵀ(Zθ − y)/n, [d+1]
         optimizer.begin_step();
-        optimizer.update(0, theta.view_mut().into_dyn(), grad.view().into_dyn());
+        optimizer
+            .update(
+                &Cpu,
+                0,
+                &mut theta.view_mut().into_dyn(),
+                &grad.view_mut().into_dyn(),
+            )
+            .expect("the CPU backend does not fail");
         excess.push(loss(&theta) - best);
     }
     let gap = (&theta - &exact).iter().fold(0.0f64, |m, v| m.max(v.abs()));

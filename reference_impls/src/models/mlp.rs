@@ -22,11 +22,11 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use crate::backend::Device;
+use crate::backend::{Backend, BackendError, BackendResult, Cpu, Device, Shaped, reuse_on};
 use crate::data::{self, DEFAULT_SPLIT_SEED, DEFAULT_TEST_FRACTION, Dataset};
 use crate::gradcheck::{GradCheck, GradCheckError};
 use crate::layers::{Activation, ActivationLayer, Layer, Linear, Param, reuse};
-use crate::loss::{LossError, softmax_cross_entropy};
+use crate::loss::{LossError, softmax_cross_entropy_on};
 use crate::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
 use crate::registry::{Config, Implementation, ParamSpec, Progress, RunError};
 use crate::report::{Axes, Matrix, Report, Series};
@@ -38,45 +38,59 @@ use crate::scalar::Scalar;
 
 /// One hidden layer: `h = φ(h_prev Wᵀ + b)`.
 #[derive(Clone, Debug)]
-pub struct HiddenLayer<T> {
+pub struct HiddenLayer<T: Scalar, B: Backend = Cpu> {
     /// The affine map `z = h_prev Wᵀ + b`, W `[H_l, H_(l-1)]`.
-    pub linear: Linear<T>,
+    pub linear: Linear<T, B>,
     /// The non-linearity φ applied to z.
-    pub activation: ActivationLayer<T>,
+    pub activation: ActivationLayer<T, Ix2, B>,
 }
 
 /// A multilayer perceptron: hidden layers `h = φ(h_prev Wᵀ + b)`, then a linear output layer
 /// giving the logits. With no hidden layer it is multinomial logistic regression.
 #[derive(Clone, Debug)]
-pub struct Mlp<T> {
+pub struct Mlp<T: Scalar, B: Backend = Cpu> {
     /// The hidden layers, input side first.
-    pub hidden: Vec<HiddenLayer<T>>,
+    pub hidden: Vec<HiddenLayer<T, B>>,
     /// The output layer: logits `z = h Wᵀ + b`, W `[C, H_last]`.
-    pub output: Linear<T>,
+    pub output: Linear<T, B>,
 }
 
 impl<T: Scalar> Mlp<T> {
-    /// A network with layer widths `sizes` = `[D, H_1, …, H_k, C]` (at least two entries), `φ`
-    /// between layers, and PyTorch's default initialisation drawn from `rng`.
+    /// A CPU network with layer widths `sizes` = `[D, H_1, …, H_k, C]` (at least two entries),
+    /// `φ` between layers, and PyTorch's default initialisation drawn from `rng`.
     ///
     /// # Panics
     /// When `sizes` has fewer than two entries (a bug in the caller).
     pub fn new(sizes: &[usize], activation: Activation, rng: &mut impl rand::Rng) -> Self {
+        Self::new_on(&Cpu, sizes, activation, rng).expect("the CPU backend does not fail")
+    }
+}
+
+impl<T: Scalar, B: Backend> Mlp<T, B> {
+    /// [`Mlp::new`] on `backend`.
+    pub fn new_on(
+        backend: &B,
+        sizes: &[usize],
+        activation: Activation,
+        rng: &mut impl rand::Rng,
+    ) -> BackendResult<Self> {
         assert!(sizes.len() >= 2, "an MLP needs an input and an output size");
         let hidden = sizes
             .windows(2)
             .take(sizes.len() - 2)
-            .map(|pair| HiddenLayer {
-                linear: Linear::new(pair[0], pair[1], rng),
-                activation: ActivationLayer::new(activation),
+            .map(|pair| {
+                Ok(HiddenLayer {
+                    linear: Linear::new_on(backend, pair[0], pair[1], rng)?,
+                    activation: ActivationLayer::new_on(backend, activation)?,
+                })
             })
-            .collect();
-        let output = Linear::new(sizes[sizes.len() - 2], sizes[sizes.len() - 1], rng);
-        Self { hidden, output }
+            .collect::<BackendResult<_>>()?;
+        let output = Linear::new_on(backend, sizes[sizes.len() - 2], sizes[sizes.len() - 1], rng)?;
+        Ok(Self { hidden, output })
     }
 
     /// Every linear layer, input side first (the output layer last).
-    pub fn linears(&self) -> impl Iterator<Item = &Linear<T>> {
+    pub fn linears(&self) -> impl Iterator<Item = &Linear<T, B>> {
         self.hidden
             .iter()
             .map(|layer| &layer.linear)
@@ -84,7 +98,7 @@ impl<T: Scalar> Mlp<T> {
     }
 
     /// Every linear layer, mutable, input side first.
-    pub fn linears_mut(&mut self) -> impl Iterator<Item = &mut Linear<T>> {
+    pub fn linears_mut(&mut self) -> impl Iterator<Item = &mut Linear<T, B>> {
         self.hidden
             .iter_mut()
             .map(|layer| &mut layer.linear)
@@ -92,36 +106,39 @@ impl<T: Scalar> Mlp<T> {
     }
 
     /// Logits `[N, C]` for inputs `x` `[N, D]`; every layer caches what backward needs.
-    pub fn forward(&mut self, x: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
+    pub fn forward(&mut self, x: &B::Tensor<T, Ix2>) -> BackendResult<&B::Tensor<T, Ix2>> {
         let mut h = x; // h⁽⁰⁾ = x: [N, D]
         for layer in &mut self.hidden {
-            let z = layer.linear.forward(h); // z⁽ˡ⁾ = h⁽ˡ⁻¹⁾ W⁽ˡ⁾ᵀ + b⁽ˡ⁾: [N, H_l]
-            h = layer.activation.forward(z); // h⁽ˡ⁾ = φ(z⁽ˡ⁾): [N, H_l]
+            let z = layer.linear.forward(h)?; // z⁽ˡ⁾ = h⁽ˡ⁻¹⁾ W⁽ˡ⁾ᵀ + b⁽ˡ⁾: [N, H_l]
+            h = layer.activation.forward(z)?; // h⁽ˡ⁾ = φ(z⁽ˡ⁾): [N, H_l]
         }
         self.output.forward(h) // z⁽ᴸ⁾ = h⁽ᴸ⁻¹⁾ W⁽ᴸ⁾ᵀ + b⁽ᴸ⁾: [N, C]
     }
 
     /// Backpropagation: from `dL/dz⁽ᴸ⁾` `[N, C]` of the latest forward, adds `dL/dW⁽ˡ⁾` and
     /// `dL/db⁽ˡ⁾` of every layer into its gradients.
-    pub fn backward(&mut self, grad_logits: ArrayView2<'_, T>) {
+    pub fn backward(&mut self, grad_logits: &B::Tensor<T, Ix2>) -> BackendResult<()> {
         let Some((first, deeper)) = self.hidden.split_first_mut() else {
             // No hidden layer: the output layer sees the input, whose gradient nobody needs.
-            self.output.backward_params(grad_logits);
-            return;
+            return self.output.backward_params(grad_logits);
         };
         // dL/dh⁽ᴸ⁻¹⁾ = dL/dz⁽ᴸ⁾ W⁽ᴸ⁾: [N, H_(L-1)]
-        let mut grad_h = self.output.backward(grad_logits);
+        let mut grad_h = self.output.backward(grad_logits)?;
         for layer in deeper.iter_mut().rev() {
-            let grad_z = layer.activation.backward(grad_h); // dL/dz⁽ˡ⁾ = dL/dh⁽ˡ⁾ ⊙ φ'(z⁽ˡ⁾)
-            grad_h = layer.linear.backward(grad_z); // dL/dh⁽ˡ⁻¹⁾ = dL/dz⁽ˡ⁾ W⁽ˡ⁾
+            let grad_z = layer.activation.backward(grad_h)?; // dL/dz⁽ˡ⁾ = dL/dh⁽ˡ⁾ ⊙ φ'(z⁽ˡ⁾)
+            grad_h = layer.linear.backward(grad_z)?; // dL/dh⁽ˡ⁻¹⁾ = dL/dz⁽ˡ⁾ W⁽ˡ⁾
         }
-        let grad_z = first.activation.backward(grad_h);
-        first.linear.backward_params(grad_z); // dL/dx is not needed
+        let grad_z = first.activation.backward(grad_h)?;
+        first.linear.backward_params(grad_z) // dL/dx is not needed
     }
 }
 
-impl<T: Scalar> Layer<T> for Mlp<T> {
-    fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
+impl<T: Scalar, B: Backend> Layer<T, B> for Mlp<T, B> {
+    fn backend(&self) -> &B {
+        self.output.backend()
+    }
+
+    fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T, B>)) {
         for (index, linear) in self.linears_mut().enumerate() {
             let prefix = format!("fc{}", index + 1);
             linear.params_mut(&mut |p| visit(p.prefixed(&prefix)));
@@ -131,21 +148,21 @@ impl<T: Scalar> Layer<T> for Mlp<T> {
 
 /// A network that maps feature rows to class logits and back-propagates through them: what
 /// [`train_step`] and [`fit`] train.
-pub trait Classifier<T: Scalar>: Layer<T> {
+pub trait Classifier<T: Scalar, B: Backend = Cpu>: Layer<T, B> {
     /// Logits `[N, C]` for features `x` `[N, D]`, caching what [`Classifier::backward`] needs.
-    fn logits(&mut self, x: ArrayView2<'_, T>) -> ArrayView2<'_, T>;
+    fn logits(&mut self, x: &B::Tensor<T, Ix2>) -> BackendResult<&B::Tensor<T, Ix2>>;
 
     /// Adds every parameter gradient for `dL/dlogits` `[N, C]` of the latest forward.
-    fn backward(&mut self, grad_logits: ArrayView2<'_, T>);
+    fn backward(&mut self, grad_logits: &B::Tensor<T, Ix2>) -> BackendResult<()>;
 }
 
-impl<T: Scalar> Classifier<T> for Mlp<T> {
-    fn logits(&mut self, x: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
+impl<T: Scalar, B: Backend> Classifier<T, B> for Mlp<T, B> {
+    fn logits(&mut self, x: &B::Tensor<T, Ix2>) -> BackendResult<&B::Tensor<T, Ix2>> {
         self.forward(x)
     }
 
-    fn backward(&mut self, grad_logits: ArrayView2<'_, T>) {
-        Mlp::backward(self, grad_logits);
+    fn backward(&mut self, grad_logits: &B::Tensor<T, Ix2>) -> BackendResult<()> {
+        Mlp::backward(self, grad_logits)
     }
 }
 
@@ -173,8 +190,9 @@ pub fn gradient_check<C: Classifier<f64>>(
     x: ArrayView2<'_, f64>,
     y: &[usize],
 ) -> Result<f64, GradCheckError> {
-    let mut grad_logits = Array2::zeros((0, 0));
-    backprop(net, x, y, &mut grad_logits).expect("labels fit the logits");
+    let x = x.to_owned();
+    let mut scratch = LossScratch::new(&Cpu).expect("the CPU backend does not fail");
+    backprop(net, &x, y, &mut scratch).expect("labels fit the logits");
     let mut params = Vec::new(); // (name, value, analytic gradient) per slot
     net.params_mut(&mut |p| {
         params.push((p.name.to_string(), p.value.to_owned(), p.grad.to_owned()))
@@ -183,7 +201,7 @@ pub fn gradient_check<C: Classifier<f64>>(
     for (slot, (name, value, analytic)) in params.iter().enumerate() {
         let result = GradCheck::default().check(name, value, analytic, |probe| {
             set_param(net, slot, probe);
-            mean_loss(net, x, y, &mut grad_logits).expect("labels fit the logits")
+            mean_loss(net, &x, y, &mut scratch).expect("labels fit the logits")
         });
         set_param(net, slot, value);
         largest = largest.max(result?);
@@ -223,46 +241,67 @@ pub fn rows_f64(data: &Dataset, rows: usize) -> (Array2<f64>, Vec<usize>) {
 // 3. Training: mini-batch gradient descent
 // ---------------------------------------------------------------------------------------------
 
+/// The buffers the loss reuses from step to step: dL/dlogits and the targets, on the backend.
+#[derive(Clone, Debug)]
+pub struct LossScratch<T: Scalar, B: Backend = Cpu> {
+    /// dL/dz: `[N, C]`
+    grad_logits: B::Tensor<T, Ix2>,
+    /// The labels of the batch, in backend memory: `[N]`
+    targets: B::Indices,
+}
+
+impl<T: Scalar, B: Backend> LossScratch<T, B> {
+    /// Empty buffers on `backend`.
+    pub fn new(backend: &B) -> BackendResult<Self> {
+        Ok(Self {
+            grad_logits: backend.zeros(Ix2(0, 0))?,
+            targets: backend.upload_indices(&[])?,
+        })
+    }
+}
+
 /// Backpropagation of the mean softmax cross-entropy on the batch `x` `[N, D]` with labels `y`:
 /// zeroes the gradients, runs forward, the loss and backward, so that every parameter's gradient
-/// holds `dL/dθ`. `grad_logits` is a buffer reused across calls. Returns the loss.
-pub fn backprop<T: Scalar, C: Classifier<T>>(
+/// holds `dL/dθ`. `scratch` holds buffers reused across calls. Returns the loss.
+pub fn backprop<T: Scalar, B: Backend, C: Classifier<T, B> + ?Sized>(
     net: &mut C,
-    x: ArrayView2<'_, T>,
+    x: &B::Tensor<T, Ix2>,
     y: &[usize],
-    grad_logits: &mut Array2<T>,
+    scratch: &mut LossScratch<T, B>,
 ) -> Result<T, LossError> {
-    net.zero_grad();
-    let loss = mean_loss(net, x, y, grad_logits)?;
-    net.backward(grad_logits.view());
+    net.zero_grad()?;
+    let loss = mean_loss(net, x, y, scratch)?;
+    net.backward(&scratch.grad_logits)?;
     Ok(loss)
 }
 
 /// One training step: [`backprop`] on the batch, then one optimiser update. Returns the batch's
 /// mean loss.
-pub fn train_step<T: Scalar, C: Classifier<T>>(
+pub fn train_step<T: Scalar, B: Backend, C: Classifier<T, B>>(
     net: &mut C,
-    optimizer: &mut dyn Optimizer<T>,
-    x: ArrayView2<'_, T>,
+    optimizer: &mut dyn Optimizer<T, B>,
+    x: &B::Tensor<T, Ix2>,
     y: &[usize],
-    grad_logits: &mut Array2<T>,
+    scratch: &mut LossScratch<T, B>,
 ) -> Result<T, LossError> {
-    let loss = backprop(net, x, y, grad_logits)?;
-    optimizer.step(net);
+    let loss = backprop(net, x, y, scratch)?;
+    optimizer.step(net)?;
     Ok(loss)
 }
 
-/// The mean softmax cross-entropy of `net` on (`x`, `y`), writing `dL/dlogits` into
-/// `grad_logits` (forward only: nothing is back-propagated).
-fn mean_loss<T: Scalar, C: Classifier<T>>(
+/// The mean softmax cross-entropy of `net` on (`x`, `y`), writing `dL/dlogits` into `scratch`
+/// (forward only: nothing is back-propagated).
+fn mean_loss<T: Scalar, B: Backend, C: Classifier<T, B> + ?Sized>(
     net: &mut C,
-    x: ArrayView2<'_, T>,
+    x: &B::Tensor<T, Ix2>,
     y: &[usize],
-    grad_logits: &mut Array2<T>,
+    scratch: &mut LossScratch<T, B>,
 ) -> Result<T, LossError> {
-    let logits = net.logits(x); // z: [N, C]
-    let grad = reuse(grad_logits, logits.raw_dim()); // dL/dz: [N, C]
-    softmax_cross_entropy(logits, y, grad.view_mut())
+    let backend = net.backend().clone();
+    let logits = net.logits(x)?; // z: [N, C]
+    let dim = Ix2(logits.shape()[0], logits.shape()[1]);
+    let grad = reuse_on(&backend, &mut scratch.grad_logits, dim)?; // dL/dz: [N, C]
+    softmax_cross_entropy_on(&backend, logits, y, &mut scratch.targets, grad)
 }
 
 /// The optimisers a run can choose.
@@ -288,7 +327,7 @@ impl OptimizerKind {
     }
 
     /// A fresh optimiser of this kind with learning rate `lr`.
-    pub fn build<T: Scalar>(self, lr: f64) -> Box<dyn Optimizer<T>> {
+    pub fn build<T: Scalar, B: Backend>(self, lr: f64) -> Box<dyn Optimizer<T, B>> {
         match self {
             OptimizerKind::Adam => Box::new(Adam::new(AdamConfig::adam(lr))),
             OptimizerKind::Momentum => Box::new(Sgd::new(SgdConfig::new(lr).with_momentum(0.9))),
@@ -320,8 +359,9 @@ pub struct History {
 }
 
 /// Trains `net` on `train` for `training.epochs` epochs, reshuffling the batches every epoch with
-/// `rng`, and records the loss curve and the test accuracy after each epoch.
-pub fn fit<C: Classifier<f32>>(
+/// `rng`, and records the loss curve and the test accuracy after each epoch. Batches are
+/// gathered on the host and copied into one reused backend tensor.
+pub fn fit<B: Backend, C: Classifier<f32, B>>(
     net: &mut C,
     train: &Dataset,
     test: &Dataset,
@@ -329,27 +369,33 @@ pub fn fit<C: Classifier<f32>>(
     rng: &mut ChaCha8Rng,
     progress: &dyn Progress,
 ) -> Result<History, RunError> {
-    let mut optimizer = training.optimizer.build::<f32>(training.lr);
+    let backend = net.backend().clone();
+    let failed = |e: LossError| RunError::Failed(e.to_string());
+    let mut optimizer = training.optimizer.build::<f32, B>(training.lr);
     let mut history = History {
         train_loss: vec![evaluate(net, train)?.loss],
         test_accuracy: vec![evaluate(net, test)?.accuracy],
     };
     let mut order: Vec<usize> = (0..train.len()).collect();
-    let mut xb = Array2::<f32>::zeros((0, 0)); // x of a batch: [N, D]
+    let mut xb = Array2::<f32>::zeros((0, 0)); // x of a batch, on the host: [N, D]
+    let mut x_dev = backend.zeros(Ix2(0, 0)).map_err(device_failed)?; // the same on the backend
     let mut yb = Vec::with_capacity(training.batch); // its labels: [N]
-    let mut grad_logits = Array2::<f32>::zeros((0, 0));
+    let mut scratch = LossScratch::new(&backend).map_err(device_failed)?;
     for epoch in 1..=training.epochs {
         order.shuffle(rng);
         let mut total = 0.0;
         for batch in order.chunks(training.batch.max(1)) {
-            let rows = reuse(&mut xb, Ix2(batch.len(), train.features()));
+            let dim = Ix2(batch.len(), train.features());
+            let rows = reuse(&mut xb, dim);
             yb.clear();
             for (mut row, &i) in rows.outer_iter_mut().zip(batch) {
                 row.assign(&train.x.row(i));
                 yb.push(train.y[i]);
             }
-            let loss = train_step(net, optimizer.as_mut(), xb.view(), &yb, &mut grad_logits)
-                .map_err(|e| RunError::Failed(e.to_string()))?;
+            let x = reuse_on(&backend, &mut x_dev, dim).map_err(device_failed)?;
+            backend.write(xb.view(), x).map_err(device_failed)?;
+            let loss =
+                train_step(net, optimizer.as_mut(), &x_dev, &yb, &mut scratch).map_err(failed)?;
             total += f64::from(loss) * batch.len() as f64;
         }
         let mean = total / train.len().max(1) as f64;
@@ -363,6 +409,11 @@ pub fn fit<C: Classifier<f32>>(
         progress.advance(1);
     }
     Ok(history)
+}
+
+/// A run error for a device that failed.
+fn device_failed(e: BackendError) -> RunError {
+    RunError::Failed(e.to_string())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -385,17 +436,28 @@ pub struct Evaluation {
 /// Rows evaluated per forward pass in [`evaluate`].
 const EVAL_CHUNK: usize = 512;
 
-/// Loss, accuracy and predictions of `net` on `data` (forward passes only).
-pub fn evaluate<C: Classifier<f32>>(net: &mut C, data: &Dataset) -> Result<Evaluation, RunError> {
+/// Loss, accuracy and predictions of `net` on `data` (forward passes only; the logits come back
+/// to the host for the predictions).
+pub fn evaluate<B: Backend, C: Classifier<f32, B>>(
+    net: &mut C,
+    data: &Dataset,
+) -> Result<Evaluation, RunError> {
+    let backend = net.backend().clone();
     let mut predictions = Vec::with_capacity(data.len());
     let mut total = 0.0;
-    let mut grad = Array2::<f32>::zeros((0, 0));
+    let mut scratch = LossScratch::new(&backend).map_err(device_failed)?;
     for start in (0..data.len()).step_by(EVAL_CHUNK) {
         let end = (start + EVAL_CHUNK).min(data.len());
-        let logits = net.logits(data.x.slice(s![start..end, ..])); // z: [N, C]
-        predictions.extend(logits.outer_iter().map(|z| arg_max(z.iter().copied())));
-        let g = reuse(&mut grad, logits.raw_dim());
-        let loss = softmax_cross_entropy(logits, &data.y[start..end], g.view_mut())
+        let x = backend
+            .upload(data.x.slice(s![start..end, ..]))
+            .map_err(device_failed)?;
+        let logits = net.logits(&x).map_err(device_failed)?; // z: [N, C]
+        let host_logits = backend.download(logits).map_err(device_failed)?;
+        predictions.extend(host_logits.outer_iter().map(|z| arg_max(z.iter().copied())));
+        let grad = reuse_on(&backend, &mut scratch.grad_logits, host_logits.raw_dim());
+        let grad = grad.map_err(device_failed)?;
+        let targets = &data.y[start..end];
+        let loss = softmax_cross_entropy_on(&backend, logits, targets, &mut scratch.targets, grad)
             .map_err(|e| RunError::Failed(e.to_string()))?;
         total += f64::from(loss) * (end - start) as f64;
     }
@@ -499,9 +561,9 @@ impl MlpSettings {
 
 /// A trained MLP with its history and test results.
 #[derive(Clone, Debug)]
-pub struct TrainedMlp {
+pub struct TrainedMlp<B: Backend = Cpu> {
     /// The network.
-    pub net: Mlp<f32>,
+    pub net: Mlp<f32, B>,
     /// Loss and accuracy curves.
     pub history: History,
     /// Results on the test split.
@@ -510,20 +572,22 @@ pub struct TrainedMlp {
     pub train: Evaluation,
 }
 
-/// Builds an MLP with `hidden` widths for `train` (ReLU, seeded init) and trains it.
-pub fn train_mlp(
+/// Builds an MLP with `hidden` widths for `train` (ReLU, seeded init) on `backend` and trains it.
+pub fn train_mlp<B: Backend>(
+    backend: &B,
     hidden: &[usize],
     training: &Training,
     (train, test): (&Dataset, &Dataset),
     seed: u64,
     progress: &dyn Progress,
-) -> Result<TrainedMlp, RunError> {
+) -> Result<TrainedMlp<B>, RunError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let sizes: Vec<usize> = std::iter::once(train.features())
         .chain(hidden.iter().copied())
         .chain(std::iter::once(train.classes))
         .collect();
-    let mut net = Mlp::new(&sizes, Activation::Relu, &mut rng);
+    let mut net =
+        Mlp::new_on(backend, &sizes, Activation::Relu, &mut rng).map_err(device_failed)?;
     let history = fit(&mut net, train, test, training, &mut rng, progress)?;
     let test = evaluate(&mut net, test)?;
     let train = evaluate(&mut net, train)?;
@@ -604,6 +668,23 @@ impl Implementation for Perceptron {
         seed: u64,
         progress: &dyn Progress,
     ) -> Result<Report, RunError> {
+        match device {
+            Device::Cpu => self.run_on(&Cpu, cfg, seed, progress),
+            Device::Gpu(_) => Err(RunError::Device(device.ensure_available().unwrap_err())),
+        }
+    }
+}
+
+impl Perceptron {
+    /// The run of [`Implementation::run`] on `backend`.
+    fn run_on<B: Backend>(
+        &self,
+        backend: &B,
+        cfg: &Config,
+        seed: u64,
+        progress: &dyn Progress,
+    ) -> Result<Report, RunError> {
+        let device = backend.device();
         let settings = MlpSettings::from_config(cfg);
         let (train, test) = match cfg.path("data") {
             Some(path) => data::load_user_dataset(path)?,
@@ -617,13 +698,21 @@ impl Implementation for Perceptron {
             "entraînement (MLP puis régression logistique)",
         );
         let mlp = train_mlp(
+            backend,
             &settings.hidden,
             &settings.training,
             (&train, &test),
             seed,
             progress,
         )?;
-        let logistic = train_mlp(&[], &settings.baseline, (&train, &test), seed, progress)?;
+        let logistic = train_mlp(
+            backend,
+            &[],
+            &settings.baseline,
+            (&train, &test),
+            seed,
+            progress,
+        )?;
         progress.finish();
 
         report.metric("test_accuracy", mlp.test.accuracy);
@@ -692,4 +781,63 @@ fn check_backward(hidden: &[usize], train: &Dataset, seed: u64) -> Result<f64, G
     let mut net = Mlp::<f64>::new(&sizes, Activation::Relu, &mut rng);
     let (x, y) = rows_f64(train, 4);
     gradient_check(&mut net, x.view(), &y)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::counting::Counting;
+    use crate::registry::NoProgress;
+
+    /// The ops one SGD training step of a 2-hidden-layer MLP asks its backend for.
+    #[test]
+    fn a_training_step_runs_through_the_backend() {
+        let backend = Counting::new(Cpu);
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let mut net =
+            Mlp::<f32, _>::new_on(&backend, &[6, 5, 4, 3], Activation::Relu, &mut rng).unwrap();
+        let x = backend
+            .upload(Array2::from_shape_fn((2, 6), |(i, j)| (i + j) as f32).view())
+            .unwrap();
+        let mut scratch = LossScratch::new(&backend).unwrap();
+        let mut sgd = Sgd::<f32, _>::new(SgdConfig::new(0.1));
+        train_step(&mut net, &mut sgd, &x, &[0, 2], &mut scratch).unwrap(); // buffers sized
+        backend.reset();
+        train_step(&mut net, &mut sgd, &x, &[0, 2], &mut scratch).unwrap();
+        let counts = backend.counts();
+        // 3 products forward; backward: dW and dx for the two upper layers, dW for the first.
+        assert_eq!(counts.get("gemm"), Some(&8), "{counts:?}");
+        assert_eq!(counts.get("activation"), Some(&2), "{counts:?}");
+        assert_eq!(counts.get("activation_backward"), Some(&2), "{counts:?}");
+        assert_eq!(counts.get("add_bias"), Some(&3), "{counts:?}");
+        assert_eq!(counts.get("add_channel_sums"), Some(&3), "{counts:?}");
+        assert_eq!(counts.get("cross_entropy"), Some(&1), "{counts:?}");
+        assert_eq!(counts.get("fill_param"), Some(&6), "zero_grad: {counts:?}");
+        assert_eq!(counts.get("sgd_update"), Some(&6), "{counts:?}");
+        // After the first step nothing is allocated: the buffers are reused.
+        assert_eq!(counts.get("zeros"), None, "{counts:?}");
+    }
+
+    /// `run mlp` on a counting backend: the whole demo (training, evaluation) goes through it,
+    /// and the report is the CPU's.
+    #[test]
+    fn the_mlp_run_reaches_the_layers_through_its_backend() {
+        let sets = [("epochs", "1"), ("hidden1", "16"), ("hidden2", "8")]
+            .map(|(k, v)| (k.to_string(), v.to_string()));
+        let cfg = Config::from_sets(&Perceptron.params(), &sets).unwrap();
+        let backend = Counting::new(Cpu);
+        let counted = Perceptron.run_on(&backend, &cfg, 3, &NoProgress).unwrap();
+        let plain = Perceptron.run_on(&Cpu, &cfg, 3, &NoProgress).unwrap();
+        let counts = backend.counts();
+        let steps = 2 * 1348_usize.div_ceil(64); // two networks, one epoch of 64-sample batches
+        assert!(counts["gemm"] > 3 * steps, "{counts:?}");
+        let updates = ["sgd_update", "adam_update"].map(|op| counts.get(op).copied().unwrap_or(0));
+        assert!(updates.iter().sum::<usize>() > 0, "{counts:?}");
+        assert!(
+            counts["download"] > 0,
+            "evaluation brings the logits back: {counts:?}"
+        );
+        assert_eq!(counted.metrics, plain.metrics);
+        assert_eq!(counted.device, Device::Cpu);
+    }
 }

@@ -100,6 +100,9 @@ pub enum VerifyError {
     /// Targets that do not fit the logits.
     #[error(transparent)]
     Loss(#[from] LossError),
+    /// The backend failed (out of memory, lost device).
+    #[error(transparent)]
+    Backend(#[from] crate::backend::BackendError),
     /// Token ids outside an embedding's vocabulary.
     #[error(transparent)]
     Token(#[from] TokenOutOfRange),

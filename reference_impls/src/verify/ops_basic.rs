@@ -53,11 +53,11 @@ fn activation_of(case: &Case) -> Result<Activation, VerifyError> {
 fn activation(case: &Case) -> Result<Outputs, VerifyError> {
     let x = case.input("x")?; // x: [..]
     let mut layer = ActivationLayer::new(activation_of(case)?);
-    let mut out = Outputs::new().with("y", layer.forward(x.view()).to_owned());
+    let mut out = Outputs::new().with("y", layer.forward(&x)?.to_owned());
     let ones = ArrayD::ones(x.raw_dim());
-    out.insert("dydx", layer.backward(ones.view()).to_owned());
+    out.insert("dydx", layer.backward(&ones)?.to_owned());
     if let Some(g) = case.grad_output::<IxDyn>(x.shape())? {
-        out.insert("grad_x", layer.backward(g.view()).to_owned());
+        out.insert("grad_x", layer.backward(&g)?.to_owned());
     }
     Ok(out)
 }
@@ -126,14 +126,14 @@ fn linear(case: &Case) -> Result<Outputs, VerifyError> {
         .expect("owned row-major"); // [N, I]
     let mut y_shape = x.shape().to_vec();
     *y_shape.last_mut().expect("checked above") = outputs;
-    let y = layer.forward(x2).to_owned(); // y: [N, O]
+    let y = layer.forward(&x2.to_owned())?.to_owned(); // y: [N, O]
     let mut out = Outputs::new().with("y", reshaped(y, &y_shape));
     if let Some(g) = case.grad_output::<IxDyn>(&y_shape)? {
         let g2 = g
             .view()
             .into_shape_with_order((rows, outputs))
             .expect("owned row-major");
-        let dx = layer.backward(g2).to_owned(); // dx: [N, I]
+        let dx = layer.backward(&g2.to_owned())?.to_owned(); // dx: [N, I]
         out.insert("grad_x", reshaped(dx, x.shape()));
         out.insert("grad_weight", layer.grad_weight.clone());
         if case.has_input("bias") {
@@ -164,15 +164,15 @@ fn mlp2_cross_entropy(case: &Case) -> Result<Outputs, VerifyError> {
         fc2.weight.shape(),
     )?;
 
-    let z1 = fc1.forward(x.view()); // z1: [N, H]
-    let hidden = relu.forward(z1).to_owned(); // h: [N, H]
-    let logits = fc2.forward(hidden.view()).to_owned(); // logits: [N, C]
+    let z1 = fc1.forward(&x)?; // z1: [N, H]
+    let hidden = relu.forward(z1)?.to_owned(); // h: [N, H]
+    let logits = fc2.forward(&hidden)?.to_owned(); // logits: [N, C]
     let mut dlogits = ndarray::Array2::zeros(logits.raw_dim()); // [N, C]
     let loss = loss::softmax_cross_entropy(logits.view(), &targets, dlogits.view_mut())?;
 
-    let dh = fc2.backward(dlogits.view()).to_owned(); // dh: [N, H]
-    let dz1 = relu.backward(dh.view()).to_owned(); // dz1: [N, H]
-    let dx = fc1.backward(dz1.view()).to_owned(); // dx: [N, I]
+    let dh = fc2.backward(&dlogits)?.to_owned(); // dh: [N, H]
+    let dz1 = relu.backward(&dh)?.to_owned(); // dz1: [N, H]
+    let dx = fc1.backward(&dz1)?.to_owned(); // dx: [N, I]
     let mut out = Outputs::new()
         .with("hidden", hidden)
         .with("logits", logits)

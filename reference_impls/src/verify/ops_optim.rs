@@ -6,6 +6,7 @@
 //! compares those it lists.
 
 use super::{Case, Handler, Outputs, VerifyError};
+use crate::backend::Cpu;
 use crate::layers::ShapeError;
 use crate::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
 
@@ -30,10 +31,10 @@ fn run_steps<O: Optimizer<f64>>(
     let steps = case.usize_param_or("steps", given)?;
     let mut out = Outputs::new();
     for k in 1..=steps {
-        let grad = case.input(&format!("grad_step{k}"))?; // g: [..]
+        let mut grad = case.input(&format!("grad_step{k}"))?; // g: [..]
         ShapeError::check(&format!("grad_step{k}"), param.shape(), grad.shape())?;
         optimizer.begin_step();
-        optimizer.update(0, param.view_mut(), grad.view());
+        optimizer.update(&Cpu, 0, &mut param.view_mut(), &grad.view_mut())?;
         out.insert(format!("param_step{k}"), param.clone());
         state(optimizer, k, &mut out);
     }
@@ -76,7 +77,7 @@ fn adam_family(case: &Case, decoupled: bool) -> Result<Outputs, VerifyError> {
         decoupled,
     };
     run_steps(case, &mut Adam::new(config), |opt, k, out| {
-        if let Some((m, v)) = opt.moments(0) {
+        if let Some([m, v]) = opt.moments(0) {
             out.insert(format!("exp_avg_step{k}"), m.to_owned());
             out.insert(format!("exp_avg_sq_step{k}"), v.to_owned());
         }
