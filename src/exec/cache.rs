@@ -231,7 +231,7 @@ mod tests {
     #[test]
     fn no_temporary_file_is_left_behind() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = cache_with_one_entry(dir.path());
+        cache_with_one_entry(dir.path());
         let names: Vec<_> = fs::read_dir(dir.path().join("demos"))
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
