@@ -89,7 +89,10 @@ impl Cache {
                 }
             })
             .collect();
-        self.dir.join(format!("{safe}.{}.json", device.name()))
+        self.dir.join(format!(
+            "{safe}.{}.json",
+            device.to_string().replace(':', "-")
+        ))
     }
 
     /// The cached report of `impl_id` on `device` when an entry exists for exactly `key` and is
@@ -211,7 +214,7 @@ mod tests {
         assert_eq!(hit.report, stored);
         assert_eq!(hit.duration, Duration::from_millis(42));
         assert!(cache.load("mlp", Device::Cpu, &key("b")).is_none());
-        assert!(cache.load("mlp", Device::Cuda, &key("a")).is_none());
+        assert!(cache.load("mlp", Device::GPU, &key("a")).is_none());
     }
 
     #[test]
