@@ -19,6 +19,9 @@ use ndarray::{
 
 use crate::scalar::Scalar;
 
+#[cfg(feature = "gpu")]
+pub mod gpu;
+
 /// Where a computation runs.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,

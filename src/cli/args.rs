@@ -38,6 +38,8 @@ pub enum Command {
     Run(RunArgs),
     /// Check every op of the reference implementations against test vectors.
     Verify(VerifyArgs),
+    /// The compute devices found: the CPU and each GPU adapter.
+    Devices(DevicesArgs),
 }
 
 /// How a data-printing command writes its result.
@@ -123,6 +125,14 @@ pub struct GraphArgs {
 /// `savoir impls`.
 #[derive(Debug, Args)]
 pub struct ImplsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
+/// `savoir devices`.
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,

@@ -2,6 +2,7 @@
 
 pub mod args;
 mod check;
+mod devices;
 mod diagnostics;
 mod graph;
 mod impls;
@@ -59,6 +60,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Impls(args) => impls::run(args).map(|()| Outcome::Clean),
         Command::Run(args) => run::run(&cli.vault, config, args),
         Command::Verify(args) => verify::run(args),
+        Command::Devices(args) => devices::run(args).map(|()| Outcome::Clean),
     }
 }
 

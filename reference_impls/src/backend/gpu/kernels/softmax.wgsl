@@ -1,0 +1,115 @@
+// Softmax and log-softmax along the rows of [rows, cols], and their adjoints; one workgroup
+// per row. u = [rows, cols].
+
+@group(0) @binding(1) var<storage, read> x: array<T>;
+@group(0) @binding(2) var<storage, read_write> out: array<T>;
+@group(0) @binding(3) var<storage, read> dy: array<T>;
+
+var<workgroup> partial: array<T, 256>;
+
+fn reduce_partial(lid: u32, take_max: bool) -> T {
+    for (var width = 128u; width > 0u; width = width / 2u) {
+        workgroupBarrier();
+        if (lid < width) {
+            let other = partial[lid + width];
+            partial[lid] = select(partial[lid] + other, max(partial[lid], other), take_max);
+        }
+    }
+    workgroupBarrier();
+    let result = partial[0];
+    workgroupBarrier();
+    return result;
+}
+
+// The row's max and log Σ exp(x − max).
+fn row_stats(row: u32, lid: u32, valid: bool) -> vec2<T> {
+    let cols = pu(1u);
+    var m = neg_inf();
+    if (valid) {
+        for (var j = lid; j < cols; j += WG) {
+            m = max(m, x[row * cols + j]);
+        }
+    }
+    partial[lid] = m;
+    let row_max = reduce_partial(lid, true);
+    var s = T(0.0);
+    if (valid) {
+        for (var j = lid; j < cols; j += WG) {
+            s += t_exp(x[row * cols + j] - row_max);
+        }
+    }
+    partial[lid] = s;
+    return vec2<T>(row_max, t_log(reduce_partial(lid, false)));
+}
+
+// out = exp(x − max) / Σ exp(x − max).
+@compute @workgroup_size(256, 1, 1)
+fn softmax(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row = group_index(wid, nwg);
+    let valid = row < pu(0u);
+    let stats = row_stats(row, lid.x, valid);
+    if (valid) {
+        let cols = pu(1u);
+        for (var j = lid.x; j < cols; j += WG) {
+            out[row * cols + j] = t_exp(x[row * cols + j] - stats.x - stats.y);
+        }
+    }
+}
+
+// out = x − max − log Σ exp(x − max).
+@compute @workgroup_size(256, 1, 1)
+fn log_softmax(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row = group_index(wid, nwg);
+    let valid = row < pu(0u);
+    let stats = row_stats(row, lid.x, valid);
+    if (valid) {
+        let cols = pu(1u);
+        for (var j = lid.x; j < cols; j += WG) {
+            out[row * cols + j] = x[row * cols + j] - stats.x - stats.y;
+        }
+    }
+}
+
+// From the softmax output y (bound as x): out = y ⊙ (dy − Σ_j dy_j·y_j).
+@compute @workgroup_size(256, 1, 1)
+fn softmax_backward(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row = group_index(wid, nwg);
+    let valid = row < pu(0u);
+    let cols = pu(1u);
+    var s = T(0.0);
+    if (valid) {
+        for (var j = lid.x; j < cols; j += WG) {
+            s += x[row * cols + j] * dy[row * cols + j];
+        }
+    }
+    partial[lid.x] = s;
+    let dot = reduce_partial(lid.x, false);
+    if (valid) {
+        for (var j = lid.x; j < cols; j += WG) {
+            let i = row * cols + j;
+            out[i] = x[i] * (dy[i] - dot);
+        }
+    }
+}
+
+// From the log-softmax output y (bound as x): out = dy − exp(y)·Σ_j dy_j.
+@compute @workgroup_size(256, 1, 1)
+fn log_softmax_backward(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row = group_index(wid, nwg);
+    let valid = row < pu(0u);
+    let cols = pu(1u);
+    var s = T(0.0);
+    if (valid) {
+        for (var j = lid.x; j < cols; j += WG) {
+            s += dy[row * cols + j];
+        }
+    }
+    partial[lid.x] = s;
+    let total = reduce_partial(lid.x, false);
+    if (valid) {
+        for (var j = lid.x; j < cols; j += WG) {
+            let i = row * cols + j;
+            out[i] = dy[i] - t_exp(x[i]) * total;
+        }
+    }
+}
