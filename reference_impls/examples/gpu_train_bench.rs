@@ -18,9 +18,8 @@ use std::time::Instant;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use reference_impls::backend::gpu::{
-    AdapterChoice, Binary, GemmLayout, Gpu, GpuError, GpuTensor, SgdStep, Unary,
-};
+use reference_impls::backend::gpu::{Binary, GemmLayout, Gpu, GpuError, GpuTensor, Unary};
+use reference_impls::backend::{Device, GpuChoice, SgdUpdate};
 use reference_impls::layers::Activation;
 
 type Tensor = GpuTensor<f32>;
@@ -77,7 +76,7 @@ impl Linear {
 
     fn forward(&self, gpu: &Gpu, x: &Tensor, y: &mut Tensor) -> Result<(), GpuError> {
         gpu.gemm(1.0, x, false, &self.w, true, 0.0, y)?;
-        gpu.bias_add(y, &self.b, 1)
+        gpu.bias_add(&self.b, 1, 1.0, y)
     }
 
     /// dW = dyᵀ x, db = Σ dy; dx = dy W (+ β·dx) when asked.
@@ -97,7 +96,7 @@ impl Linear {
         Ok(())
     }
 
-    fn step(&mut self, gpu: &Gpu, sgd: &SgdStep) -> Result<(), GpuError> {
+    fn step(&mut self, gpu: &Gpu, sgd: &SgdUpdate) -> Result<(), GpuError> {
         gpu.sgd_step(sgd, &mut self.w, &self.dw, None)?;
         gpu.sgd_step(sgd, &mut self.b, &self.db, None)
     }
@@ -176,7 +175,7 @@ impl Mlp {
         gpu: &Gpu,
         x: &Tensor,
         target: &Tensor,
-        sgd: &SgdStep,
+        sgd: &SgdUpdate,
     ) -> Result<(), GpuError> {
         let [l0, l1, l2] = &mut self.layers;
         let [z0, z1] = &mut self.z;
@@ -222,7 +221,8 @@ struct LayerNorm {
     beta: Tensor,
     dgamma: Tensor,
     dbeta: Tensor,
-    stats: Tensor,
+    xhat: Tensor,
+    inv_std: Tensor,
 }
 
 impl LayerNorm {
@@ -234,11 +234,12 @@ impl LayerNorm {
             beta: gpu.zeros(&[D])?,
             dgamma: gpu.zeros(&[D])?,
             dbeta: gpu.zeros(&[D])?,
-            stats: gpu.uninit(&[rows, 2])?,
+            xhat: gpu.uninit(&[rows, D])?,
+            inv_std: gpu.uninit(&[rows])?,
         })
     }
 
-    fn step(&mut self, gpu: &Gpu, sgd: &SgdStep) -> Result<(), GpuError> {
+    fn step(&mut self, gpu: &Gpu, sgd: &SgdUpdate) -> Result<(), GpuError> {
         gpu.sgd_step(sgd, &mut self.gamma, &self.dgamma, None)?;
         gpu.sgd_step(sgd, &mut self.beta, &self.dbeta, None)
     }
@@ -346,7 +347,7 @@ impl Encoder {
         gpu: &Gpu,
         x: &Tensor,
         target: &Tensor,
-        sgd: &SgdStep,
+        sgd: &SgdUpdate,
     ) -> Result<(), GpuError> {
         let scale = 1.0 / (DH as f32).sqrt();
         let eps = 1e-5;
@@ -396,7 +397,8 @@ impl Encoder {
             &self.ln1.beta,
             eps,
             &mut self.h1,
-            &mut self.ln1.stats,
+            &mut self.ln1.xhat,
+            &mut self.ln1.inv_std,
         )?;
         self.ff1.forward(gpu, &self.h1, &mut self.f_pre)?;
         gpu.unary(RELU, &self.f_pre, &mut self.f)?;
@@ -408,7 +410,8 @@ impl Encoder {
             &self.ln2.beta,
             eps,
             &mut self.h2,
-            &mut self.ln2.stats,
+            &mut self.ln2.xhat,
+            &mut self.ln2.inv_std,
         )?;
         self.head.forward(gpu, &self.h2, &mut self.logits)?;
 
@@ -426,10 +429,10 @@ impl Encoder {
         gpu.fill(&mut self.ln2.dgamma, 0.0)?;
         gpu.fill(&mut self.ln2.dbeta, 0.0)?;
         gpu.layer_norm_backward(
-            &self.r2,
-            &self.ln2.gamma,
-            &self.ln2.stats,
             &self.dh2,
+            &self.ln2.xhat,
+            &self.ln2.inv_std,
+            &self.ln2.gamma,
             &mut self.dr2,
             &mut self.ln2.dgamma,
             &mut self.ln2.dbeta,
@@ -445,10 +448,10 @@ impl Encoder {
         gpu.fill(&mut self.ln1.dgamma, 0.0)?;
         gpu.fill(&mut self.ln1.dbeta, 0.0)?;
         gpu.layer_norm_backward(
-            &self.r1,
-            &self.ln1.gamma,
-            &self.ln1.stats,
             &self.dh2,
+            &self.ln1.xhat,
+            &self.ln1.inv_std,
+            &self.ln1.gamma,
             &mut self.dr1,
             &mut self.ln1.dgamma,
             &mut self.ln1.dbeta,
@@ -521,7 +524,7 @@ impl Encoder {
 
 struct Options {
     model: String,
-    device: AdapterChoice,
+    device: GpuChoice,
     epochs: usize,
     steps: Option<usize>,
 }
@@ -529,7 +532,7 @@ struct Options {
 fn options() -> Result<Options, String> {
     let mut o = Options {
         model: "mlp".into(),
-        device: AdapterChoice::Best,
+        device: GpuChoice::Preferred,
         epochs: 5,
         steps: None,
     };
@@ -537,7 +540,12 @@ fn options() -> Result<Options, String> {
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
-            "--device" => o.device = value()?.parse().map_err(|e| format!("{e}"))?,
+            "--device" => {
+                o.device = match value()?.parse::<Device>().map_err(|e| e.to_string())? {
+                    Device::Gpu(choice) => choice,
+                    Device::Cpu => return Err("this bench measures a GPU: --device gpu[:N]".into()),
+                }
+            }
             "--epochs" => o.epochs = value()?.parse().map_err(|e| format!("--epochs: {e}"))?,
             "--steps" => o.steps = Some(value()?.parse().map_err(|e| format!("--steps: {e}"))?),
             "mlp" | "encoder" => o.model = arg,
@@ -581,12 +589,13 @@ impl Workload {
     /// Runs `steps` steps (default: one pass over the MLP's batches, 20 encoder steps); returns
     /// the samples seen and the last step's loss (downloading it waits for the queue).
     fn epoch(&mut self, gpu: &Gpu, steps: Option<usize>) -> Result<(usize, f64), GpuError> {
-        let sgd = |lr| SgdStep {
+        let sgd = |lr| SgdUpdate {
             lr,
             momentum: 0.0,
             dampening: 0.0,
             weight_decay: 0.0,
             nesterov: false,
+            first: true,
         };
         match self {
             Workload::Mlp(model, batches) => {

@@ -514,7 +514,7 @@ pub fn run(
             supported: imp
                 .devices()
                 .iter()
-                .map(|d| d.name())
+                .map(|d| d.to_string())
                 .collect::<Vec<_>>()
                 .join(", "),
         });

@@ -174,7 +174,7 @@ fn config_validates_choices_and_flags_and_types_values() {
 
 #[test]
 fn cuda_is_refused_with_a_clear_message() {
-    let err = registry::run("svm", &[], Device::Cuda, 0, &NoProgress)
+    let err = registry::run("svm", &[], "cuda".parse().unwrap(), 0, &NoProgress)
         .unwrap_err()
         .to_string();
     assert!(err.contains("cuda") || err.contains("CUDA"), "{err}");

@@ -208,12 +208,12 @@ fn the_report_serialises_to_the_contract() {
 }
 
 #[test]
-fn cuda_and_missing_directories_are_clear_errors() {
-    let err = verify_dir(&vectors_dir(), Device::Cuda)
+fn unbuilt_gpu_and_missing_directories_are_clear_errors() {
+    let err = verify_dir(&vectors_dir(), Device::GPU)
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("no CUDA support") && err.contains("--features cuda"),
+        err.contains("no GPU backend") && err.contains("--device cpu"),
         "{err}"
     );
     let err = verify_dir(Path::new("/nonexistent/vectors"), Device::Cpu)

@@ -138,34 +138,15 @@ pub struct DevicesArgs {
     pub format: OutputFormat,
 }
 
-/// Where a reference implementation runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum DeviceArg {
-    /// The CPU.
-    #[default]
-    Cpu,
-    /// An NVIDIA GPU (needs a build with CUDA support).
-    Cuda,
-}
-
-impl From<DeviceArg> for Device {
-    fn from(device: DeviceArg) -> Self {
-        match device {
-            DeviceArg::Cpu => Device::Cpu,
-            DeviceArg::Cuda => Device::Cuda,
-        }
-    }
-}
-
 /// `savoir run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// An implementation id (`savoir impls`) or a concept whose `implementation:` names one.
     #[arg(value_name = "CONCEPT|IMPL_ID")]
     pub target: String,
-    /// Where to run.
-    #[arg(long, value_enum, default_value_t)]
-    pub device: DeviceArg,
+    /// Where to run: `cpu`, `gpu`, `gpu:N` (adapter N of `savoir devices`) or `cuda`.
+    #[arg(long, default_value = "cpu")]
+    pub device: Device,
     /// Seed of every random choice (same seed and device, same report).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -186,9 +167,9 @@ pub struct VerifyArgs {
     /// Folder of test-vector cases (`*.json`).
     #[arg(value_name = "VECTORS_DIR")]
     pub dir: PathBuf,
-    /// Where to run.
-    #[arg(long, value_enum, default_value_t)]
-    pub device: DeviceArg,
+    /// Where to run: `cpu`, `gpu`, `gpu:N` (adapter N of `savoir devices`) or `cuda`.
+    #[arg(long, default_value = "cpu")]
+    pub device: Device,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,

@@ -3,7 +3,8 @@
 use crate::cli::args::{DevicesArgs, OutputFormat};
 use crate::cli::output::{self, Palette, paint};
 use anyhow::Result;
-use reference_impls::backend::gpu::{self, AdapterChoice, AdapterSummary};
+use reference_impls::backend::GpuChoice;
+use reference_impls::backend::gpu::{self, AdapterSummary};
 use serde::Serialize;
 use std::io::Write;
 
@@ -30,7 +31,7 @@ struct Listing {
 /// Lists the devices.
 pub fn run(args: &DevicesArgs) -> Result<()> {
     let adapters = gpu::list_adapters();
-    let best = gpu::pick(&adapters, AdapterChoice::Best).ok();
+    let best = gpu::pick(&adapters, GpuChoice::Preferred).ok();
     let cpu = Listed {
         id: "cpu".into(),
         name: "CPU (ndarray)".into(),

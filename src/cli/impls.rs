@@ -66,7 +66,7 @@ fn write_text(out: &mut dyn Write, listing: &Listing, p: Palette) -> Result<()> 
         if n > 0 {
             writeln!(out)?;
         }
-        let devices: Vec<&str> = i.devices.iter().map(|d| d.name()).collect();
+        let devices: Vec<String> = i.devices.iter().map(Device::to_string).collect();
         writeln!(
             out,
             "{}  {}  {}",

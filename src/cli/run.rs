@@ -31,7 +31,7 @@ pub fn run(vault: &Path, config: Option<&Path>, args: &RunArgs) -> Result<Outcom
         .map(|s| registry::parse_set(s))
         .collect::<Result<Vec<_>, _>>()?;
     let bar = Bar::default();
-    let result = registry::run(&target.id, &sets, args.device.into(), args.seed, &bar);
+    let result = registry::run(&target.id, &sets, args.device, args.seed, &bar);
     bar.finish();
     let mut report = result.with_context(|| format!("run of `{}` failed", target.id))?;
     if target.concept.is_some() {
@@ -122,7 +122,7 @@ fn write_text(out: &mut dyn Write, report: &Report, p: Palette) -> Result<()> {
             p.dim,
             format_args!(
                 "device {}, seed {}, {:.1} s",
-                report.device.name(),
+                report.device,
                 report.seed,
                 report.duration_ms as f64 / 1000.0
             )

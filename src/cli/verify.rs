@@ -10,7 +10,7 @@ use std::io::Write;
 /// Runs every case of the folder; exits 1 unless every case passed (an unsupported op counts
 /// as a failure: it was not verified).
 pub fn run(args: &VerifyArgs) -> Result<Outcome> {
-    let report = verify_dir(&args.dir, args.device.into())
+    let report = verify_dir(&args.dir, args.device)
         .with_context(|| format!("cannot verify the cases in {}", args.dir.display()))?;
     ensure!(
         !report.cases.is_empty(),

@@ -8,7 +8,7 @@ use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI, PI};
 use ndarray::{ArrayD, ArrayView, ArrayView1, ArrayViewMut1, Dimension};
 
 use super::reuse;
-use crate::backend::{Backend, Cpu};
+use crate::backend::host;
 use crate::scalar::Scalar;
 
 /// An element-wise activation, with PyTorch's conventions at kinks (relu'(0) = 0,
@@ -264,6 +264,7 @@ macro_rules! with_variant {
         }
     };
 }
+pub(crate) use with_variant;
 
 /// A layer applying an [`Activation`] element-wise to an array of any shape.
 ///
@@ -306,7 +307,7 @@ impl<T: Scalar> ActivationLayer<T> {
             ArrayView1::from(&self.input),
             ArrayViewMut1::from(&mut self.output),
         );
-        with_variant!(self.activation, f => Cpu.map(x, y, |v| f.value(v)));
+        with_variant!(self.activation, f => host::map(x, y, |v| f.value(v)));
         ArrayView::from_shape(dim, &self.output).expect("one output per input")
     }
 
@@ -321,7 +322,7 @@ impl<T: Scalar> ActivationLayer<T> {
             ArrayView1::from(&self.input),
             ArrayViewMut1::from(&mut self.grad_input),
         );
-        with_variant!(self.activation, f => Cpu.zip_map(x, dy, dx, |v, g| g * f.derivative(v)));
+        with_variant!(self.activation, f => host::zip_map(x, dy, dx, |v, g| g * f.derivative(v)));
         ArrayView::from_shape(dim, &self.grad_input).expect("one gradient per input")
     }
 }
@@ -377,7 +378,7 @@ macro_rules! last_axis_layer {
                 let dim = x.raw_dim();
                 let x = x.into_dyn();
                 let y = reuse(&mut self.output, x.raw_dim());
-                Cpu.$forward(x, y.view_mut());
+                host::$forward(x, y.view_mut());
                 shaped(&self.output, dim)
             }
 
@@ -393,7 +394,7 @@ macro_rules! last_axis_layer {
                     "softmax: grad_output shape"
                 );
                 let dx = reuse(&mut self.grad_input, self.output.raw_dim());
-                Cpu.$backward(self.output.view(), dy.into_dyn(), dx.view_mut());
+                host::$backward(self.output.view(), dy.into_dyn(), dx.view_mut());
                 shaped(&self.grad_input, dim)
             }
         }

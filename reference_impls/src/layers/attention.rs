@@ -27,7 +27,7 @@ use rand::Rng;
 
 use super::recurrent::sequence_rows;
 use super::{Layer, Linear, Param, ShapeError, reuse, uniform};
-use crate::backend::{Backend, Cpu};
+use crate::backend::host;
 use crate::scalar::Scalar;
 
 /// Scaled dot-product attention over N independent problems: `softmax(scale · q kᵀ) v`.
@@ -107,7 +107,7 @@ impl<T: Scalar> ScaledDotProductAttention<T> {
         Zip::from(scores.outer_iter_mut())
             .and(self.q.outer_iter())
             .and(self.k.outer_iter())
-            .par_for_each(|s, q, k| Cpu.gemm(scale, q, false, k, true, T::zero(), s));
+            .par_for_each(|s, q, k| host::gemm(scale, q, false, k, true, T::zero(), s));
         if self.causal {
             for query in 0..lq.min(lk) {
                 scores
@@ -117,13 +117,13 @@ impl<T: Scalar> ScaledDotProductAttention<T> {
         }
         // P = softmax(S) along the keys: [N, Lq, Lk]
         let attn = reuse(&mut self.attn, Ix3(n, lq, lk));
-        Cpu.softmax_last_axis(self.scores.view(), attn.view_mut());
+        host::softmax_last_axis(self.scores.view(), attn.view_mut());
         // y = P v: [N, Lq, Dv]
         let y = reuse(&mut self.output, Ix3(n, lq, dv));
         Zip::from(y.outer_iter_mut())
             .and(self.attn.outer_iter())
             .and(self.v.outer_iter())
-            .par_for_each(|y, p, v| Cpu.gemm(T::one(), p, false, v, false, T::zero(), y));
+            .par_for_each(|y, p, v| host::gemm(T::one(), p, false, v, false, T::zero(), y));
         self.output.view()
     }
 
@@ -150,12 +150,12 @@ impl<T: Scalar> ScaledDotProductAttention<T> {
             .and(dy.outer_iter())
             .and(self.v.outer_iter())
             .par_for_each(|dv, d_p, p, dy, v| {
-                Cpu.gemm(T::one(), p, true, dy, false, T::zero(), dv);
-                Cpu.gemm(T::one(), dy, false, v, true, T::zero(), d_p);
+                host::gemm(T::one(), p, true, dy, false, T::zero(), dv);
+                host::gemm(T::one(), dy, false, v, true, T::zero(), d_p);
             });
         // dS = P ⊙ (dP − Σ_j dP ⊙ P): [N, Lq, Lk]
         let d_s = reuse(&mut self.grad_scores, self.attn.raw_dim());
-        Cpu.softmax_backward_last_axis(self.attn.view(), self.scores.view(), d_s.view_mut());
+        host::softmax_backward_last_axis(self.attn.view(), self.scores.view(), d_s.view_mut());
         // dq = scale · dS k: [Lq, D] and dk = scale · dSᵀ q: [Lk, D], per problem
         Zip::from(dq.outer_iter_mut())
             .and(dk.outer_iter_mut())
@@ -163,8 +163,8 @@ impl<T: Scalar> ScaledDotProductAttention<T> {
             .and(self.q.outer_iter())
             .and(self.k.outer_iter())
             .par_for_each(|dq, dk, d_s, q, k| {
-                Cpu.gemm(scale, d_s, false, k, false, T::zero(), dq);
-                Cpu.gemm(scale, d_s, true, q, false, T::zero(), dk);
+                host::gemm(scale, d_s, false, k, false, T::zero(), dq);
+                host::gemm(scale, d_s, true, q, false, T::zero(), dk);
             });
         (self.grad_q.view(), self.grad_k.view(), self.grad_v.view())
     }
@@ -335,7 +335,7 @@ impl<T: Scalar> MultiHeadAttention<T> {
             let (w, bias) = self.in_block(which);
             let mut projected = Array2::zeros((b * len, e)); // P = X W_pᵀ + b_p: [B·L, E]
             projected.assign(&bias);
-            Cpu.gemm(
+            host::gemm(
                 T::one(),
                 sequence_rows(&self.inputs[which]),
                 false,
@@ -385,7 +385,7 @@ impl<T: Scalar> MultiHeadAttention<T> {
             let rows = which * e..(which + 1) * e;
             // dW_p: [E, E] += dPᵀ [E, B·L] · X [B·L, E];  db_p += Σ rows of dP
             let input = sequence_rows(&self.inputs[which]); // X: [B·L, E]
-            Cpu.gemm(
+            host::gemm(
                 T::one(),
                 d_proj.view(),
                 true,
@@ -394,10 +394,10 @@ impl<T: Scalar> MultiHeadAttention<T> {
                 T::one(),
                 self.grad_in_proj_weight.slice_mut(s![rows.clone(), ..]),
             );
-            Cpu.add_column_sums(d_proj.view(), self.grad_in_proj_bias.slice_mut(s![rows]));
+            host::add_column_sums(d_proj.view(), self.grad_in_proj_bias.slice_mut(s![rows]));
             // dX = dP [B·L, E] · W_p [E, E]
             let mut d_input = Array2::zeros(input.raw_dim());
-            Cpu.gemm(
+            host::gemm(
                 T::one(),
                 d_proj.view(),
                 false,

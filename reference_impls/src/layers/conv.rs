@@ -18,7 +18,7 @@ use ndarray::{Array1, Array2, Array4, ArrayView2, ArrayView4, ArrayViewMut2, Ix2
 use rand::Rng;
 
 use super::{Layer, Param, ShapeError, reuse, uniform, visit_weight_and_bias};
-use crate::backend::{Backend, ConvGeometry, Cpu};
+use crate::backend::{ConvGeometry, host};
 use crate::scalar::Scalar;
 
 /// A 2-D convolution with PyTorch's layout: weight `[F, C, kH, kW]`, bias `[F]`, input NCHW.
@@ -132,9 +132,9 @@ impl<T: Scalar> Conv2d<T> {
             .unwrap_or_else(|e| panic!("{e}"));
         let filters = self.weight_dims()[0];
         let cols = reuse(&mut self.cols, Ix2(g.patch_len(), g.positions())); // cols: [K, P]
-        Cpu.im2col(x, &g, cols.view_mut());
+        host::im2col(x, &g, cols.view_mut());
         let out_mat = reuse(&mut self.out_mat, Ix2(filters, g.positions())); // Y: [F, P]
-        Cpu.gemm(
+        host::gemm(
             T::one(),
             as_matrix(&self.weight),
             false,
@@ -187,7 +187,7 @@ impl<T: Scalar> Conv2d<T> {
             );
         // dW: [F, K] += dY [F, P] · colsᵀ [P, K]
         let dw = as_matrix_mut(&mut self.grad_weight);
-        Cpu.gemm(
+        host::gemm(
             T::one(),
             self.grad_out_mat.view(),
             false,
@@ -197,10 +197,10 @@ impl<T: Scalar> Conv2d<T> {
             dw,
         );
         // db: [F] += row sums of dY
-        Cpu.add_column_sums(self.grad_out_mat.t(), self.grad_bias.view_mut());
+        host::add_column_sums(self.grad_out_mat.t(), self.grad_bias.view_mut());
         // dcols: [K, P] = Wᵀ [K, F] · dY [F, P]
         let dcols = reuse(&mut self.grad_cols, Ix2(g.patch_len(), g.positions()));
-        Cpu.gemm(
+        host::gemm(
             T::one(),
             as_matrix(&self.weight),
             true,
@@ -214,7 +214,7 @@ impl<T: Scalar> Conv2d<T> {
             Ix4(g.batch, g.channels, g.height, g.width),
         );
         dx.fill(T::zero());
-        Cpu.col2im(self.grad_cols.view(), &g, dx.view_mut());
+        host::col2im(self.grad_cols.view(), &g, dx.view_mut());
         self.grad_input.view()
     }
 }

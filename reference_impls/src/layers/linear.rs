@@ -14,7 +14,7 @@ use ndarray::{Array1, Array2, ArrayView2, Ix2};
 use rand::Rng;
 
 use super::{Layer, Param, ShapeError, reuse, uniform, visit_weight_and_bias};
-use crate::backend::{Backend, Cpu};
+use crate::backend::host;
 use crate::scalar::Scalar;
 
 /// A fully connected layer with PyTorch's layout: weight `[out, in]`, bias `[out]`.
@@ -79,7 +79,7 @@ impl<T: Scalar> Linear<T> {
         let y = reuse(&mut self.output, out_dim); // y: [N, O]
         // The bias add is fused into the product: y ← b (each row), then y ← x Wᵀ + 1·y.
         y.assign(&self.bias);
-        Cpu.gemm(
+        host::gemm(
             T::one(),
             x,
             false,
@@ -95,7 +95,7 @@ impl<T: Scalar> Linear<T> {
     pub fn backward_params(&mut self, dy: ArrayView2<'_, T>) {
         assert_eq!(dy.dim(), self.output.dim(), "linear: grad_output shape");
         // dW: [O, I] += dyᵀ [O, N] · x [N, I]
-        Cpu.gemm(
+        host::gemm(
             T::one(),
             dy,
             true,
@@ -105,7 +105,7 @@ impl<T: Scalar> Linear<T> {
             self.grad_weight.view_mut(),
         );
         // db: [O] += column sums of dy
-        Cpu.add_column_sums(dy, self.grad_bias.view_mut());
+        host::add_column_sums(dy, self.grad_bias.view_mut());
     }
 
     /// Adds dW and db for `dy` `[N, O]` and returns dx `[N, I]`.
@@ -113,7 +113,7 @@ impl<T: Scalar> Linear<T> {
         self.backward_params(dy);
         let dx = reuse(&mut self.grad_input, self.input.raw_dim()); // dx: [N, I]
         // dx: [N, I] = dy [N, O] · W [O, I]
-        Cpu.gemm(
+        host::gemm(
             T::one(),
             dy,
             false,

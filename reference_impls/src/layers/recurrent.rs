@@ -28,7 +28,7 @@ use rand::Rng;
 
 use super::activation::sigmoid;
 use super::{Layer, Param, ShapeError, reuse, uniform};
-use crate::backend::{Backend, Cpu};
+use crate::backend::host;
 use crate::scalar::Scalar;
 
 /// The state a cell carries from one step to the next: `h`, and `c` for the LSTM.
@@ -154,7 +154,7 @@ pub trait Cell<T: Scalar> {
 /// σ(x) element-wise: [B, H] → [B, H].
 fn sigmoid_of<T: Scalar>(x: ArrayView2<'_, T>) -> Array2<T> {
     let mut y = Array2::zeros(x.raw_dim());
-    Cpu.map(x, y.view_mut(), sigmoid);
+    host::map(x, y.view_mut(), sigmoid);
     y
 }
 
@@ -165,14 +165,14 @@ fn sigmoid_of<T: Scalar>(x: ArrayView2<'_, T>) -> Array2<T> {
 fn tanh_of<T: Scalar>(x: ArrayView2<'_, T>) -> Array2<T> {
     let mut y = Array2::zeros(x.raw_dim());
     let two = T::from_f64(2.0);
-    Cpu.map(x, y.view_mut(), |v| two * sigmoid(two * v) - T::one());
+    host::map(x, y.view_mut(), |v| two * sigmoid(two * v) - T::one());
     y
 }
 
 /// dL/d(pre-activation) of a sigmoid from dL/dσ and σ: `d ⊙ σ(1 − σ)`.
 fn through_sigmoid<T: Scalar>(d: &Array2<T>, s: &Array2<T>) -> Array2<T> {
     let mut out = Array2::zeros(d.raw_dim());
-    Cpu.zip_map(d.view(), s.view(), out.view_mut(), |d, s| {
+    host::zip_map(d.view(), s.view(), out.view_mut(), |d, s| {
         d * s * (T::one() - s)
     });
     out
@@ -181,7 +181,7 @@ fn through_sigmoid<T: Scalar>(d: &Array2<T>, s: &Array2<T>) -> Array2<T> {
 /// dL/d(pre-activation) of a tanh from dL/d tanh and tanh: `d ⊙ (1 − tanh²)`.
 fn through_tanh<T: Scalar>(d: &Array2<T>, t: &Array2<T>) -> Array2<T> {
     let mut out = Array2::zeros(d.raw_dim());
-    Cpu.zip_map(d.view(), t.view(), out.view_mut(), |d, t| {
+    host::zip_map(d.view(), t.view(), out.view_mut(), |d, t| {
         d * (T::one() - t * t)
     });
     out
@@ -527,7 +527,7 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
         let x_rows = sequence_rows(&self.input); // [B·T, I]
         let gx = reuse(&mut self.gx, Ix2(batch * steps, rows));
         gx.assign(&self.bias_ih);
-        Cpu.gemm(
+        host::gemm(
             T::one(),
             x_rows,
             false,
@@ -550,7 +550,7 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
         for t in 0..steps {
             self.h_prev.index_axis_mut(Axis(1), t).assign(&state.h());
             gh.assign(&self.bias_hh);
-            Cpu.gemm(
+            host::gemm(
                 T::one(),
                 state.h(),
                 false,
@@ -603,7 +603,7 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
             d_gh.index_axis_mut(Axis(1), t).assign(&step.d_gh);
             d_state = step.d_prev;
             // dh_{t−1} += d gh_t [B, G] · W_hh [G, H]
-            Cpu.gemm(
+            host::gemm(
                 T::one(),
                 step.d_gh.view(),
                 false,
@@ -617,7 +617,7 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
 
         let (d_gx, d_gh) = (sequence_rows(&self.grad_gx), sequence_rows(&self.grad_gh)); // [B·T, G] each
         // dW_ih: [G, I] += d gxᵀ [G, B·T] · x [B·T, I];  db_ih += Σ rows of d gx
-        Cpu.gemm(
+        host::gemm(
             T::one(),
             d_gx,
             true,
@@ -626,9 +626,9 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
             T::one(),
             self.grad_weight_ih.view_mut(),
         );
-        Cpu.add_column_sums(d_gx, self.grad_bias_ih.view_mut());
+        host::add_column_sums(d_gx, self.grad_bias_ih.view_mut());
         // dW_hh: [G, H] += d ghᵀ [G, B·T] · h_prev [B·T, H];  db_hh += Σ rows of d gh
-        Cpu.gemm(
+        host::gemm(
             T::one(),
             d_gh,
             true,
@@ -637,14 +637,14 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
             T::one(),
             self.grad_weight_hh.view_mut(),
         );
-        Cpu.add_column_sums(d_gh, self.grad_bias_hh.view_mut());
+        host::add_column_sums(d_gh, self.grad_bias_hh.view_mut());
         // dx: [B·T, I] = d gx [B·T, G] · W_ih [G, I]
         let dx = reuse(&mut self.grad_input, self.input.raw_dim());
         let dx_rows = dx
             .view_mut()
             .into_shape_with_order((batch * steps, self.weight_ih.ncols()))
             .expect("contiguous");
-        Cpu.gemm(
+        host::gemm(
             T::one(),
             d_gx,
             false,

@@ -1,9 +1,7 @@
 //! The GPU adapters of this machine, and which one a `--device` name selects.
 
-use std::fmt;
-use std::str::FromStr;
-
 use super::error::GpuError;
+use crate::backend::{Device, GpuChoice};
 
 /// PCI vendor id of NVIDIA.
 const NVIDIA: u32 = 0x10de;
@@ -59,50 +57,6 @@ impl AdapterSummary {
     }
 }
 
-/// Which adapter a run asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum AdapterChoice {
-    /// `gpu`: the best one (discrete, then integrated, then a CPU/software one).
-    #[default]
-    Best,
-    /// `gpu:N`: adapter N in `savoir devices` order.
-    Index(usize),
-    /// `cuda`: the first NVIDIA adapter.
-    Nvidia,
-}
-
-impl fmt::Display for AdapterChoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AdapterChoice::Best => f.write_str("gpu"),
-            AdapterChoice::Index(n) => write!(f, "gpu:{n}"),
-            AdapterChoice::Nvidia => f.write_str("cuda"),
-        }
-    }
-}
-
-/// A name that is not `gpu`, `gpu:N` or `cuda`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown GPU `{0}`: expected `gpu`, `gpu:N` or `cuda`")]
-pub struct UnknownAdapter(pub String);
-
-impl FromStr for AdapterChoice {
-    type Err = UnknownAdapter;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let name = s.trim().to_ascii_lowercase();
-        match name.as_str() {
-            "gpu" => Ok(AdapterChoice::Best),
-            "cuda" => Ok(AdapterChoice::Nvidia),
-            _ => name
-                .strip_prefix("gpu:")
-                .and_then(|n| n.parse().ok())
-                .map(AdapterChoice::Index)
-                .ok_or_else(|| UnknownAdapter(s.to_string())),
-        }
-    }
-}
-
 /// The wgpu instance every adapter comes from: all native backends, no display.
 pub(crate) fn instance() -> wgpu::Instance {
     wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle())
@@ -125,7 +79,7 @@ pub fn list_adapters() -> Vec<AdapterSummary> {
 /// The adapter `choice` selects among `adapters`, with its summary.
 pub(crate) fn select(
     adapters: Vec<wgpu::Adapter>,
-    choice: AdapterChoice,
+    choice: GpuChoice,
 ) -> Result<(wgpu::Adapter, AdapterSummary), GpuError> {
     let summaries: Vec<AdapterSummary> = adapters
         .iter()
@@ -143,24 +97,24 @@ pub(crate) fn select(
 
 /// The index in `adapters` that `choice` selects: the first of the best rank, adapter N, or the
 /// first NVIDIA one.
-pub fn pick(adapters: &[AdapterSummary], choice: AdapterChoice) -> Result<usize, GpuError> {
+pub fn pick(adapters: &[AdapterSummary], choice: GpuChoice) -> Result<usize, GpuError> {
     if adapters.is_empty() {
         return Err(GpuError::NoAdapter {
-            requested: choice.to_string(),
+            requested: Device::Gpu(choice).to_string(),
         });
     }
     match choice {
-        AdapterChoice::Best => Ok(adapters
+        GpuChoice::Preferred => Ok(adapters
             .iter()
             .min_by_key(|a| (a.rank(), a.index))
             .map(|a| a.index)
             .expect("not empty")),
-        AdapterChoice::Index(index) if index < adapters.len() => Ok(index),
-        AdapterChoice::Index(index) => Err(GpuError::NoSuchAdapter {
+        GpuChoice::Index(index) if index < adapters.len() => Ok(index),
+        GpuChoice::Index(index) => Err(GpuError::NoSuchAdapter {
             index,
             count: adapters.len(),
         }),
-        AdapterChoice::Nvidia => adapters
+        GpuChoice::Nvidia => adapters
             .iter()
             .find(|a| a.nvidia)
             .map(|a| a.index)
@@ -184,34 +138,22 @@ mod tests {
     }
 
     #[test]
-    fn names_parse() {
-        assert_eq!("GPU".parse(), Ok(AdapterChoice::Best));
-        assert_eq!("gpu:2".parse(), Ok(AdapterChoice::Index(2)));
-        assert_eq!("cuda".parse(), Ok(AdapterChoice::Nvidia));
-        assert!("gpu:x".parse::<AdapterChoice>().is_err());
-        assert_eq!(AdapterChoice::Index(3).to_string(), "gpu:3");
-    }
-
-    #[test]
     fn best_prefers_discrete_then_integrated_then_software() {
         let all = [
             adapter(0, "cpu", false),
             adapter(1, "integrated", false),
             adapter(2, "discrete", true),
         ];
-        assert_eq!(pick(&all, AdapterChoice::Best), Ok(2));
-        assert_eq!(pick(&all[..2], AdapterChoice::Best), Ok(1));
-        assert_eq!(pick(&all[..1], AdapterChoice::Best), Ok(0));
-        assert_eq!(pick(&all, AdapterChoice::Nvidia), Ok(2));
+        assert_eq!(pick(&all, GpuChoice::Preferred), Ok(2));
+        assert_eq!(pick(&all[..2], GpuChoice::Preferred), Ok(1));
+        assert_eq!(pick(&all[..1], GpuChoice::Preferred), Ok(0));
+        assert_eq!(pick(&all, GpuChoice::Nvidia), Ok(2));
+        assert_eq!(pick(&all[..2], GpuChoice::Nvidia), Err(GpuError::NoNvidia));
         assert_eq!(
-            pick(&all[..2], AdapterChoice::Nvidia),
-            Err(GpuError::NoNvidia)
-        );
-        assert_eq!(
-            pick(&all, AdapterChoice::Index(3)),
+            pick(&all, GpuChoice::Index(3)),
             Err(GpuError::NoSuchAdapter { index: 3, count: 3 })
         );
-        let none = pick(&[], AdapterChoice::Best).unwrap_err().to_string();
+        let none = pick(&[], GpuChoice::Preferred).unwrap_err().to_string();
         assert!(none.contains("no GPU adapter found for `gpu`"), "{none}");
     }
 }

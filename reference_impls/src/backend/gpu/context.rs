@@ -10,9 +10,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use super::adapters::{self, AdapterChoice, AdapterSummary};
+use super::adapters::{self, AdapterSummary};
 use super::error::GpuError;
 use super::kernels::{Kernel, Params, Precision};
+use crate::backend::GpuChoice;
 
 /// Parameter slots in the uniform ring: launches recorded before a submission is forced.
 const RING_SLOTS: u64 = 512;
@@ -50,6 +51,8 @@ pub(crate) struct Context {
     pub(crate) device: wgpu::Device,
     pub(crate) queue: wgpu::Queue,
     pub(crate) summary: AdapterSummary,
+    /// What the user asked for (`gpu`, `gpu:N`, `cuda`).
+    pub(crate) choice: GpuChoice,
     /// The first error wgpu reported outside a scope, or the loss of the device.
     failure: Arc<Mutex<Option<GpuError>>>,
     pipelines: Mutex<HashMap<(Kernel, Precision), Arc<Pipeline>>>,
@@ -65,14 +68,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// The devices opened by this process, by choice: each is opened (and its kernels compiled) once.
-fn opened() -> &'static Mutex<HashMap<AdapterChoice, Gpu>> {
-    static OPENED: OnceLock<Mutex<HashMap<AdapterChoice, Gpu>>> = OnceLock::new();
+fn opened() -> &'static Mutex<HashMap<GpuChoice, Gpu>> {
+    static OPENED: OnceLock<Mutex<HashMap<GpuChoice, Gpu>>> = OnceLock::new();
     OPENED.get_or_init(Default::default)
 }
 
 impl Gpu {
     /// The device `choice` selects, opened on first use and shared by the whole process after.
-    pub fn open(choice: AdapterChoice) -> Result<Gpu, GpuError> {
+    pub fn open(choice: GpuChoice) -> Result<Gpu, GpuError> {
         let mut opened = lock(opened());
         if let Some(gpu) = opened.get(&choice) {
             return Ok(gpu.clone());
@@ -82,7 +85,7 @@ impl Gpu {
         Ok(gpu)
     }
 
-    fn open_new(choice: AdapterChoice) -> Result<Gpu, GpuError> {
+    fn open_new(choice: GpuChoice) -> Result<Gpu, GpuError> {
         let instance = adapters::instance();
         let (adapter, summary) = adapters::select(adapters::enumerate(&instance), choice)?;
         let features = if summary.f64 {
@@ -131,6 +134,7 @@ impl Gpu {
                 device,
                 queue,
                 summary,
+                choice,
                 failure,
                 pipelines: Mutex::default(),
                 batch: Mutex::new(Batch {

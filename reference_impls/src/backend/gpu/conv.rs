@@ -4,16 +4,7 @@ use super::context::Gpu;
 use super::error::{GpuError, ensure};
 use super::kernels::{Family, Kernel, Params, grid_1d};
 use super::tensor::{GpuScalar, GpuTensor};
-use crate::backend::ConvGeometry;
-
-/// Which reduction a pooling window applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pooling {
-    /// The largest value (ties: the first in row-major window order).
-    Max,
-    /// The mean, padded zeros counted (PyTorch's `count_include_pad=True`).
-    Average,
-}
+use crate::backend::{ConvGeometry, Pooling};
 
 fn geometry_params(g: &ConvGeometry) -> Params {
     Params::default().ints(&[
@@ -98,7 +89,7 @@ impl Gpu {
                 buffers.push((3, argmax.buffer()));
                 "max_pool"
             }
-            Pooling::Average => "avg_pool",
+            Pooling::Avg => "avg_pool",
         };
         self.ctx.launch(
             Kernel::new(Family::Pool, entry),
@@ -132,7 +123,7 @@ impl Gpu {
                 buffers.push((4, argmax.buffer()));
                 "max_pool_backward"
             }
-            Pooling::Average => "avg_pool_backward",
+            Pooling::Avg => "avg_pool_backward",
         };
         self.ctx.launch(
             Kernel::new(Family::Pool, entry),

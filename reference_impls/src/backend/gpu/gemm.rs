@@ -4,8 +4,10 @@ use super::context::Gpu;
 use super::error::{GpuError, ensure};
 use super::kernels::{Family, Kernel, Params};
 use super::tensor::{GpuScalar, GpuTensor};
+use crate::backend::MatLayout;
 
 const GEMM: Kernel = Kernel::new(Family::Gemm, "gemm");
+const GEAM: Kernel = Kernel::new(Family::Gemm, "geam");
 
 /// The layout of a batched product `c ← α·op(a)·op(b) + β·c` over flat buffers: matrix `z` of
 /// the batch starts at `offset + z·stride` in each buffer; `ld*` are stored row lengths.
@@ -60,6 +62,24 @@ impl GemmLayout {
             stride: [stride_of(za, ra * ca), stride_of(zb, rb * cb), m * n],
             offset: [0; 3],
         })
+    }
+
+    /// The layout of the seam's `c ← α·op(a)·op(b) + β·c` on [`MatLayout`]s: c's batch, a
+    /// batch of 1 in a or b shared by every matrix of c.
+    pub fn of_mats(a: &MatLayout, b: &MatLayout, c: &MatLayout) -> Self {
+        let stride = |l: &MatLayout| if l.batch == 1 { 0 } else { l.batch_stride };
+        let (m, k) = a.op_shape();
+        Self {
+            m,
+            n: c.cols,
+            k,
+            batch: c.batch,
+            trans_a: a.trans,
+            trans_b: b.trans,
+            ld: [a.row_stride, b.row_stride, c.row_stride],
+            stride: [stride(a), stride(b), c.batch_stride],
+            offset: [a.offset, b.offset, c.offset],
+        }
     }
 
     /// The shape of c: `[M, N]`, or `[batch, M, N]` when an operand is batched.
@@ -183,6 +203,50 @@ impl Gpu {
             params,
             &[(1, a.buffer()), (2, b.buffer()), (3, c.buffer())],
             groups,
+        )
+    }
+
+    /// `c ← α·op(a) + β·c` for each matrix of a batch (copy a block, accumulate, transpose):
+    /// op(a) and c are M×N (`l.k` is ignored); a is read as `l.trans_a`, `l.ld[0]`,
+    /// `l.stride[0]`, `l.offset[0]`, c as `l.ld[2]`, `l.stride[2]`, `l.offset[2]`.
+    pub fn geam_strided<T: GpuScalar>(
+        &self,
+        alpha: T,
+        a: &GpuTensor<T>,
+        beta: T,
+        c: &mut GpuTensor<T>,
+        l: &GemmLayout,
+    ) -> Result<(), GpuError> {
+        let [ea, _, ec] = GemmLayout { k: l.n, ..*l }.extents();
+        ensure(ea <= a.len() && ec <= c.len(), "geam", || {
+            format!("{l:?} reads past a ({}) or c ({})", a.len(), c.len())
+        })?;
+        let count = l.m * l.n * l.batch;
+        let params = Params::default()
+            .ints(&[
+                l.m,
+                l.n,
+                0,
+                l.ld[0],
+                0,
+                l.ld[2],
+                usize::from(l.trans_a),
+                0,
+                l.stride[0],
+                0,
+                l.stride[2],
+                l.offset[0],
+                0,
+                l.offset[2],
+                l.batch,
+            ])
+            .reals(&[alpha.as_f64(), beta.as_f64()]);
+        self.ctx.launch(
+            GEAM,
+            T::PRECISION,
+            params,
+            &[(1, a.buffer()), (3, c.buffer())],
+            super::kernels::grid_1d(count),
         )
     }
 }

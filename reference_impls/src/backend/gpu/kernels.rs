@@ -100,7 +100,12 @@ impl Params {
         for (pair, &v) in self.f.chunks_exact_mut(2).zip(values) {
             let hi = v as f32;
             pair[0] = hi;
-            pair[1] = (v - f64::from(hi)) as f32;
+            // ±∞ travels as (±∞, 0): ∞ − ∞ would make the pair NaN.
+            pair[1] = if hi.is_finite() {
+                (v - f64::from(hi)) as f32
+            } else {
+                0.0
+            };
         }
         self
     }

@@ -5,6 +5,7 @@
 use super::context::Gpu;
 use super::error::{GpuError, ensure};
 use super::kernels::{Family, Kernel, Params, grid_1d, grid_rows};
+use super::sequence::GpuIndices;
 use super::tensor::{GpuScalar, GpuTensor};
 
 /// A reduction of each row to one value.
@@ -24,59 +25,82 @@ fn rows_cols<T: GpuScalar>(t: &GpuTensor<T>) -> (usize, usize) {
     (if cols == 0 { 0 } else { t.len() / cols }, cols)
 }
 
-/// (outer, inner) around the axis `axis` of length `channels` of `t`.
-fn around_axis<T: GpuScalar>(
-    op: &'static str,
-    t: &GpuTensor<T>,
-    axis: usize,
-    channels: usize,
-) -> Result<(usize, usize), GpuError> {
-    let shape = t.shape();
-    ensure(axis < shape.len() && shape[axis] == channels, op, || {
-        format!("{channels} channels do not match axis {axis} of {shape:?}")
-    })?;
-    Ok((
-        shape[..axis].iter().product(),
-        shape[axis + 1..].iter().product(),
-    ))
-}
-
 impl Gpu {
-    /// `x[.., c, ..] += bias[c]` along `axis` (the last axis of a linear layer's output, axis 1 of
-    /// NCHW).
+    /// `out[o, c, i] ← β·out[o, c, i] + bias[c]` over an `[outer, C, inner]` view of `out`
+    /// (a linear layer's rows: inner = 1; NCHW: inner = H·W). β = 0 ignores out's contents.
     pub fn bias_add<T: GpuScalar>(
         &self,
-        x: &mut GpuTensor<T>,
         bias: &GpuTensor<T>,
-        axis: usize,
+        inner: usize,
+        beta: f64,
+        out: &mut GpuTensor<T>,
     ) -> Result<(), GpuError> {
-        let (_, inner) = around_axis("bias_add", x, axis, bias.len())?;
-        let params = Params::default().ints(&[x.len(), bias.len(), inner]);
+        let channels = bias.len();
+        ensure(
+            inner > 0 && out.len() % (channels * inner).max(1) == 0,
+            "bias_add",
+            || {
+                format!(
+                    "{channels} channels × {inner} do not divide {:?}",
+                    out.shape()
+                )
+            },
+        )?;
         self.ctx.launch(
             Kernel::new(Family::Elementwise, "bias_add"),
             T::PRECISION,
-            params,
-            &[(1, bias.buffer()), (2, x.buffer())],
-            grid_1d(x.len()),
+            Params::default()
+                .ints(&[out.len(), channels, inner])
+                .reals(&[beta]),
+            &[(1, bias.buffer()), (2, out.buffer())],
+            grid_1d(out.len()),
         )
     }
 
-    /// `acc[c] += Σ x[.., c, ..]` over every axis but `axis` (a bias gradient).
+    /// `acc[c] += Σ x[o, c, i]` over an `[outer, C, inner]` view of `x` (a bias gradient).
     pub fn add_channel_sums<T: GpuScalar>(
         &self,
         x: &GpuTensor<T>,
-        axis: usize,
+        inner: usize,
         acc: &mut GpuTensor<T>,
     ) -> Result<(), GpuError> {
-        let (outer, inner) = around_axis("add_channel_sums", x, axis, acc.len())?;
-        let params = Params::default().ints(&[outer, acc.len(), inner]);
+        let channels = acc.len();
+        let block = channels * inner;
+        ensure(
+            block > 0 && x.len() % block == 0,
+            "add_channel_sums",
+            || {
+                format!(
+                    "{channels} channels × {inner} do not divide {:?}",
+                    x.shape()
+                )
+            },
+        )?;
+        let params = Params::default().ints(&[x.len() / block, channels, inner]);
         self.ctx.launch(
             Kernel::new(Family::Reduce, "channel_sums"),
             T::PRECISION,
             params,
             &[(1, x.buffer()), (2, acc.buffer())],
-            grid_rows(acc.len()),
+            grid_rows(channels),
         )
+    }
+
+    /// Σ x, on the host (one value crosses back).
+    pub fn sum<T: GpuScalar>(&self, x: &GpuTensor<T>) -> Result<T, GpuError> {
+        if x.is_empty() {
+            return Ok(T::zero());
+        }
+        let total = self.uninit::<T>(&[1])?;
+        let params = Params::default().ints(&[1, x.len(), 0]);
+        self.ctx.launch(
+            Kernel::new(Family::Reduce, "row_reduce"),
+            T::PRECISION,
+            params,
+            &[(1, x.buffer()), (2, total.buffer())],
+            [1, 1, 1],
+        )?;
+        Ok(self.download(&total)?[0])
     }
 
     /// `out[r] = reduction of row r of x`; out holds one value per row.
@@ -166,8 +190,9 @@ impl Gpu {
         self.softmax_family("log_softmax_backward", y, Some(dy), dx)
     }
 
-    /// Layer normalisation over the last axis: `y = (x − μ)/√(σ² + ε)·γ + β`; `stats` `[rows, 2]`
-    /// receives (μ, 1/√(σ² + ε)) of each row for the backward.
+    /// Layer normalisation over the last axis: `x̂ = (x − μ)·r`, `r = 1/√(σ² + ε)`,
+    /// `y = γ ⊙ x̂ + β`; keeps x̂ and r (one per row) for the backward.
+    #[allow(clippy::too_many_arguments)]
     pub fn layer_norm<T: GpuScalar>(
         &self,
         x: &GpuTensor<T>,
@@ -175,21 +200,24 @@ impl Gpu {
         beta: &GpuTensor<T>,
         eps: f64,
         y: &mut GpuTensor<T>,
-        stats: &mut GpuTensor<T>,
+        xhat: &mut GpuTensor<T>,
+        inv_std: &mut GpuTensor<T>,
     ) -> Result<(), GpuError> {
         let (rows, cols) = rows_cols(x);
         let fits = y.shape() == x.shape()
+            && xhat.shape() == x.shape()
             && gamma.len() == cols
             && beta.len() == cols
-            && stats.len() == 2 * rows;
+            && inv_std.len() == rows;
         ensure(fits, "layer_norm", || {
             format!(
-                "x {:?}, γ {:?}, β {:?}, y {:?}, stats {:?} do not fit",
+                "x {:?}, γ {:?}, β {:?}, y {:?}, x̂ {:?}, r {:?} do not fit",
                 x.shape(),
                 gamma.shape(),
                 beta.shape(),
                 y.shape(),
-                stats.shape()
+                xhat.shape(),
+                inv_std.shape()
             )
         })?;
         self.ctx.launch(
@@ -201,33 +229,35 @@ impl Gpu {
                 (2, gamma.buffer()),
                 (3, beta.buffer()),
                 (4, y.buffer()),
-                (5, stats.buffer()),
+                (5, xhat.buffer()),
+                (10, inv_std.buffer()),
             ],
             grid_rows(rows),
         )
     }
 
-    /// The adjoint of [`Gpu::layer_norm`]: `dx` (overwritten), and `dγ`, `dβ` (accumulated).
+    /// The adjoint of [`Gpu::layer_norm`]: `dx = r·(g − mean(g) − x̂·mean(g ⊙ x̂))`, `g = dy ⊙ γ`
+    /// (overwritten); `dγ += Σ dy ⊙ x̂`, `dβ += Σ dy`.
     #[allow(clippy::too_many_arguments)]
     pub fn layer_norm_backward<T: GpuScalar>(
         &self,
-        x: &GpuTensor<T>,
-        gamma: &GpuTensor<T>,
-        stats: &GpuTensor<T>,
         dy: &GpuTensor<T>,
+        xhat: &GpuTensor<T>,
+        inv_std: &GpuTensor<T>,
+        gamma: &GpuTensor<T>,
         dx: &mut GpuTensor<T>,
         dgamma: &mut GpuTensor<T>,
         dbeta: &mut GpuTensor<T>,
     ) -> Result<(), GpuError> {
-        let (rows, cols) = rows_cols(x);
-        let fits = dy.shape() == x.shape()
-            && dx.shape() == x.shape()
+        let (rows, cols) = rows_cols(xhat);
+        let fits = dy.shape() == xhat.shape()
+            && dx.shape() == xhat.shape()
             && gamma.len() == cols
             && dgamma.len() == cols
             && dbeta.len() == cols
-            && stats.len() == 2 * rows;
+            && inv_std.len() == rows;
         ensure(fits, "layer_norm_backward", || {
-            format!("x {:?} and its gradients do not fit", x.shape())
+            format!("x̂ {:?} and its gradients do not fit", xhat.shape())
         })?;
         let params = Params::default().ints(&[rows, cols]);
         self.ctx.launch(
@@ -235,11 +265,11 @@ impl Gpu {
             T::PRECISION,
             params,
             &[
-                (1, x.buffer()),
                 (2, gamma.buffer()),
                 (4, dx.buffer()),
                 (6, dy.buffer()),
-                (7, stats.buffer()),
+                (7, xhat.buffer()),
+                (11, inv_std.buffer()),
             ],
             grid_rows(rows),
         )?;
@@ -248,13 +278,49 @@ impl Gpu {
             T::PRECISION,
             params,
             &[
-                (1, x.buffer()),
                 (6, dy.buffer()),
-                (7, stats.buffer()),
+                (7, xhat.buffer()),
                 (8, dgamma.buffer()),
                 (9, dbeta.buffer()),
             ],
             grid_1d(cols),
         )
+    }
+
+    /// Softmax cross-entropy with class targets (`targets[n] < C`, checked by the caller before
+    /// the upload): `grad = (softmax(logits) − onehot)/N`, and the mean loss on the host.
+    pub fn cross_entropy<T: GpuScalar>(
+        &self,
+        logits: &GpuTensor<T>,
+        targets: &GpuIndices,
+        grad: &mut GpuTensor<T>,
+    ) -> Result<T, GpuError> {
+        let (rows, cols) = rows_cols(logits);
+        let fits = grad.shape() == logits.shape() && targets.len() == rows;
+        ensure(fits, "cross_entropy", || {
+            format!(
+                "logits {:?}, {} targets, grad {:?} do not fit",
+                logits.shape(),
+                targets.len(),
+                grad.shape()
+            )
+        })?;
+        if rows == 0 {
+            return Ok(T::zero());
+        }
+        let losses = self.uninit::<T>(&[rows])?;
+        self.ctx.launch(
+            Kernel::new(Family::Softmax, "cross_entropy"),
+            T::PRECISION,
+            Params::default().ints(&[rows, cols]),
+            &[
+                (1, logits.buffer()),
+                (2, grad.buffer()),
+                (4, targets.ids.buffer()),
+                (5, losses.buffer()),
+            ],
+            grid_rows(rows),
+        )?;
+        Ok(self.sum(&losses)? / T::from_usize(rows))
     }
 }

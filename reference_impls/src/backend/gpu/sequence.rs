@@ -7,39 +7,26 @@ use super::error::{GpuError, ensure};
 use super::kernels::{Family, Kernel, Params, grid_1d};
 use super::tensor::{GpuScalar, GpuTensor};
 
-/// Token ids on the GPU, with the index the scatter-add of the embedding backward needs: for each
-/// vocabulary row, the positions that look it up (built once on the host, where ids come from).
-#[derive(Debug)]
-pub struct TokenIds {
-    ids: GpuTensor<u32>,
-    /// `starts[v] .. starts[v + 1]` indexes `positions` for row v: `[V + 1]`.
-    starts: GpuTensor<u32>,
-    /// The positions l, grouped by id: `[L]`.
-    positions: GpuTensor<u32>,
-    vocabulary: usize,
+/// Indices on the GPU (token ids, class targets, max-pool positions), with, when uploaded from
+/// the host, the ids sorted (and where each came from) for the scatter-add of the embedding
+/// backward.
+#[derive(Clone, Debug)]
+pub struct GpuIndices {
+    pub(crate) ids: GpuTensor<u32>,
+    /// The ids in increasing order and the position each came from.
+    by_value: Option<(GpuTensor<u32>, GpuTensor<u32>)>,
 }
 
-impl TokenIds {
-    /// How many ids.
+impl GpuIndices {
+    /// How many indices.
     pub fn len(&self) -> usize {
         self.ids.len()
     }
 
-    /// Whether there is no id.
+    /// Whether there is none.
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
-}
-
-/// The state tensors of one recurrent step.
-#[derive(Debug)]
-pub struct StepTensors<'a, T: GpuScalar> {
-    /// x_t W_ihᵀ + b_ih: `[B, G·H]`.
-    pub gx: &'a GpuTensor<T>,
-    /// h_{t−1} W_hhᵀ + b_hh: `[B, G·H]`.
-    pub gh: &'a GpuTensor<T>,
-    /// c_{t−1} for the LSTM, h_{t−1} for the GRU: `[B, H]`.
-    pub prev: &'a GpuTensor<T>,
 }
 
 fn kernel(family: Family, entry: &'static str) -> Kernel {
@@ -53,9 +40,9 @@ fn step_dims<T: GpuScalar>(
     wide: &[&GpuTensor<T>],
     narrow: &[&GpuTensor<T>],
 ) -> Result<(usize, usize), GpuError> {
-    let (batch, hidden) = match narrow[0].shape() {
-        &[b, h] => (b, h),
-        other => (usize::MAX, other.len()),
+    let (batch, hidden) = match *narrow[0].shape() {
+        [b, h] => (b, h),
+        _ => (usize::MAX, 0),
     };
     let fits = batch != usize::MAX
         && wide.iter().all(|t| t.shape() == [batch, gates * hidden])
@@ -69,45 +56,45 @@ fn step_dims<T: GpuScalar>(
 }
 
 impl Gpu {
-    /// Uploads token ids `< vocabulary`, with the scatter index of the embedding backward.
-    pub fn token_ids(&self, ids: &[u32], vocabulary: usize) -> Result<TokenIds, GpuError> {
-        if let Some(&bad) = ids.iter().find(|&&id| id as usize >= vocabulary) {
-            return Err(GpuError::Shape {
-                op: "token_ids",
-                detail: format!("id {bad} is outside the vocabulary of {vocabulary}"),
-            });
-        }
-        // Counting sort of the positions by id.
-        let mut starts = vec![0u32; vocabulary + 1];
-        for &id in ids {
-            starts[id as usize + 1] += 1;
-        }
-        for v in 0..vocabulary {
-            starts[v + 1] += starts[v];
-        }
-        let mut next = starts.clone();
-        let mut positions = vec![0u32; ids.len()];
-        for (l, &id) in ids.iter().enumerate() {
-            positions[next[id as usize] as usize] = l as u32;
-            next[id as usize] += 1;
-        }
-        Ok(TokenIds {
-            ids: self.upload(ids, &[ids.len()])?,
-            starts: self.upload(&starts, &[vocabulary + 1])?,
-            positions: self.upload(&positions, &[ids.len()])?,
-            vocabulary,
+    /// Uploads indices (each below 2³²), with the sorted copy the embedding backward needs.
+    pub fn upload_indices(&self, host: &[usize]) -> Result<GpuIndices, GpuError> {
+        let narrow = |v: usize| {
+            u32::try_from(v).map_err(|_| GpuError::Shape {
+                op: "upload_indices",
+                detail: format!("index {v} does not fit in 32 bits"),
+            })
+        };
+        let ids: Vec<u32> = host.iter().map(|&v| narrow(v)).collect::<Result<_, _>>()?;
+        let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+        order.sort_by_key(|&l| ids[l as usize]);
+        let sorted: Vec<u32> = order.iter().map(|&l| ids[l as usize]).collect();
+        let len = [ids.len()];
+        Ok(GpuIndices {
+            ids: self.upload(&ids, &len)?,
+            by_value: Some((self.upload(&sorted, &len)?, self.upload(&order, &len)?)),
         })
     }
 
-    /// `out[l, :] = table[ids[l], :]`; table `[V, D]`, out `[L, D]`.
+    /// Room for `len` indices a kernel writes (max-pool positions).
+    pub fn indices_for_output(&self, len: usize) -> Result<GpuIndices, GpuError> {
+        Ok(GpuIndices {
+            ids: self.uninit(&[len])?,
+            by_value: None,
+        })
+    }
+
+    /// `out[l, :] = table[ids[l], :]`; table `[V, D]`, out `[L, D]`; ids below V.
     pub fn embedding<T: GpuScalar>(
         &self,
         table: &GpuTensor<T>,
-        ids: &TokenIds,
+        ids: &GpuIndices,
         out: &mut GpuTensor<T>,
     ) -> Result<(), GpuError> {
-        let width = table.shape().get(1).copied().unwrap_or(0);
-        let fits = table.shape() == [ids.vocabulary, width] && out.shape() == [ids.len(), width];
+        let (vocabulary, width) = match *table.shape() {
+            [v, d] => (v, d),
+            _ => (0, usize::MAX),
+        };
+        let fits = out.shape() == [ids.len(), width];
         ensure(fits, "embedding", || {
             format!(
                 "table {:?}, {} ids, out {:?} do not fit",
@@ -119,7 +106,7 @@ impl Gpu {
         self.ctx.launch(
             kernel(Family::Embedding, "gather"),
             T::PRECISION,
-            Params::default().ints(&[ids.len(), width, ids.vocabulary]),
+            Params::default().ints(&[ids.len(), width, vocabulary]),
             &[
                 (1, table.buffer()),
                 (2, ids.ids.buffer()),
@@ -129,15 +116,19 @@ impl Gpu {
         )
     }
 
-    /// `dtable[ids[l], :] += dy[l, :]` for every l (ids seen twice get both gradients).
+    /// `dtable[ids[l], :] += dy[l, :]` for every l (ids seen twice get both gradients); the ids
+    /// must come from [`Gpu::upload_indices`].
     pub fn embedding_backward<T: GpuScalar>(
         &self,
         dy: &GpuTensor<T>,
-        ids: &TokenIds,
+        ids: &GpuIndices,
         dtable: &mut GpuTensor<T>,
     ) -> Result<(), GpuError> {
-        let width = dtable.shape().get(1).copied().unwrap_or(0);
-        let fits = dtable.shape() == [ids.vocabulary, width] && dy.shape() == [ids.len(), width];
+        let (vocabulary, width) = match *dtable.shape() {
+            [v, d] => (v, d),
+            _ => (0, usize::MAX),
+        };
+        let fits = dy.shape() == [ids.len(), width];
         ensure(fits, "embedding_backward", || {
             format!(
                 "dtable {:?}, {} ids, dy {:?} do not fit",
@@ -146,105 +137,107 @@ impl Gpu {
                 dy.shape()
             )
         })?;
+        let Some((sorted, positions)) = &ids.by_value else {
+            return Err(GpuError::Shape {
+                op: "embedding_backward",
+                detail: "the ids were written by a kernel, not uploaded: no sorted copy".into(),
+            });
+        };
         self.ctx.launch(
             kernel(Family::Embedding, "scatter_add"),
             T::PRECISION,
-            Params::default().ints(&[ids.len(), width, ids.vocabulary]),
+            Params::default().ints(&[ids.len(), width, vocabulary]),
             &[
                 (3, dtable.buffer()),
                 (4, dy.buffer()),
-                (5, ids.starts.buffer()),
-                (6, ids.positions.buffer()),
+                (5, sorted.buffer()),
+                (6, positions.buffer()),
             ],
             grid_1d(dtable.len()),
         )
     }
 
-    /// One LSTM step: `gates` ← (σ(i), σ(f), tanh(g), σ(o)) of gx + gh `[B, 4H]`,
-    /// `c = f·c_prev + i·g`, `h = o·tanh(c)`; `step.prev` is c_prev.
-    pub fn lstm_step<T: GpuScalar>(
+    /// One LSTM step: `gates` `[B, 4H]` holds the pre-activations (i, f, g, o) and is
+    /// overwritten with σ(i), σ(f), tanh(g), σ(o); `c = f·c_prev + i·g`, `tanh_c = tanh(c)`,
+    /// `h = o·tanh(c)`.
+    pub fn lstm_cell<T: GpuScalar>(
         &self,
-        step: StepTensors<'_, T>,
         gates: &mut GpuTensor<T>,
+        c_prev: &GpuTensor<T>,
         c: &mut GpuTensor<T>,
+        tanh_c: &mut GpuTensor<T>,
         h: &mut GpuTensor<T>,
     ) -> Result<(), GpuError> {
-        let (b, hidden) = step_dims(
-            "lstm_step",
-            4,
-            &[step.gx, step.gh, gates],
-            &[step.prev, c, h],
-        )?;
+        let (b, hidden) = step_dims("lstm_cell", 4, &[gates], &[c_prev, c, tanh_c, h])?;
         self.ctx.launch(
-            kernel(Family::Recurrent, "lstm_step"),
+            kernel(Family::Recurrent, "lstm_cell"),
             T::PRECISION,
             Params::default().ints(&[b, hidden]),
             &[
-                (1, step.gx.buffer()),
-                (2, step.gh.buffer()),
-                (3, step.prev.buffer()),
+                (3, c_prev.buffer()),
                 (4, gates.buffer()),
                 (5, c.buffer()),
                 (6, h.buffer()),
+                (12, tanh_c.buffer()),
             ],
             grid_1d(b * hidden),
         )
     }
 
-    /// The adjoint of [`Gpu::lstm_step`]: from its gates, c_prev, c and dL/dh, dL/dc arriving
-    /// from above, `dgates` = dL/d(pre-activation) `[B, 4H]` (for gx and gh alike) and
-    /// `dc_prev` = dL/dc_prev.
+    /// The adjoint of [`Gpu::lstm_cell`]: from the activated gates, c_prev, tanh(c), dL/dh and
+    /// dL/dc (in `dc`), writes dL/d(pre-activations) into `d_pre` `[B, 4H]` and overwrites `dc`
+    /// with dL/dc_prev.
     #[allow(clippy::too_many_arguments)]
-    pub fn lstm_step_backward<T: GpuScalar>(
+    pub fn lstm_cell_backward<T: GpuScalar>(
         &self,
         gates: &GpuTensor<T>,
         c_prev: &GpuTensor<T>,
-        c: &GpuTensor<T>,
+        tanh_c: &GpuTensor<T>,
         dh: &GpuTensor<T>,
-        dc: &GpuTensor<T>,
-        dgates: &mut GpuTensor<T>,
-        dc_prev: &mut GpuTensor<T>,
+        dc: &mut GpuTensor<T>,
+        d_pre: &mut GpuTensor<T>,
     ) -> Result<(), GpuError> {
         let (b, hidden) = step_dims(
-            "lstm_step_backward",
+            "lstm_cell_backward",
             4,
-            &[gates, dgates],
-            &[c_prev, c, dh, dc, dc_prev],
+            &[gates, d_pre],
+            &[c_prev, tanh_c, dh, dc],
         )?;
         self.ctx.launch(
-            kernel(Family::Recurrent, "lstm_step_backward"),
+            kernel(Family::Recurrent, "lstm_cell_backward"),
             T::PRECISION,
             Params::default().ints(&[b, hidden]),
             &[
                 (3, c_prev.buffer()),
                 (7, gates.buffer()),
-                (8, c.buffer()),
+                (8, tanh_c.buffer()),
                 (9, dh.buffer()),
                 (10, dc.buffer()),
-                (11, dgates.buffer()),
-                (12, dc_prev.buffer()),
+                (11, d_pre.buffer()),
             ],
             grid_1d(b * hidden),
         )
     }
 
     /// One GRU step: `gates` ← (r, z, n) with r = σ(gx_r + gh_r), z = σ(gx_z + gh_z),
-    /// n = tanh(gx_n + r·gh_n); `h = (1 − z)·n + z·h_prev`; `step.prev` is h_prev.
-    pub fn gru_step<T: GpuScalar>(
+    /// n = tanh(gx_n + r·gh_n); `h = (1 − z)·n + z·h_prev`.
+    pub fn gru_cell<T: GpuScalar>(
         &self,
-        step: StepTensors<'_, T>,
+        gx: &GpuTensor<T>,
+        gh: &GpuTensor<T>,
+        h_prev: &GpuTensor<T>,
         gates: &mut GpuTensor<T>,
         h: &mut GpuTensor<T>,
     ) -> Result<(), GpuError> {
-        let (b, hidden) = step_dims("gru_step", 3, &[step.gx, step.gh, gates], &[step.prev, h])?;
+        let (b, hidden) = step_dims("gru_cell", 3, &[gx, gh, gates], &[h_prev, h])?;
         self.ctx.launch(
-            kernel(Family::Recurrent, "gru_step"),
+            kernel(Family::Recurrent, "gru_cell"),
             T::PRECISION,
             Params::default().ints(&[b, hidden]),
             &[
-                (1, step.gx.buffer()),
-                (2, step.gh.buffer()),
-                (3, step.prev.buffer()),
+                (1, gx.buffer()),
+                (2, gh.buffer()),
+                (3, h_prev.buffer()),
                 (4, gates.buffer()),
                 (6, h.buffer()),
             ],
@@ -252,49 +245,53 @@ impl Gpu {
         )
     }
 
-    /// The adjoint of [`Gpu::gru_step`]: from its gates, gh, h_prev and dL/dh, `dgx` and `dgh`
-    /// `[B, 3H]` and `dh_prev` = z·dh, the part of dL/dh_prev that does not go through W_hh.
+    /// The adjoint of [`Gpu::gru_cell`]: from its gates, gh, h_prev and dL/dh (in `dh`), writes
+    /// `d_gx` and `d_gh` `[B, 3H]` and overwrites `dh` with z·dh, the part of dL/dh_prev that
+    /// does not go through W_hh.
     #[allow(clippy::too_many_arguments)]
-    pub fn gru_step_backward<T: GpuScalar>(
+    pub fn gru_cell_backward<T: GpuScalar>(
         &self,
         gates: &GpuTensor<T>,
         gh: &GpuTensor<T>,
         h_prev: &GpuTensor<T>,
-        dh: &GpuTensor<T>,
-        dgx: &mut GpuTensor<T>,
-        dgh: &mut GpuTensor<T>,
-        dh_prev: &mut GpuTensor<T>,
+        dh: &mut GpuTensor<T>,
+        d_gx: &mut GpuTensor<T>,
+        d_gh: &mut GpuTensor<T>,
     ) -> Result<(), GpuError> {
         let (b, hidden) = step_dims(
-            "gru_step_backward",
+            "gru_cell_backward",
             3,
-            &[gates, gh, dgx, dgh],
-            &[h_prev, dh, dh_prev],
+            &[gates, gh, d_gx, d_gh],
+            &[h_prev, dh],
         )?;
         self.ctx.launch(
-            kernel(Family::Recurrent, "gru_step_backward"),
+            kernel(Family::Recurrent, "gru_cell_backward"),
             T::PRECISION,
             Params::default().ints(&[b, hidden]),
             &[
                 (2, gh.buffer()),
                 (3, h_prev.buffer()),
                 (7, gates.buffer()),
-                (9, dh.buffer()),
-                (11, dgx.buffer()),
-                (12, dh_prev.buffer()),
-                (13, dgh.buffer()),
+                (10, dh.buffer()),
+                (11, d_gx.buffer()),
+                (13, d_gh.buffer()),
             ],
             grid_1d(b * hidden),
         )
     }
 
-    /// Causal mask, in place on scores `[N, Lq, Lk]`: −∞ where key j > query i.
-    pub fn mask_causal<T: GpuScalar>(&self, scores: &mut GpuTensor<T>) -> Result<(), GpuError> {
+    /// Causal mask, in place on scores `[…, Lq, Lk]`: `value` (−∞ before a softmax) where
+    /// key j > query i.
+    pub fn mask_causal<T: GpuScalar>(
+        &self,
+        scores: &mut GpuTensor<T>,
+        value: f64,
+    ) -> Result<(), GpuError> {
         let [n, lq, lk] = scores_dims("mask_causal", scores)?;
         self.ctx.launch(
             kernel(Family::Attention, "mask_causal"),
             T::PRECISION,
-            Params::default().ints(&[n, lq, lk]),
+            Params::default().ints(&[n, lq, lk]).reals(&[value]),
             &[(1, scores.buffer())],
             grid_1d(scores.len()),
         )

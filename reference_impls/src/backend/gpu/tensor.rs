@@ -29,31 +29,58 @@ impl GpuScalar for f64 {
     const PRECISION: Precision = Precision::F64;
 }
 
-/// A row-major tensor in GPU memory. Its buffer goes back to the device's pool when dropped.
-pub struct GpuTensor<E: Element> {
+/// A buffer of the device with the shape it holds; it goes back to the device's pool when dropped.
+pub(crate) struct Raw {
     buffer: Option<wgpu::Buffer>,
     shape: Vec<usize>,
     ctx: Arc<Context>,
+}
+
+impl Drop for Raw {
+    fn drop(&mut self) {
+        if let Some(buffer) = self.buffer.take() {
+            self.ctx.recycle(buffer);
+        }
+    }
+}
+
+/// A row-major tensor of `E` in GPU memory.
+///
+/// `repr(transparent)` over an untyped buffer: the element type is only a marker, so that
+/// [`GpuTensor::cast`] can view a tensor of a generic scalar as the f32 or f64 tensor it is.
+#[repr(transparent)]
+pub struct GpuTensor<E> {
+    raw: Raw,
     _element: PhantomData<E>,
 }
 
-impl<E: Element> std::fmt::Debug for GpuTensor<E> {
+impl<E> Clone for GpuTensor<E> {
+    /// A copy in a new device buffer. `Clone` cannot fail, so a device that cannot hold the copy
+    /// panics here with the device's message; use [`Gpu::duplicate`] to get the error instead
+    /// (training steps copy nothing).
+    fn clone(&self) -> Self {
+        self.duplicate()
+            .unwrap_or_else(|e| panic!("copying a GPU tensor: {e}"))
+    }
+}
+
+impl<E> std::fmt::Debug for GpuTensor<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GpuTensor")
-            .field("shape", &self.shape)
+            .field("shape", &self.shape())
             .finish()
     }
 }
 
-impl<E: Element> GpuTensor<E> {
+impl<E> GpuTensor<E> {
     /// Its shape.
     pub fn shape(&self) -> &[usize] {
-        &self.shape
+        &self.raw.shape
     }
 
     /// Its number of elements.
     pub fn len(&self) -> usize {
-        self.shape.iter().product()
+        self.shape().iter().product()
     }
 
     /// Whether it has no element.
@@ -63,32 +90,48 @@ impl<E: Element> GpuTensor<E> {
 
     /// The same data under another shape with as many elements.
     pub fn reshape(&mut self, shape: &[usize]) -> Result<(), GpuError> {
-        ensure(
-            shape.iter().product::<usize>() == self.len(),
-            "reshape",
-            || {
-                format!(
-                    "{:?} has not the {} elements of {:?}",
-                    shape,
-                    self.len(),
-                    self.shape
-                )
-            },
-        )?;
-        self.shape = shape.to_vec();
+        let len = self.len();
+        ensure(shape.iter().product::<usize>() == len, "reshape", || {
+            format!("{shape:?} has not the {len} elements of {:?}", self.shape())
+        })?;
+        self.raw.shape = shape.to_vec();
         Ok(())
     }
 
     pub(crate) fn buffer(&self) -> &wgpu::Buffer {
-        self.buffer.as_ref().expect("a live tensor owns its buffer")
+        self.raw
+            .buffer
+            .as_ref()
+            .expect("a live tensor owns its buffer")
     }
-}
 
-impl<E: Element> Drop for GpuTensor<E> {
-    fn drop(&mut self) {
-        if let Some(buffer) = self.buffer.take() {
-            self.ctx.recycle(buffer);
-        }
+    /// A copy in a new buffer of the same device.
+    fn duplicate(&self) -> Result<GpuTensor<E>, GpuError> {
+        let ctx = &self.raw.ctx;
+        let bytes = self.buffer().size();
+        let buffer = ctx.buffer(bytes)?;
+        ctx.copy(self.buffer(), &buffer, bytes)?;
+        Ok(GpuTensor {
+            raw: Raw {
+                buffer: Some(buffer),
+                shape: self.raw.shape.clone(),
+                ctx: Arc::clone(ctx),
+            },
+            _element: PhantomData,
+        })
+    }
+
+    /// The same tensor seen with element type `F`; the caller checks that `F` is the type the
+    /// buffer holds (the generic backend does, by `TypeId`).
+    pub(crate) fn cast<F>(&self) -> &GpuTensor<F> {
+        // SAFETY: `GpuTensor<_>` is `repr(transparent)` over `Raw` whatever its marker type.
+        unsafe { &*(self as *const Self).cast::<GpuTensor<F>>() }
+    }
+
+    /// [`GpuTensor::cast`] for a mutable borrow.
+    pub(crate) fn cast_mut<F>(&mut self) -> &mut GpuTensor<F> {
+        // SAFETY: as in `cast`.
+        unsafe { &mut *(self as *mut Self).cast::<GpuTensor<F>>() }
     }
 }
 
@@ -106,9 +149,11 @@ impl Gpu {
             format!("{shape:?} has more than 2³² elements")
         })?;
         Ok(GpuTensor {
-            buffer: Some(self.ctx.buffer(bytes_for::<E>(len))?),
-            shape: shape.to_vec(),
-            ctx: Arc::clone(&self.ctx),
+            raw: Raw {
+                buffer: Some(self.ctx.buffer(bytes_for::<E>(len))?),
+                shape: shape.to_vec(),
+                ctx: Arc::clone(&self.ctx),
+            },
             _element: PhantomData,
         })
     }
@@ -132,12 +177,17 @@ impl Gpu {
     /// Overwrites `tensor` with `data` (as many elements).
     pub fn write<E: Element>(&self, tensor: &GpuTensor<E>, data: &[E]) -> Result<(), GpuError> {
         ensure(data.len() == tensor.len(), "write", || {
-            format!("{} values for shape {:?}", data.len(), tensor.shape)
+            format!("{} values for shape {:?}", data.len(), tensor.shape())
         })?;
         if data.is_empty() {
             return Ok(());
         }
         self.ctx.write(tensor.buffer(), bytemuck::cast_slice(data))
+    }
+
+    /// A copy of `tensor` in a new buffer.
+    pub fn duplicate<E>(&self, tensor: &GpuTensor<E>) -> Result<GpuTensor<E>, GpuError> {
+        tensor.duplicate()
     }
 
     /// The tensor's values on the host, after every launch recorded so far has run.

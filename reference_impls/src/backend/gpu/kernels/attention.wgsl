@@ -4,14 +4,15 @@
 @group(0) @binding(1) var<storage, read_write> scores: array<T>;
 @group(0) @binding(2) var<storage, read> keep: array<u32>;
 
-// S[n, i, j] = −∞ where j > i (a query sees only itself and earlier keys). u = [N, Lq, Lk].
+// S[n, i, j] = value where j > i (a query sees only itself and earlier keys). u = [N, Lq, Lk];
+// f = [value] (−∞ included).
 @compute @workgroup_size(256, 1, 1)
 fn mask_causal(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let e = flat_index(gid, nwg);
     let Lq = pu(1u);
     let Lk = pu(2u);
     if (e < pu(0u) * Lq * Lk && e % Lk > (e / Lk) % Lq) {
-        scores[e] = neg_inf();
+        scores[e] = pf(0u);
     }
 }
 

@@ -153,12 +153,18 @@ fn fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
 }
 
-// out[(o·C + c)·inner + i] += x[c]: a bias per channel c of an [outer, C, inner] tensor
-// (inner = 1 for the rows of a linear layer, H·W for NCHW). u = [n, C, inner].
+// out[(o·C + c)·inner + i] ← β·out[…] + x[c]: a bias per channel c of an [outer, C, inner]
+// tensor (inner = 1 for the rows of a linear layer, H·W for NCHW); β = 0 ignores out's previous
+// contents. u = [n, C, inner]; f = [β].
 @compute @workgroup_size(256, 1, 1)
 fn bias_add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_index(gid, nwg);
     if (i < pu(0u)) {
-        out[i] += x[(i / pu(2u)) % pu(1u)];
+        let beta = pf(0u);
+        var kept = T(0.0);
+        if (beta != 0.0) {
+            kept = beta * out[i];
+        }
+        out[i] = kept + x[(i / pu(2u)) % pu(1u)];
     }
 }

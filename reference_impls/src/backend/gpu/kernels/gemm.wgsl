@@ -87,3 +87,32 @@ fn gemm(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         }
     }
 }
+
+// c ← α·op(a) + β·c for each matrix of a batch (copy a block, accumulate, transpose), one
+// invocation per element of c. u as gemm's, with op(a) M×N (K unused); f = [α, β].
+@compute @workgroup_size(256, 1, 1)
+fn geam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let e = gid.x + gid.y * nwg.x * 256u;
+    let M = pu(0u);
+    let N = pu(1u);
+    let per = M * N;
+    if (per == 0u || e >= per * pu(14u)) {
+        return;
+    }
+    let z = e / per;
+    let m = (e % per) / N;
+    let n = e % N;
+    let base_a = pu(11u) + z * pu(8u);
+    var v: T;
+    if (pu(6u) != 0u) {
+        v = a[base_a + n * pu(3u) + m];
+    } else {
+        v = a[base_a + m * pu(3u) + n];
+    }
+    let idx = pu(13u) + z * pu(10u) + m * pu(5u) + n;
+    var value = pf(0u) * v;
+    if (pf(1u) != 0.0) {
+        value += pf(1u) * c[idx];
+    }
+    c[idx] = value;
+}

@@ -1,16 +1,18 @@
-// Layer normalisation over the last axis of [rows, cols], with a scale γ and shift β per column:
-// y = (x − μ)·r·γ + β, r = 1/√(σ² + ε) (σ² the biased variance), as PyTorch's LayerNorm.
-// u = [rows, cols]; f = [ε]. stats holds (μ, r) per row for the backward.
+// Layer normalisation over the last axis of [rows, cols], with a scale γ and shift β per column,
+// as PyTorch's LayerNorm: x̂ = (x − μ)·r, r = 1/√(σ² + ε) (σ² the biased variance),
+// y = γ ⊙ x̂ + β. The forward keeps x̂ and r for the backward. u = [rows, cols]; f = [ε].
 
 @group(0) @binding(1) var<storage, read> x: array<T>;
 @group(0) @binding(2) var<storage, read> gamma: array<T>;
 @group(0) @binding(3) var<storage, read> beta: array<T>;
 @group(0) @binding(4) var<storage, read_write> y: array<T>;
-@group(0) @binding(5) var<storage, read_write> stats: array<T>;
+@group(0) @binding(5) var<storage, read_write> xhat_out: array<T>;
 @group(0) @binding(6) var<storage, read> dy: array<T>;
-@group(0) @binding(7) var<storage, read> saved: array<T>;
+@group(0) @binding(7) var<storage, read> xhat: array<T>;
 @group(0) @binding(8) var<storage, read_write> dgamma: array<T>;
 @group(0) @binding(9) var<storage, read_write> dbeta: array<T>;
+@group(0) @binding(10) var<storage, read_write> inv_std_out: array<T>;
+@group(0) @binding(11) var<storage, read> inv_std: array<T>;
 
 var<workgroup> partial: array<T, 256>;
 
@@ -27,6 +29,7 @@ fn sum_partial(lid: u32) -> T {
     return result;
 }
 
+// One workgroup per row: y, x̂ (xhat_out) and r (inv_std_out).
 @compute @workgroup_size(256, 1, 1)
 fn layer_norm(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let row = group_index(wid, nwg);
@@ -49,32 +52,27 @@ fn layer_norm(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
         }
     }
     partial[lid.x] = q;
-    let rstd = 1.0 / sqrt(sum_partial(lid.x) / n + pf(0u));
+    let r = 1.0 / sqrt(sum_partial(lid.x) / n + pf(0u));
     if (valid) {
         for (var j = lid.x; j < cols; j += WG) {
             let i = row * cols + j;
-            y[i] = (x[i] - mean) * rstd * gamma[j] + beta[j];
+            let h = (x[i] - mean) * r;
+            xhat_out[i] = h;
+            y[i] = gamma[j] * h + beta[j];
         }
         if (lid.x == 0u) {
-            stats[2u * row] = mean;
-            stats[2u * row + 1u] = rstd;
+            inv_std_out[row] = r;
         }
     }
 }
 
-// dx = r·(g − mean(g) − x̂·mean(g ⊙ x̂)), g = dy ⊙ γ, x̂ = (x − μ)·r; written to y's binding.
+// dx = r·(g − mean(g) − x̂·mean(g ⊙ x̂)), g = dy ⊙ γ; written to y's binding.
 @compute @workgroup_size(256, 1, 1)
 fn layer_norm_backward(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let row = group_index(wid, nwg);
     let valid = row < pu(0u);
     let cols = pu(1u);
     let n = T(cols);
-    var mean = T(0.0);
-    var rstd = T(0.0);
-    if (valid) {
-        mean = saved[2u * row];
-        rstd = saved[2u * row + 1u];
-    }
     var sg = T(0.0);
     var sgx = T(0.0);
     if (valid) {
@@ -82,7 +80,7 @@ fn layer_norm_backward(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wo
             let i = row * cols + j;
             let g = dy[i] * gamma[j];
             sg += g;
-            sgx += g * (x[i] - mean) * rstd;
+            sgx += g * xhat[i];
         }
     }
     partial[lid.x] = sg;
@@ -90,10 +88,10 @@ fn layer_norm_backward(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wo
     partial[lid.x] = sgx;
     let mean_gx = sum_partial(lid.x) / n;
     if (valid) {
+        let r = inv_std[row];
         for (var j = lid.x; j < cols; j += WG) {
             let i = row * cols + j;
-            let xhat = (x[i] - mean) * rstd;
-            y[i] = rstd * (dy[i] * gamma[j] - mean_g - xhat * mean_gx);
+            y[i] = r * (dy[i] * gamma[j] - mean_g - xhat[i] * mean_gx);
         }
     }
 }
@@ -108,7 +106,7 @@ fn layer_norm_params_backward(@builtin(global_invocation_id) gid: vec3<u32>, @bu
         var sb = T(0.0);
         for (var r = 0u; r < pu(0u); r++) {
             let i = r * cols + j;
-            sg += dy[i] * (x[i] - saved[2u * r]) * saved[2u * r + 1u];
+            sg += dy[i] * xhat[i];
             sb += dy[i];
         }
         dgamma[j] += sg;

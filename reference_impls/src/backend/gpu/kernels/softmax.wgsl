@@ -113,3 +113,27 @@ fn log_softmax_backward(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(w
         }
     }
 }
+
+@group(0) @binding(4) var<storage, read> targets: array<u32>;
+@group(0) @binding(5) var<storage, read_write> losses: array<T>;
+
+// Softmax cross-entropy with class targets, one workgroup per row n of the logits (bound as x):
+// out = (softmax(x_n) − onehot(t_n))/N, losses[n] = log Σ exp(x_n) − x_n[t_n].
+@compute @workgroup_size(256, 1, 1)
+fn cross_entropy(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row = group_index(wid, nwg);
+    let valid = row < pu(0u);
+    let stats = row_stats(row, lid.x, valid);
+    if (valid) {
+        let cols = pu(1u);
+        let wanted = targets[row];
+        let inv_n = 1.0 / T(pu(0u));
+        for (var j = lid.x; j < cols; j += WG) {
+            let p = t_exp(x[row * cols + j] - stats.x - stats.y);
+            out[row * cols + j] = (p - select(T(0.0), T(1.0), j == wanted)) * inv_n;
+        }
+        if (lid.x == 0u) {
+            losses[row] = stats.x + stats.y - x[row * cols + wanted];
+        }
+    }
+}

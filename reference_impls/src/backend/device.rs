@@ -1,0 +1,126 @@
+//! [`Device`]: where a run should go, as named on the command line (`cpu`, `gpu`, `gpu:N`,
+//! `cuda`) and in reports.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Which GPU adapter `gpu` means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum GpuChoice {
+    /// `gpu`: the best adapter found (discrete, then integrated, then software).
+    #[default]
+    Preferred,
+    /// `gpu:N`: adapter N in the order `savoir devices` lists them.
+    Index(usize),
+    /// `cuda`: the first NVIDIA adapter.
+    Nvidia,
+}
+
+/// Where a computation runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Device {
+    /// The CPU, through ndarray.
+    #[default]
+    Cpu,
+    /// A GPU adapter, through wgpu.
+    Gpu(GpuChoice),
+}
+
+/// Why a device cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeviceError {
+    /// The name is not a device.
+    #[error("unknown device `{0}`: expected `cpu`, `gpu`, `gpu:N` or `cuda`")]
+    Unknown(String),
+    /// A GPU was asked for but this build has no GPU backend.
+    #[error(
+        "this build has no GPU backend yet (`{0}` needs the wgpu backend, not built yet); run with --device cpu"
+    )]
+    GpuUnavailable(Device),
+}
+
+impl Device {
+    /// `gpu`: the preferred GPU adapter.
+    pub const GPU: Device = Device::Gpu(GpuChoice::Preferred);
+
+    /// Succeeds when this build can run on the device, else says why not.
+    pub fn ensure_available(self) -> Result<(), DeviceError> {
+        match self {
+            Device::Cpu => Ok(()),
+            Device::Gpu(_) => Err(DeviceError::GpuUnavailable(self)),
+        }
+    }
+}
+
+impl fmt::Display for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Device::Cpu => f.write_str("cpu"),
+            Device::Gpu(GpuChoice::Preferred) => f.write_str("gpu"),
+            Device::Gpu(GpuChoice::Index(n)) => write!(f, "gpu:{n}"),
+            Device::Gpu(GpuChoice::Nvidia) => f.write_str("cuda"),
+        }
+    }
+}
+
+impl FromStr for Device {
+    type Err = DeviceError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let name = s.trim().to_ascii_lowercase();
+        let unknown = || DeviceError::Unknown(s.to_string());
+        match name.as_str() {
+            "cpu" => Ok(Device::Cpu),
+            "gpu" => Ok(Device::GPU),
+            "cuda" => Ok(Device::Gpu(GpuChoice::Nvidia)),
+            _ => {
+                let index = name.strip_prefix("gpu:").ok_or_else(unknown)?;
+                let index = index.parse().map_err(|_| unknown())?;
+                Ok(Device::Gpu(GpuChoice::Index(index)))
+            }
+        }
+    }
+}
+
+impl serde::Serialize for Device {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Device {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_text_and_json() {
+        for name in ["cpu", "gpu", "gpu:1", "cuda"] {
+            let device: Device = name.parse().unwrap();
+            assert_eq!(device.to_string(), name);
+            let json = serde_json::to_string(&device).unwrap();
+            assert_eq!(serde_json::from_str::<Device>(&json).unwrap(), device);
+        }
+        assert_eq!("CPU".parse::<Device>(), Ok(Device::Cpu));
+    }
+
+    #[test]
+    fn unknown_and_unbuilt_devices_are_explained() {
+        for bad in ["tpu", "gpu:x", "gpu:"] {
+            let err = bad.parse::<Device>().unwrap_err().to_string();
+            assert!(err.contains("`cpu`, `gpu`, `gpu:N` or `cuda`"), "{err}");
+        }
+        let err = Device::GPU.ensure_available().unwrap_err().to_string();
+        assert!(
+            err.contains("not built yet") && err.contains("--device cpu"),
+            "{err}"
+        );
+    }
+}
