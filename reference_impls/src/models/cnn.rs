@@ -310,6 +310,10 @@ impl Implementation for Cnn {
         "cnn"
     }
 
+    fn source_file(&self) -> Option<&'static str> {
+        Some(file!())
+    }
+
     fn title(&self) -> &'static str {
         "Réseaux de neurones convolutifs (CNN)"
     }

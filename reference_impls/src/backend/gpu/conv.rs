@@ -117,18 +117,15 @@ impl Gpu {
             dx,
             &[g.batch, g.channels, g.height, g.width],
         )?;
-        let mut buffers = vec![(1, dy.buffer()), (2, dx.buffer())];
-        let entry = match how {
-            Pooling::Max => {
-                buffers.push((4, argmax.buffer()));
-                "max_pool_backward"
-            }
-            Pooling::Avg => "avg_pool_backward",
-        };
+        let is_max = how == Pooling::Max;
+        // The kernel reads argmax only for max pooling, but binds it always.
+        let buffers = [(1, dy.buffer()), (2, dx.buffer()), (4, argmax.buffer())];
+        let mut params = geometry_params(g);
+        params.set_int(10, usize::from(is_max));
         self.ctx.launch(
-            Kernel::new(Family::Pool, entry),
+            Kernel::new(Family::Pool, "pool_backward"),
             T::PRECISION,
-            geometry_params(g),
+            params,
             &buffers,
             grid_1d(dx.len()),
         )

@@ -53,11 +53,24 @@ impl Family {
         }
     }
 
-    /// The full module: the precision prelude, the shared parameters, then the family's kernels.
+    /// Helpers the family shares with others (`rows_common.wgsl`, `window.wgsl`).
+    fn shared(self) -> &'static str {
+        match self {
+            Family::Reduce | Family::Softmax | Family::LayerNorm => {
+                include_str!("kernels/rows_common.wgsl")
+            }
+            Family::Conv | Family::Pool => include_str!("kernels/window.wgsl"),
+            _ => "",
+        }
+    }
+
+    /// The full module: the precision prelude, the shared parameters, the helpers the family
+    /// shares, then the family's kernels.
     pub(crate) fn module(self, precision: Precision) -> String {
         [
             precision.prelude(),
             include_str!("kernels/common.wgsl"),
+            self.shared(),
             self.source(),
         ]
         .join("\n")
@@ -93,6 +106,11 @@ impl Params {
             *slot = u32::try_from(v).expect("GPU shapes are checked to fit in u32");
         }
         self
+    }
+
+    /// Sets integer parameter `u[index]`.
+    pub(crate) fn set_int(&mut self, index: usize, value: usize) {
+        self.u[index] = u32::try_from(value).expect("GPU shapes are checked to fit in u32");
     }
 
     /// Real parameters `f[0..]` (at most 8).

@@ -8,27 +8,20 @@
 @compute @workgroup_size(256, 1, 1)
 fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let e = flat_index(gid, nwg);
-    let N = pu(0u); let C = pu(1u); let H = pu(2u); let W = pu(3u);
-    let KH = pu(4u); let KW = pu(5u); let S = pu(6u); let P = pu(7u);
-    let OH = pu(8u); let OW = pu(9u);
-    let positions = N * OH * OW;
-    if (e >= C * KH * KW * positions) {
+    let g = window();
+    let positions = g.n * g.oh * g.ow;
+    if (e >= g.c * g.kh * g.kw * positions) {
         return;
     }
     let row = e / positions;
     let col = e % positions;
-    let c = row / (KH * KW);
-    let ki = (row / KW) % KH;
-    let kj = row % KW;
-    let n = col / (OH * OW);
-    let oh = (col / OW) % OH;
-    let ow = col % OW;
-    // Signed arithmetic: the window may start in the padding.
-    let h = i32(oh * S + ki) - i32(P);
-    let w = i32(ow * S + kj) - i32(P);
+    let c = row / (g.kh * g.kw);
+    let n = col / (g.oh * g.ow);
+    let h = input_at((col / g.ow) % g.oh, (row / g.kw) % g.kh, g, g.h);
+    let w = input_at(col % g.ow, row % g.kw, g, g.w);
     var v = T(0.0);
-    if (h >= 0 && h < i32(H) && w >= 0 && w < i32(W)) {
-        v = src[((n * C + c) * H + u32(h)) * W + u32(w)];
+    if (h >= 0 && w >= 0) {
+        v = src[((n * g.c + c) * g.h + u32(h)) * g.w + u32(w)];
     }
     dst[e] = v;
 }
@@ -37,33 +30,24 @@ fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 @compute @workgroup_size(256, 1, 1)
 fn col2im(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let e = flat_index(gid, nwg);
-    let N = pu(0u); let C = pu(1u); let H = pu(2u); let W = pu(3u);
-    let KH = pu(4u); let KW = pu(5u); let S = pu(6u); let P = pu(7u);
-    let OH = pu(8u); let OW = pu(9u);
-    if (e >= N * C * H * W) {
+    let g = window();
+    if (e >= g.n * g.c * g.h * g.w) {
         return;
     }
-    let w = e % W;
-    let h = (e / W) % H;
-    let c = (e / (W * H)) % C;
-    let n = e / (W * H * C);
-    let positions = N * OH * OW;
+    let w = e % g.w;
+    let h = (e / g.w) % g.h;
+    let c = (e / (g.w * g.h)) % g.c;
+    let n = e / (g.w * g.h * g.c);
+    let positions = g.n * g.oh * g.ow;
     var acc = T(0.0);
-    for (var ki = 0u; ki < KH; ki++) {
-        // oh·S + ki − P = h  ⇔  oh = (h + P − ki)/S, when that is a whole number in range.
-        let dh = i32(h + P) - i32(ki);
-        if (dh < 0 || dh % i32(S) != 0 || u32(dh) / S >= OH) {
-            continue;
-        }
-        let oh = u32(dh) / S;
-        for (var kj = 0u; kj < KW; kj++) {
-            let dw = i32(w + P) - i32(kj);
-            if (dw < 0 || dw % i32(S) != 0 || u32(dw) / S >= OW) {
-                continue;
+    for (var ki = 0u; ki < g.kh; ki++) {
+        let oh = output_at(h, ki, g, g.oh);
+        for (var kj = 0u; kj < g.kw; kj++) {
+            let ow = output_at(w, kj, g, g.ow);
+            if (oh >= 0 && ow >= 0) {
+                let row = (c * g.kh + ki) * g.kw + kj;
+                acc += src[row * positions + (n * g.oh + u32(oh)) * g.ow + u32(ow)];
             }
-            let ow = u32(dw) / S;
-            let row = (c * KH + ki) * KW + kj;
-            acc += src[row * positions + (n * OH + oh) * OW + ow];
         }
     }
     dst[e] += acc;

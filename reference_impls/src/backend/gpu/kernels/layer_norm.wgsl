@@ -14,21 +14,6 @@
 @group(0) @binding(10) var<storage, read_write> inv_std_out: array<T>;
 @group(0) @binding(11) var<storage, read> inv_std: array<T>;
 
-var<workgroup> partial: array<T, 256>;
-
-fn sum_partial(lid: u32) -> T {
-    for (var width = 128u; width > 0u; width = width / 2u) {
-        workgroupBarrier();
-        if (lid < width) {
-            partial[lid] = partial[lid] + partial[lid + width];
-        }
-    }
-    workgroupBarrier();
-    let result = partial[0];
-    workgroupBarrier();
-    return result;
-}
-
 // One workgroup per row: y, x̂ (xhat_out) and r (inv_std_out).
 @compute @workgroup_size(256, 1, 1)
 fn layer_norm(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -43,7 +28,7 @@ fn layer_norm(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
         }
     }
     partial[lid.x] = s;
-    let mean = sum_partial(lid.x) / n;
+    let mean = reduce_partial(lid.x, false) / n;
     var q = T(0.0);
     if (valid) {
         for (var j = lid.x; j < cols; j += WG) {
@@ -52,7 +37,7 @@ fn layer_norm(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
         }
     }
     partial[lid.x] = q;
-    let r = 1.0 / sqrt(sum_partial(lid.x) / n + pf(0u));
+    let r = 1.0 / sqrt(reduce_partial(lid.x, false) / n + pf(0u));
     if (valid) {
         for (var j = lid.x; j < cols; j += WG) {
             let i = row * cols + j;
@@ -84,9 +69,9 @@ fn layer_norm_backward(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wo
         }
     }
     partial[lid.x] = sg;
-    let mean_g = sum_partial(lid.x) / n;
+    let mean_g = reduce_partial(lid.x, false) / n;
     partial[lid.x] = sgx;
-    let mean_gx = sum_partial(lid.x) / n;
+    let mean_gx = reduce_partial(lid.x, false) / n;
     if (valid) {
         let r = inv_std[row];
         for (var j = lid.x; j < cols; j += WG) {

@@ -1,36 +1,40 @@
 // 2-D max and average pooling over NCHW in floor mode, as PyTorch's max_pool2d / avg_pool2d
-// (average counts padded zeros: count_include_pad). u = [N, C, H, W, kH, kW, stride, pad, OH, OW].
+// (average counts padded zeros: count_include_pad). Geometry: window.wgsl.
 
 @group(0) @binding(1) var<storage, read> src: array<T>;
 @group(0) @binding(2) var<storage, read_write> dst: array<T>;
 @group(0) @binding(3) var<storage, read_write> argmax_out: array<u32>;
 @group(0) @binding(4) var<storage, read> argmax_in: array<u32>;
 
+// The output position (plane, oh, ow) of invocation e, or plane = −1 past the end.
+fn output_position(e: u32, g: Window) -> vec3<i32> {
+    if (e >= g.n * g.c * g.oh * g.ow) {
+        return vec3<i32>(-1, 0, 0);
+    }
+    return vec3<i32>(i32(e / (g.ow * g.oh)), i32((e / g.ow) % g.oh), i32(e % g.ow));
+}
+
 // y[n, c, oh, ow] = max of the window; argmax = h·W + w of the first maximum.
 @compute @workgroup_size(256, 1, 1)
 fn max_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let e = flat_index(gid, nwg);
-    let N = pu(0u); let C = pu(1u); let H = pu(2u); let W = pu(3u);
-    let KH = pu(4u); let KW = pu(5u); let S = pu(6u); let P = pu(7u);
-    let OH = pu(8u); let OW = pu(9u);
-    if (e >= N * C * OH * OW) {
+    let g = window();
+    let o = output_position(e, g);
+    if (o.x < 0) {
         return;
     }
-    let ow = e % OW;
-    let oh = (e / OW) % OH;
-    let plane = e / (OW * OH);
     var best = neg_inf();
     var at = 0u;
     var found = false;
-    for (var ki = 0u; ki < KH; ki++) {
-        let h = i32(oh * S + ki) - i32(P);
-        for (var kj = 0u; kj < KW; kj++) {
-            let w = i32(ow * S + kj) - i32(P);
-            if (h >= 0 && h < i32(H) && w >= 0 && w < i32(W)) {
-                let v = src[plane * H * W + u32(h) * W + u32(w)];
+    for (var ki = 0u; ki < g.kh; ki++) {
+        let h = input_at(u32(o.y), ki, g, g.h);
+        for (var kj = 0u; kj < g.kw; kj++) {
+            let w = input_at(u32(o.z), kj, g, g.w);
+            if (h >= 0 && w >= 0) {
+                let v = src[u32(o.x) * g.h * g.w + u32(h) * g.w + u32(w)];
                 if (!found || v > best) {
                     best = v;
-                    at = u32(h) * W + u32(w);
+                    at = u32(h) * g.w + u32(w);
                     found = true;
                 }
             }
@@ -40,92 +44,52 @@ fn max_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     argmax_out[e] = at;
 }
 
-// dx[n, c, h, w] = Σ dy over the outputs whose maximum was at (h, w).
-@compute @workgroup_size(256, 1, 1)
-fn max_pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let e = flat_index(gid, nwg);
-    let N = pu(0u); let C = pu(1u); let H = pu(2u); let W = pu(3u);
-    let KH = pu(4u); let KW = pu(5u); let S = pu(6u); let P = pu(7u);
-    let OH = pu(8u); let OW = pu(9u);
-    if (e >= N * C * H * W) {
-        return;
-    }
-    let at = e % (H * W);
-    let h = at / W;
-    let w = at % W;
-    let plane = e / (H * W);
-    var acc = T(0.0);
-    for (var ki = 0u; ki < KH; ki++) {
-        let dh = i32(h + P) - i32(ki);
-        if (dh < 0 || dh % i32(S) != 0 || u32(dh) / S >= OH) {
-            continue;
-        }
-        for (var kj = 0u; kj < KW; kj++) {
-            let dw = i32(w + P) - i32(kj);
-            if (dw < 0 || dw % i32(S) != 0 || u32(dw) / S >= OW) {
-                continue;
-            }
-            let o = (plane * OH + u32(dh) / S) * OW + u32(dw) / S;
-            if (argmax_in[o] == at) {
-                acc += src[o];
-            }
-        }
-    }
-    dst[e] = acc;
-}
-
 // y[n, c, oh, ow] = (Σ of the window, padding as zeros) / (kH·kW).
 @compute @workgroup_size(256, 1, 1)
 fn avg_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let e = flat_index(gid, nwg);
-    let N = pu(0u); let C = pu(1u); let H = pu(2u); let W = pu(3u);
-    let KH = pu(4u); let KW = pu(5u); let S = pu(6u); let P = pu(7u);
-    let OH = pu(8u); let OW = pu(9u);
-    if (e >= N * C * OH * OW) {
+    let g = window();
+    let o = output_position(e, g);
+    if (o.x < 0) {
         return;
     }
-    let ow = e % OW;
-    let oh = (e / OW) % OH;
-    let plane = e / (OW * OH);
     var acc = T(0.0);
-    for (var ki = 0u; ki < KH; ki++) {
-        let h = i32(oh * S + ki) - i32(P);
-        for (var kj = 0u; kj < KW; kj++) {
-            let w = i32(ow * S + kj) - i32(P);
-            if (h >= 0 && h < i32(H) && w >= 0 && w < i32(W)) {
-                acc += src[plane * H * W + u32(h) * W + u32(w)];
+    for (var ki = 0u; ki < g.kh; ki++) {
+        let h = input_at(u32(o.y), ki, g, g.h);
+        for (var kj = 0u; kj < g.kw; kj++) {
+            let w = input_at(u32(o.z), kj, g, g.w);
+            if (h >= 0 && w >= 0) {
+                acc += src[u32(o.x) * g.h * g.w + u32(h) * g.w + u32(w)];
             }
         }
     }
-    dst[e] = acc / T(KH * KW);
+    dst[e] = acc / T(g.kh * g.kw);
 }
 
-// dx[n, c, h, w] = Σ dy / (kH·kW) over the windows that contain (h, w).
+// dx[n, c, h, w] = Σ dy over the outputs whose window holds (h, w): all of them for average
+// pooling (divided by kH·kW), those whose maximum was there for max pooling (u[10] = 1).
 @compute @workgroup_size(256, 1, 1)
-fn avg_pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let e = flat_index(gid, nwg);
-    let N = pu(0u); let C = pu(1u); let H = pu(2u); let W = pu(3u);
-    let KH = pu(4u); let KW = pu(5u); let S = pu(6u); let P = pu(7u);
-    let OH = pu(8u); let OW = pu(9u);
-    if (e >= N * C * H * W) {
+    let g = window();
+    if (e >= g.n * g.c * g.h * g.w) {
         return;
     }
-    let h = (e / W) % H;
-    let w = e % W;
-    let plane = e / (H * W);
+    let is_max = pu(10u) != 0u;
+    let at = e % (g.h * g.w);
+    let plane = e / (g.h * g.w);
     var acc = T(0.0);
-    for (var ki = 0u; ki < KH; ki++) {
-        let dh = i32(h + P) - i32(ki);
-        if (dh < 0 || dh % i32(S) != 0 || u32(dh) / S >= OH) {
-            continue;
-        }
-        for (var kj = 0u; kj < KW; kj++) {
-            let dw = i32(w + P) - i32(kj);
-            if (dw < 0 || dw % i32(S) != 0 || u32(dw) / S >= OW) {
-                continue;
+    for (var ki = 0u; ki < g.kh; ki++) {
+        let oh = output_at(at / g.w, ki, g, g.oh);
+        for (var kj = 0u; kj < g.kw; kj++) {
+            let ow = output_at(at % g.w, kj, g, g.ow);
+            if (oh >= 0 && ow >= 0) {
+                let o = (plane * g.oh + u32(oh)) * g.ow + u32(ow);
+                if (!is_max || argmax_in[o] == at) {
+                    acc += src[o];
+                }
             }
-            acc += src[(plane * OH + u32(dh) / S) * OW + u32(dw) / S];
         }
     }
-    dst[e] = acc / T(KH * KW);
+    dst[e] = select(acc / T(g.kh * g.kw), acc, is_max);
 }

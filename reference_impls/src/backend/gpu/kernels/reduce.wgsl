@@ -4,27 +4,6 @@
 @group(0) @binding(1) var<storage, read> x: array<T>;
 @group(0) @binding(2) var<storage, read_write> out: array<T>;
 
-var<workgroup> partial: array<T, 256>;
-
-// Tree reduction of `partial` (op 0 sum, 1 max); every invocation of the workgroup calls it.
-fn reduce_partial(lid: u32, op: u32) -> T {
-    for (var width = 128u; width > 0u; width = width / 2u) {
-        workgroupBarrier();
-        if (lid < width) {
-            let other = partial[lid + width];
-            if (op == 1u) {
-                partial[lid] = max(partial[lid], other);
-            } else {
-                partial[lid] = partial[lid] + other;
-            }
-        }
-    }
-    workgroupBarrier();
-    let result = partial[0];
-    workgroupBarrier();
-    return result;
-}
-
 // out[c] += Σ x[(o·C + c)·inner + i] over o < outer, i < inner: the gradient of a channel bias.
 // u = [outer, C, inner].
 @compute @workgroup_size(256, 1, 1)
@@ -41,7 +20,7 @@ fn channel_sums(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup
         }
     }
     partial[lid.x] = acc;
-    let total = reduce_partial(lid.x, 0u);
+    let total = reduce_partial(lid.x, false);
     if (c < channels && lid.x == 0u) {
         out[c] += total;
     }
@@ -66,7 +45,7 @@ fn row_reduce(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
         }
     }
     partial[lid.x] = acc;
-    let total = reduce_partial(lid.x, select(0u, 1u, op == 1u));
+    let total = reduce_partial(lid.x, op == 1u);
     if (r < pu(0u) && lid.x == 0u) {
         out[r] = total;
     }

@@ -5,22 +5,6 @@
 @group(0) @binding(2) var<storage, read_write> out: array<T>;
 @group(0) @binding(3) var<storage, read> dy: array<T>;
 
-var<workgroup> partial: array<T, 256>;
-
-fn reduce_partial(lid: u32, take_max: bool) -> T {
-    for (var width = 128u; width > 0u; width = width / 2u) {
-        workgroupBarrier();
-        if (lid < width) {
-            let other = partial[lid + width];
-            partial[lid] = select(partial[lid] + other, max(partial[lid], other), take_max);
-        }
-    }
-    workgroupBarrier();
-    let result = partial[0];
-    workgroupBarrier();
-    return result;
-}
-
 // The row's max and log Σ exp(x − max).
 fn row_stats(row: u32, lid: u32, valid: bool) -> vec2<T> {
     let cols = pu(1u);
