@@ -40,6 +40,8 @@ pub enum Command {
     Run(RunArgs),
     /// Check every op of the reference implementations against test vectors.
     Verify(VerifyArgs),
+    /// The compute devices found: the CPU and each GPU adapter.
+    Devices(DevicesArgs),
     /// Build the static site (open `site/index.html`).
     Build(BuildArgs),
 }
@@ -146,6 +148,14 @@ pub struct SearchArgs {
 /// `savoir impls`.
 #[derive(Debug, Args)]
 pub struct ImplsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
+/// `savoir devices`.
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,

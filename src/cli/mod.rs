@@ -3,6 +3,7 @@
 pub mod args;
 mod build;
 mod check;
+mod devices;
 mod diagnostics;
 mod graph;
 mod impls;
@@ -68,6 +69,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Impls(args) => impls::run(args).map(|()| Outcome::Clean),
         Command::Run(args) => run::run(&cli.vault, config, args),
         Command::Verify(args) => verify::run(args),
+        Command::Devices(args) => devices::run(args).map(|()| Outcome::Clean),
         Command::Build(args) => build::run(&cli.vault, config, args),
     }
 }

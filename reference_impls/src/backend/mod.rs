@@ -30,6 +30,8 @@ use crate::scalar::Scalar;
 pub(crate) mod counting;
 mod cpu;
 mod device;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 mod layout;
 
 pub use cpu::{Cpu, host};
