@@ -28,6 +28,8 @@ pub enum Code {
     FrontmatterUnclosed,
     /// A file whose bytes are not UTF-8.
     NotUtf8,
+    /// A file that cannot be read, or a sub-folder that cannot be listed.
+    Unreadable,
     /// A file with no content at all.
     EmptyNote,
     /// Two notes share one title.
@@ -60,6 +62,7 @@ impl Code {
             Code::YamlSyntax
             | Code::FrontmatterUnclosed
             | Code::NotUtf8
+            | Code::Unreadable
             | Code::DuplicateTitle
             | Code::RelationCycle => Severity::Error,
             _ => Severity::Warning,
@@ -72,6 +75,7 @@ impl Code {
             Code::YamlSyntax => "yaml-syntax",
             Code::FrontmatterUnclosed => "frontmatter-unclosed",
             Code::NotUtf8 => "not-utf8",
+            Code::Unreadable => "unreadable",
             Code::EmptyNote => "empty-note",
             Code::DuplicateTitle => "duplicate-title",
             Code::SlugCollision => "slug-collision",

@@ -7,5 +7,10 @@
 pub mod check;
 pub mod config;
 pub mod diagnostic;
+pub mod exec;
 pub mod graph;
+pub mod search;
+pub mod site;
+pub mod suggest;
 pub mod vault;
+pub mod view;

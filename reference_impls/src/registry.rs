@@ -34,6 +34,12 @@ pub trait Implementation: Sync {
         None
     }
 
+    /// The file that defines it, as `file!()` names it there (the site shows that file beside the
+    /// demo); `None` when the model does not say. Override with `Some(file!())`.
+    fn source_file(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The parameters `--set` accepts, with defaults and ranges.
     fn params(&self) -> Vec<ParamSpec>;
 

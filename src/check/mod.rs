@@ -7,7 +7,6 @@
 
 mod report;
 mod rules;
-mod suggest;
 
 pub use report::CheckReport;
 

@@ -32,12 +32,16 @@ pub enum Command {
     List(ListArgs),
     /// Export the graph, or the shortest path between two concepts.
     Graph(GraphArgs),
+    /// Search the concepts (French-aware: accents, plurals, elisions, typos).
+    Search(SearchArgs),
     /// Registered reference implementations, their parameters and devices.
     Impls(ImplsArgs),
     /// Run the reference implementation of a concept (or an implementation id), print its report.
     Run(RunArgs),
     /// Check every op of the reference implementations against test vectors.
     Verify(VerifyArgs),
+    /// Build the static site (open `site/index.html`).
+    Build(BuildArgs),
 }
 
 /// How a data-printing command writes its result.
@@ -120,6 +124,25 @@ pub struct GraphArgs {
     pub output: Option<PathBuf>,
 }
 
+/// `savoir search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words, "a phrase", +required, -excluded, field:word (title, aliases, tags, headings, body).
+    pub query: String,
+    /// How many hits at most.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub limit: usize,
+    /// Only concepts with this tag (case-insensitive; `a` also matches `a/b`).
+    #[arg(long, value_name = "T")]
+    pub tag: Option<String>,
+    /// Only concepts that write this relation to this concept (`subClassOf:RNN`).
+    #[arg(long, value_name = "R:TARGET")]
+    pub relation: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
 /// `savoir impls`.
 #[derive(Debug, Args)]
 pub struct ImplsArgs {
@@ -163,4 +186,27 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,
+}
+
+/// `savoir build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Folder the site is written to (replaced as a whole; never a folder it did not write).
+    #[arg(long, value_name = "DIR", default_value = "site")]
+    pub out: PathBuf,
+    /// Do not run the demos (pages say so).
+    #[arg(long, conflicts_with = "rerun_demos")]
+    pub no_demos: bool,
+    /// Run every demo again, ignoring cached reports.
+    #[arg(long)]
+    pub rerun_demos: bool,
+    /// Exit 1 on any error diagnostic or failed demo.
+    #[arg(long)]
+    pub strict: bool,
+    /// Absolute URL the site is served from (writes sitemap.xml).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Where the demos run.
+    #[arg(long, value_enum, default_value_t)]
+    pub device: DeviceArg,
 }

@@ -6,7 +6,7 @@ use crate::cli::output::{self, Palette, paint};
 use crate::cli::workspace::Workspace;
 use anyhow::{Result, bail};
 use savoir::graph::{
-    ConceptGraph, EdgeView, GraphFormat as ExportFormat, NodeIndex, RelationFilter, export,
+    ConceptGraph, EdgeView, GraphFormat as ExportFormat, NodeIndex, RelationFilter, export, to_text,
 };
 use serde::Serialize;
 use std::io::Write;
@@ -39,7 +39,10 @@ pub fn run(ws: &Workspace, args: &GraphArgs) -> Result<Outcome> {
         _ => {
             match export_format(args.format) {
                 Some(format) => out.write_all(export(&ws.graph, format, &filter).as_bytes())?,
-                None => write_edges(&mut out, &ws.graph, &filter, palette)?,
+                None => {
+                    let dim = |text: &str| paint(palette.dim, text);
+                    out.write_all(to_text(&ws.graph, &filter, &dim).as_bytes())?
+                }
             }
             Outcome::Clean
         }
@@ -57,30 +60,6 @@ fn export_format(format: GraphFormat) -> Option<ExportFormat> {
         GraphFormat::Mermaid => ExportFormat::Mermaid,
         GraphFormat::Text => return None,
     })
-}
-
-/// The text export: one edge per line, `source —relation→ target`.
-fn write_edges(
-    out: &mut dyn Write,
-    graph: &ConceptGraph,
-    filter: &RelationFilter,
-    p: Palette,
-) -> Result<()> {
-    for e in graph.filtered_edges(filter) {
-        let marker = if e.edge.inferred {
-            paint(p.dim, " (inferred)")
-        } else {
-            String::new()
-        };
-        writeln!(
-            out,
-            "{} {} {}{marker}",
-            graph.node(e.source).title,
-            paint(p.dim, format_args!("—{}→", e.relation())),
-            graph.node(e.target).title
-        )?;
-    }
-    Ok(())
 }
 
 /// A concept at one end of a path or on it.

@@ -5,6 +5,7 @@ use crate::cli::output::{self, Palette, paint};
 use crate::cli::workspace::Workspace;
 use anyhow::Result;
 use savoir::graph::ConceptNode;
+use savoir::view::{has_tag, normalize_tag};
 use serde::Serialize;
 use std::io::Write;
 
@@ -75,51 +76,5 @@ fn listed(n: &ConceptNode) -> Listed<'_> {
             .map(|p| p.to_string_lossy().replace('\\', "/")),
         tags: &n.tags,
         implementations: &n.implementations,
-    }
-}
-
-/// A tag as compared: no leading `#`, no surrounding `/` or space, lower case.
-fn normalize_tag(tag: &str) -> String {
-    tag.trim()
-        .trim_start_matches('#')
-        .trim_matches('/')
-        .to_lowercase()
-}
-
-/// Whether the concept has `tag` or a tag nested under it (`a` matches `a/b`).
-fn has_tag(node: &ConceptNode, tag: &str) -> bool {
-    node.tags.iter().any(|t| {
-        let t = normalize_tag(t);
-        t == tag
-            || t.strip_prefix(tag)
-                .is_some_and(|rest| rest.starts_with('/'))
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tagged(tags: &[&str]) -> ConceptNode {
-        ConceptNode {
-            id: "x".into(),
-            title: "X".into(),
-            path: None,
-            stub: false,
-            tags: tags.iter().map(|t| t.to_string()).collect(),
-            aliases: Vec::new(),
-            implementations: Vec::new(),
-            note: None,
-        }
-    }
-
-    #[test]
-    fn tags_match_case_insensitively_and_by_parent() {
-        let node = tagged(&["Deep Learning", "bio/zoologie/mammifères"]);
-        assert!(has_tag(&node, &normalize_tag("deep learning")));
-        assert!(has_tag(&node, &normalize_tag("#BIO")));
-        assert!(has_tag(&node, &normalize_tag("bio/zoologie")));
-        assert!(!has_tag(&node, &normalize_tag("bi")));
-        assert!(!has_tag(&node, &normalize_tag("zoologie")));
     }
 }

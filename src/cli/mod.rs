@@ -1,6 +1,7 @@
 //! The command line's parts: arguments, one module per command, and output helpers.
 
 pub mod args;
+mod build;
 mod check;
 mod diagnostics;
 mod graph;
@@ -9,6 +10,7 @@ mod list;
 mod output;
 mod progress;
 mod run;
+mod search;
 mod show;
 mod suggest;
 mod verify;
@@ -16,6 +18,7 @@ mod workspace;
 
 use anyhow::Result;
 use args::{Cli, Command};
+use savoir::vault::Bodies;
 use std::io;
 use std::process::ExitCode;
 use workspace::Workspace;
@@ -41,8 +44,9 @@ impl From<Outcome> for ExitCode {
 /// Runs the command the user asked for.
 pub fn run(cli: Cli) -> Result<Outcome> {
     let config = cli.config.as_deref();
-    let with_workspace = |command: &dyn Fn(&Workspace) -> Result<Outcome>| {
-        let workspace = Workspace::load(&cli.vault, config)?;
+    // Only commands that render pages (`build`) keep the notes' bodies ([`Bodies::Keep`]).
+    let with_workspace = |bodies: Bodies, command: &dyn Fn(&Workspace) -> Result<Outcome>| {
+        let workspace = Workspace::load(&cli.vault, config, bodies)?;
         let outcome = command(&workspace);
         // The process ends right after: returning a vault's worth of small allocations to the
         // allocator one by one would only delay the exit.
@@ -50,15 +54,21 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         outcome
     };
     match &cli.command {
-        Command::Check(args) => {
-            with_workspace(&|ws| check::run(ws, args, Some(&impls::known_ids())))
-        }
-        Command::Show(args) => with_workspace(&|ws| show::run(ws, args).map(|()| Outcome::Clean)),
-        Command::List(args) => with_workspace(&|ws| list::run(ws, args).map(|()| Outcome::Clean)),
-        Command::Graph(args) => with_workspace(&|ws| graph::run(ws, args)),
+        Command::Check(args) => with_workspace(Bodies::Skip, &|ws| {
+            check::run(ws, args, Some(&impls::known_ids()))
+        }),
+        Command::Show(args) => with_workspace(Bodies::Skip, &|ws| {
+            show::run(ws, args).map(|()| Outcome::Clean)
+        }),
+        Command::List(args) => with_workspace(Bodies::Skip, &|ws| {
+            list::run(ws, args).map(|()| Outcome::Clean)
+        }),
+        Command::Graph(args) => with_workspace(Bodies::Skip, &|ws| graph::run(ws, args)),
+        Command::Search(args) => search::run(&cli.vault, config, args),
         Command::Impls(args) => impls::run(args).map(|()| Outcome::Clean),
         Command::Run(args) => run::run(&cli.vault, config, args),
         Command::Verify(args) => verify::run(args),
+        Command::Build(args) => build::run(&cli.vault, config, args),
     }
 }
 

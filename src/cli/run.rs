@@ -11,6 +11,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use reference_impls::plot::write_outputs;
 use reference_impls::registry::{self, Progress};
 use reference_impls::report::Report;
+use savoir::vault::Bodies;
 use std::io::Write;
 use std::path::Path;
 
@@ -67,7 +68,7 @@ fn target(vault: &Path, config: Option<&Path>, name: &str) -> Result<Target> {
         });
     }
     let ids: Vec<&str> = registry::implementations().iter().map(|i| i.id()).collect();
-    let ws = Workspace::load(vault, config).with_context(|| {
+    let ws = Workspace::load(vault, config, Bodies::Skip).with_context(|| {
         format!(
             "`{name}` is no implementation id ({}), and the vault that could name it as a concept cannot be read",
             ids.join(", ")
@@ -84,7 +85,8 @@ fn target(vault: &Path, config: Option<&Path>, name: &str) -> Result<Target> {
             "no implementation id or concept named \"{}\"\n{}",
             name.trim(),
             suggest::help_line(
-                &suggest::closest(name, candidates),
+                name,
+                candidates,
                 "`savoir impls` lists the implementation ids"
             )
         )

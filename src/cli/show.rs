@@ -4,80 +4,13 @@ use crate::cli::args::{OutputFormat, ShowArgs};
 use crate::cli::output::{self, Palette, paint};
 use crate::cli::workspace::Workspace;
 use anyhow::Result;
-use savoir::graph::{ConceptGraph, ConceptNode, NodeIndex};
-use savoir::vault::Note;
-use serde::Serialize;
+use savoir::view::{ConceptRef, ConceptView, RelationView, Views};
 use std::io::Write;
-
-/// Frontmatter keys `show` prints in their own place; any other key that is not a relation
-/// is listed under "other fields".
-const KNOWN_KEYS: [&str; 7] = [
-    "title",
-    "aliases",
-    "tags",
-    "type",
-    "implementation",
-    "date_creation",
-    "date_modification",
-];
-
-/// A concept as a reference inside another one's record.
-#[derive(Serialize)]
-struct ConceptRef<'a> {
-    id: &'a str,
-    title: &'a str,
-    stub: bool,
-}
-
-impl<'a> ConceptRef<'a> {
-    fn new(node: &'a ConceptNode) -> Self {
-        ConceptRef {
-            id: &node.id,
-            title: &node.title,
-            stub: node.stub,
-        }
-    }
-}
-
-/// One relation leaving the concept.
-#[derive(Serialize)]
-struct RelationOut<'a> {
-    relation: &'a str,
-    target: ConceptRef<'a>,
-    inferred: bool,
-}
-
-/// The JSON of `savoir show`.
-#[derive(Serialize)]
-struct Shown<'a> {
-    id: &'a str,
-    title: &'a str,
-    path: Option<String>,
-    stub: bool,
-    aliases: &'a [String],
-    tags: &'a [String],
-    #[serde(rename = "type")]
-    kind: Option<&'a str>,
-    implementations: &'a [String],
-    created: Option<&'a str>,
-    modified: Option<&'a str>,
-    relations: Vec<RelationOut<'a>>,
-    backlinks: Vec<ConceptRef<'a>>,
-    fields: Vec<FieldOut<'a>>,
-}
-
-/// A frontmatter key that is neither shown elsewhere nor a relation.
-#[derive(Serialize)]
-struct FieldOut<'a> {
-    key: &'a str,
-    values: &'a [String],
-}
 
 /// Prints one concept.
 pub fn run(ws: &Workspace, args: &ShowArgs) -> Result<()> {
     let node = ws.concept(&args.concept)?;
-    let note = ws.graph.node(node).note.map(|i| &ws.vault.notes[i]);
-    let shown = describe(&ws.graph, node, note);
+    let shown = Views::new(&ws.vault, &ws.graph).concept(node);
     let mut out = output::stdout();
     match args.format {
         OutputFormat::Json => output::write_json(&mut out, &shown)?,
@@ -87,60 +20,7 @@ pub fn run(ws: &Workspace, args: &ShowArgs) -> Result<()> {
     Ok(())
 }
 
-fn describe<'a>(graph: &'a ConceptGraph, node: NodeIndex, note: Option<&'a Note>) -> Shown<'a> {
-    let concept = graph.node(node);
-    let relations = graph
-        .outgoing(node)
-        .into_iter()
-        .map(|e| RelationOut {
-            relation: &e.edge.relation,
-            target: ConceptRef::new(graph.node(e.target)),
-            inferred: e.edge.inferred,
-        })
-        .collect();
-    let backlinks = graph
-        .backlinks(node)
-        .into_iter()
-        .map(|n| ConceptRef::new(graph.node(n)))
-        .collect();
-    Shown {
-        id: &concept.id,
-        title: &concept.title,
-        path: concept
-            .path
-            .as_ref()
-            .map(|p| p.to_string_lossy().replace('\\', "/")),
-        stub: concept.stub,
-        aliases: &concept.aliases,
-        tags: &concept.tags,
-        kind: note.and_then(|n| n.kind.as_deref()),
-        implementations: &concept.implementations,
-        created: note
-            .and_then(|n| n.created.as_ref())
-            .map(|d| d.value.as_str()),
-        modified: note
-            .and_then(|n| n.modified.as_ref())
-            .map(|d| d.value.as_str()),
-        relations,
-        backlinks,
-        fields: note.map(other_fields).unwrap_or_default(),
-    }
-}
-
-/// Frontmatter keys that are neither shown elsewhere nor relations.
-fn other_fields(note: &Note) -> Vec<FieldOut<'_>> {
-    note.fields
-        .iter()
-        .filter(|f| !KNOWN_KEYS.contains(&f.key.as_str()))
-        .filter(|f| !note.relations.iter().any(|r| r.key == f.key))
-        .map(|f| FieldOut {
-            key: &f.key,
-            values: &f.values,
-        })
-        .collect()
-}
-
-fn write_text(out: &mut dyn Write, c: &Shown<'_>, ws: &Workspace, p: Palette) -> Result<()> {
+fn write_text(out: &mut dyn Write, c: &ConceptView<'_>, ws: &Workspace, p: Palette) -> Result<()> {
     writeln!(out, "{}", paint(p.strong, c.title))?;
     let label = |name: &str| paint(p.dim, format_args!("{name:<15}"));
     match &c.path {
@@ -165,8 +45,8 @@ fn write_text(out: &mut dyn Write, c: &Shown<'_>, ws: &Workspace, p: Palette) ->
     }
     let scalars = [
         ("type", c.kind),
-        ("created", c.created),
-        ("modified", c.modified),
+        ("created", c.created.map(|d| d.written)),
+        ("modified", c.modified.map(|d| d.written)),
     ];
     for (name, value) in scalars {
         if let Some(value) = value {
@@ -183,7 +63,7 @@ fn write_text(out: &mut dyn Write, c: &Shown<'_>, ws: &Workspace, p: Palette) ->
     if !c.backlinks.is_empty() {
         writeln!(out, "\n{}", paint(p.strong, "backlinks"))?;
         for b in &c.backlinks {
-            writeln!(out, "  {}", concept_label(b, p))?;
+            writeln!(out, "  {}", concept_label(&b.source, p))?;
         }
     }
     Ok(())
@@ -192,7 +72,7 @@ fn write_text(out: &mut dyn Write, c: &Shown<'_>, ws: &Workspace, p: Palette) ->
 fn write_relations(
     out: &mut dyn Write,
     heading: &str,
-    relations: &[&RelationOut<'_>],
+    relations: &[&RelationView<'_>],
     p: Palette,
 ) -> Result<()> {
     if relations.is_empty() {

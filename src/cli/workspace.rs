@@ -18,10 +18,11 @@ pub struct Workspace {
 
 impl Workspace {
     /// Loads the vault at `vault_dir` with the schema of `config` (or `./savoir.toml` when
-    /// present).
-    pub fn load(vault_dir: &Path, config: Option<&Path>) -> Result<Self> {
+    /// present), keeping the notes' bodies or not: [`Bodies::Keep`] for what renders pages
+    /// (`build`), [`Bodies::Skip`] for the rest (`check` on 10,000 notes stays fast).
+    pub fn load(vault_dir: &Path, config: Option<&Path>, bodies: Bodies) -> Result<Self> {
         let schema = Schema::load(config)?;
-        let vault = vault::load_with(vault_dir, Bodies::Skip)?;
+        let vault = vault::load_with(vault_dir, bodies)?;
         let graph = ConceptGraph::build(&vault, &schema);
         Ok(Workspace {
             vault,
@@ -49,9 +50,6 @@ fn unknown_concept(graph: &ConceptGraph, name: &str) -> String {
     format!(
         "no concept named \"{}\" in the vault\n{}",
         name.trim(),
-        suggest::help_line(
-            &suggest::closest(name, names),
-            "`savoir list` shows every concept"
-        )
+        suggest::help_line(name, names, "`savoir list` shows every concept")
     )
 }

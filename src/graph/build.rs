@@ -1,11 +1,12 @@
 //! Building the concept graph: nodes, name index, written edges, slugs, inferred edges.
 
 use super::model::{
-    ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeOrigin, SlugCollision,
+    ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeOrigin, MissingFile,
+    SlugCollision,
 };
 use super::names::{SlugTable, normalize_name, normalize_name_into, slugify};
 use super::schema::{LINKS_TO, Schema};
-use crate::vault::{Note, Vault, WikiLink};
+use crate::vault::{Attachments, Note, Vault, WikiLink, names_a_file, relative_path};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
@@ -45,6 +46,7 @@ impl ConceptGraph {
             identity,
             written: builder.written_ranges,
             dangling: builder.dangling,
+            missing_files: builder.missing_files,
             duplicate_titles: builder.duplicate_titles,
             slug_collisions,
         }
@@ -116,6 +118,7 @@ struct Builder<'v> {
     /// Per note, the range of its edges in the graph (written edges come first, by note).
     written_ranges: Vec<(u32, u32)>,
     dangling: Vec<DanglingLink>,
+    missing_files: Vec<MissingFile>,
     duplicate_titles: Vec<DuplicateTitle>,
 }
 
@@ -141,6 +144,7 @@ impl<'v> Builder<'v> {
             edge_relations: Vec::with_capacity(notes * 16),
             written_ranges: Vec::with_capacity(notes),
             dangling: Vec::new(),
+            missing_files: Vec::new(),
             duplicate_titles: Vec::new(),
         }
     }
@@ -195,15 +199,22 @@ impl<'v> Builder<'v> {
                     (&statement.target, statement.relation),
                     (Target::Found(_), RelationRef::Known(_))
                 );
+                let origin = EdgeOrigin {
+                    note: source,
+                    span: statement.link.span,
+                };
+                if let Target::MissingFile = statement.target {
+                    self.missing_files.push(MissingFile {
+                        origin,
+                        written: statement.link.target.trim().to_string(),
+                    });
+                    continue;
+                }
                 let relation = match statement.relation {
                     RelationRef::Known(id) => id,
                     RelationRef::Unknown(name) => self.relations.intern(name),
                 };
                 let target = self.target_node(statement.target, &statement.link.target);
-                let origin = EdgeOrigin {
-                    note: source,
-                    span: statement.link.span,
-                };
                 if target.index() >= self.vault.notes.len() {
                     self.dangling.push(DanglingLink {
                         origin,
@@ -228,6 +239,7 @@ impl<'v> Builder<'v> {
     /// itself, from its body) dropped.
     fn plan_statements(&self) -> Vec<Vec<Statement<'v>>> {
         let names = &self.names;
+        let attachments = &self.vault.attachments;
         let relations = &self.relations;
         let links_to = relations.ids[LINKS_TO];
         self.vault
@@ -250,7 +262,13 @@ impl<'v> Builder<'v> {
                         .chain(body)
                         .filter_map(|(link, relation)| {
                             let relation = relation.unwrap_or(RelationRef::Known(links_to));
-                            let target = Target::of(&link.target, names, key)?;
+                            let target = Target::of(&link.target, names, key)?.or_file(
+                                link,
+                                note,
+                                names,
+                                key,
+                                attachments,
+                            )?;
                             if let (&Target::Found(node), RelationRef::Known(id)) =
                                 (&target, relation)
                             {
@@ -275,6 +293,8 @@ impl<'v> Builder<'v> {
     fn target_node(&mut self, target: Target, raw: &str) -> NodeIndex {
         match target {
             Target::Found(node) => node,
+            // Never asked: a missing file is recorded, not linked.
+            Target::MissingFile => unreachable!("a missing file has no node"),
             Target::Unresolved(key) => match lookup(&self.names, &key) {
                 Some(stub) => stub,
                 None => {
@@ -399,6 +419,9 @@ enum Target {
     Found(NodeIndex),
     /// No note has this normalised name: the link goes to a stub.
     Unresolved(String),
+    /// No note and no attachment, but the target names a file (`schema.png`): a dangling
+    /// link that makes no stub.
+    MissingFile,
 }
 
 impl Target {
@@ -412,6 +435,37 @@ impl Target {
         Some(match lookup(names, key) {
             Some(node) => Target::Found(node),
             None => Target::Unresolved(key.clone()),
+        })
+    }
+}
+
+impl Target {
+    /// What an unresolved target is when it is no note's name: `None` for an attachment
+    /// of the vault (not a concept: no edge), the note a path relative to the linking note
+    /// names (`../cours/Note.md`), a missing file, or else a stub.
+    fn or_file(
+        self,
+        link: &WikiLink,
+        note: &Note,
+        names: &HashMap<String, NodeIndex>,
+        key: &mut String,
+        attachments: &Attachments,
+    ) -> Option<Target> {
+        if !matches!(self, Target::Unresolved(_)) {
+            return Some(self);
+        }
+        if attachments.resolve(&link.target, &note.path).is_some() {
+            return None;
+        }
+        if link.target.contains('/')
+            && let Some(path) = relative_path(&note.path, &link.target)
+            && let Some(Target::Found(node)) = Target::of(&path, names, key)
+        {
+            return Some(Target::Found(node));
+        }
+        Some(match names_a_file(&link.target) {
+            true => Target::MissingFile,
+            false => self,
         })
     }
 }

@@ -18,12 +18,12 @@ pub(crate) mod test_support;
 
 pub use export::{
     CONCEPT_NAMESPACE, GraphFormat, UnknownFormat, VOCAB_NAMESPACE, export, to_dot, to_graphml,
-    to_json, to_jsonld, to_mermaid,
+    to_json, to_jsonld, to_mermaid, to_text,
 };
 pub use filter::RelationFilter;
 pub use model::{
     ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeOrigin, EdgeView,
-    SlugCollision,
+    MissingFile, SlugCollision,
 };
 pub use names::{normalize_name, slugify};
 pub use petgraph::graph::{EdgeIndex, NodeIndex};

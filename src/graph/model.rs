@@ -81,6 +81,16 @@ pub struct DanglingLink {
     pub written: String,
 }
 
+/// One occurrence of a link to a file (`[[schema.png]]`, `![](img/x.png)`) that is neither a
+/// note nor an attachment of the vault. It makes no stub: files are not concepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingFile {
+    /// The note and place where the link is written.
+    pub origin: EdgeOrigin,
+    /// The target as written (trimmed, percent-decoded).
+    pub written: String,
+}
+
 /// A note whose title another note (earlier in path order) already has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DuplicateTitle {
@@ -117,6 +127,8 @@ pub struct ConceptGraph {
     pub(super) written: Vec<(u32, u32)>,
     /// Every link occurrence that resolved to a stub, in note and file order.
     pub(super) dangling: Vec<DanglingLink>,
+    /// Every link to a file the vault does not have, in note and file order.
+    pub(super) missing_files: Vec<MissingFile>,
     pub(super) duplicate_titles: Vec<DuplicateTitle>,
     pub(super) slug_collisions: Vec<SlugCollision>,
 }

@@ -3,7 +3,8 @@
 use super::build::lookup;
 use super::filter::RelationFilter;
 use super::model::{
-    ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeView, SlugCollision,
+    ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeView, MissingFile,
+    SlugCollision,
 };
 use super::names::normalize_name;
 use petgraph::Direction;
@@ -64,6 +65,13 @@ impl ConceptGraph {
     /// file order.
     pub fn dangling_links(&self) -> &[DanglingLink] {
         &self.dangling
+    }
+
+    /// Every link occurrence to a file (`schema.png`) that is neither a note nor an
+    /// attachment of the vault, in note and file order. Links to attachments that exist
+    /// make no edge and appear nowhere in the graph.
+    pub fn missing_files(&self) -> &[MissingFile] {
+        &self.missing_files
     }
 
     /// The edges whose relation `filter` keeps.
@@ -169,6 +177,28 @@ impl ConceptGraph {
     /// `subClassOf`: every subclass), nearest first; cycle-safe, `node` excluded.
     pub fn descendants(&self, node: NodeIndex, relation: &str) -> Vec<NodeIndex> {
         self.closure(node, &[Direction::Incoming], |r| r == relation)
+    }
+
+    /// The chain of first parents above `node` by `relation` (for `subClassOf`: its first
+    /// superclass, that one's first superclass, …), nearest first, up to a concept with no
+    /// such edge; a concept already on the chain (a cycle) ends it. "First" is the first
+    /// such edge in insertion order: a written one before an inferred one.
+    pub fn first_parent_chain(&self, node: NodeIndex, relation: &str) -> Vec<NodeIndex> {
+        let mut chain = Vec::new();
+        let mut current = node;
+        while let Some(parent) = self
+            .edges_at(current, Direction::Outgoing)
+            .into_iter()
+            .find(|e| e.relation() == relation)
+            .map(|e| e.target)
+        {
+            if parent == node || chain.contains(&parent) {
+                break;
+            }
+            chain.push(parent);
+            current = parent;
+        }
+        chain
     }
 
     /// Breadth-first closure from `start` over edges whose relation `keep` accepts, each

@@ -46,8 +46,17 @@ pub(crate) fn scan_body(body: &str, body_line: usize) -> BodyScan {
                 dest_url,
                 ..
             }) => {
-                if matches!(link_type, LinkType::WikiLink { .. }) {
-                    let mut link = wikilink_at(body, range.clone(), &dest_url);
+                let link = match link_type {
+                    LinkType::WikiLink { .. } => Some(wikilink_at(body, range.clone(), &dest_url)),
+                    LinkType::Inline
+                    | LinkType::Reference
+                    | LinkType::Collapsed
+                    | LinkType::Shortcut => {
+                        markdown_link(&dest_url, body[range.clone()].starts_with('!'))
+                    }
+                    _ => None,
+                };
+                if let Some(mut link) = link {
                     link.span = positions.span(range.start);
                     scan.links.push(link);
                 }
@@ -100,6 +109,48 @@ fn wikilink_at(body: &str, range: Range<usize>, dest_url: &str) -> WikiLink {
     let mut link = parse_wikilink(inner.unwrap_or(dest_url));
     link.embed = embed;
     link
+}
+
+/// The link a Markdown `[text](dest)` or `![alt](dest)` makes when `dest` is a path inside
+/// the vault (`Autre%20note.md`, `img/x.png#fragment`), percent-decoded; `None` for a URL
+/// (`https:`, `mailto:`), an anchor in the same page (`#titre`) or an empty destination.
+fn markdown_link(dest: &str, embed: bool) -> Option<WikiLink> {
+    let dest = dest.trim();
+    let scheme = dest.split_once(':').is_some_and(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(&b))
+    });
+    if dest.is_empty() || dest.starts_with('#') || scheme {
+        return None;
+    }
+    let (path, fragment) = match dest.split_once('#') {
+        Some((path, fragment)) => (path, Some(fragment)),
+        None => (dest, None),
+    };
+    let decode = |text: &str| {
+        percent_encoding::percent_decode_str(text)
+            .decode_utf8_lossy()
+            .trim()
+            .to_string()
+    };
+    let fragment = fragment.map(decode).filter(|f| !f.is_empty());
+    let (heading, block) = match fragment {
+        Some(f) => match f.strip_prefix('^') {
+            Some(block) => (None, Some(block.to_string())),
+            None => (Some(f), None),
+        },
+        None => (None, None),
+    };
+    Some(WikiLink {
+        target: decode(path),
+        heading,
+        block,
+        label: None,
+        embed,
+        span: Span::default(),
+    })
 }
 
 /// Byte offsets of the body → file line and column. Offsets are asked for in increasing
@@ -170,7 +221,7 @@ mod tests {
 
     #[test]
     fn reads_links_headings_and_tags() {
-        let body = "# Titre #tête\n\nTexte [[A#h|a]] ![[B]] `[[C]]` #tag [#non](u) [[D|#pas]]\n\n| x |\n|---|\n| [[E\\|e]] |\n\n```\n[[F]] #code\n```\n##Pas titre\n";
+        let body = "# Titre #tête\n\nTexte [[A#h|a]] ![[B]] `[[C]]` #tag [#non](https://u.fr) [[D|#pas]]\n\n| x |\n|---|\n| [[E\\|e]] |\n\n```\n[[F]] #code\n```\n##Pas titre\n";
         let scan = scan_body(body, 3);
         let links: Vec<_> = scan
             .links
@@ -191,5 +242,28 @@ mod tests {
         let headings: Vec<_> = scan.headings.iter().map(|h| h.value.clone()).collect();
         assert_eq!(headings, [(1, "Titre #tête".to_string())]);
         assert_eq!(scan.tags, ["tête", "tag"]);
+    }
+
+    #[test]
+    fn markdown_links_inside_the_vault_are_links_urls_are_not() {
+        let body = "![](img/mon%20sch%C3%A9ma.png) [cours](files/cours.pdf) [n](Autre%20note.md#Histoire)\n[web](https://x.fr/a.png) [mail](mailto:a@b.fr) [ici](#titre) ![[s.png|300]]\n";
+        let links: Vec<_> = scan_body(body, 1)
+            .links
+            .into_iter()
+            .map(|l| (l.target, l.heading, l.embed))
+            .collect();
+        assert_eq!(
+            links,
+            [
+                ("img/mon schéma.png".to_string(), None, true),
+                ("files/cours.pdf".to_string(), None, false),
+                (
+                    "Autre note.md".to_string(),
+                    Some("Histoire".to_string()),
+                    false
+                ),
+                ("s.png".to_string(), None, true),
+            ]
+        );
     }
 }

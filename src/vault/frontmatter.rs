@@ -27,8 +27,22 @@ const TITLE_VALUED_RELATIONS: [&str; 8] = [
     "differentFrom",
 ];
 
-/// Keys describing the note itself: links written there are not relations.
-const IDENTITY_KEYS: [&str; 3] = ["title", "aliases", "tags"];
+/// The frontmatter keys savoir reads itself (title, aliases, tags, type, implementation and
+/// the two dates); every other key is a relation when its value holds links, else a field
+/// shown as is. The `unknown-key` rule suggests among these (and the schema's relations).
+pub const RESERVED_KEYS: [&str; 7] = [
+    "title",
+    "aliases",
+    "tags",
+    "type",
+    "implementation",
+    "date_creation",
+    "date_modification",
+];
+
+/// Keys describing the note itself (the first three reserved keys): links written there are
+/// not relations.
+const IDENTITY_KEYS: &[&str] = RESERVED_KEYS.split_at(3).0;
 
 /// Reads `block` into `note` (title is left empty when the block has none), adding the
 /// `yaml-syntax` and `duplicate-key` diagnostics it finds.

@@ -1,7 +1,9 @@
 //! A vault folder → every note in it, read and parsed in parallel.
 
+use super::attachment::Attachments;
 use super::model::{Bodies, Vault};
-use super::note::{parse_note_with, unreadable_note};
+use super::note::{parse_note_with, slash_path, unreadable_note};
+use crate::diagnostic::{Code, Diagnostic};
 use rayon::prelude::*;
 use std::cmp::Ordering;
 use std::io::Read;
@@ -36,40 +38,23 @@ pub enum LoadError {
 }
 
 /// Loads every `.md` file under `root` (recursively, skipping hidden files and folders such as
-/// `.obsidian`, `.git` and `.trash`), parsed in parallel; notes are sorted by path.
+/// `.obsidian`, `.git` and `.trash`), parsed in parallel; notes are sorted by path. Every
+/// other file there is listed as an attachment ([`Vault::attachments`]).
 ///
 /// Fails only when `root` itself is missing or unreadable: a file that cannot be read becomes
-/// a note with an error diagnostic; a sub-folder that cannot be listed is skipped.
+/// a note with an `unreadable` error; a sub-folder that cannot be listed is reported in
+/// [`Vault::problems`] (`unreadable`, with its path) and its content left out.
 pub fn load(root: &Path) -> Result<Vault, LoadError> {
     load_with(root, Bodies::Keep)
 }
 
 /// [`load`], keeping the notes' bodies or not ([`Bodies`]).
 pub fn load_with(root: &Path, bodies: Bodies) -> Result<Vault, LoadError> {
-    check_root(root)?;
-    let mut files = Vec::new();
-    let walk = WalkDir::new(root)
-        .follow_links(true)
-        .into_iter()
-        .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry));
-    for entry in walk {
-        match entry {
-            Ok(entry) if entry.file_type().is_file() && is_markdown(entry.path()) => {
-                files.push(entry.into_path());
-            }
-            Ok(_) => {}
-            // A note that cannot be read is still a note: reading it reports why. A folder
-            // that cannot be listed (or a link loop) holds nothing we can name: skip it.
-            Err(error) => {
-                let note = error
-                    .path()
-                    .filter(|path| is_markdown(path) && error.loop_ancestor().is_none());
-                files.extend(note.map(Path::to_path_buf));
-            }
-        }
-    }
-    // All start with `root`: the whole paths sort like the relative ones.
-    files.sort_unstable_by(|a, b| path_order(a, b));
+    let Walk {
+        files,
+        attachments,
+        problems,
+    } = walk(root)?;
     // Each thread reads every file into one reused buffer: parsing borrows from it.
     let notes: Vec<_> = files
         .par_iter()
@@ -84,7 +69,90 @@ pub fn load_with(root: &Path, bodies: Bodies) -> Result<Vault, LoadError> {
     Ok(Vault {
         root: root.to_path_buf(),
         notes,
+        attachments: Attachments::new(attachments),
+        problems,
     })
+}
+
+/// The note files of a vault, as [`note_files`] lists them.
+#[derive(Debug, Default)]
+pub struct NoteFiles {
+    /// Every `.md` file, in [`path_order`] (one that cannot be read is listed all the same).
+    pub files: Vec<PathBuf>,
+    /// The `unreadable` errors of sub-folders that could not be listed.
+    pub problems: Vec<Diagnostic>,
+}
+
+/// The note files [`load`] reads: every `.md` file under `root` (hidden files and folders
+/// skipped, links followed), without reading them.
+pub fn note_files(root: &Path) -> Result<NoteFiles, LoadError> {
+    walk(root).map(|walk| NoteFiles {
+        files: walk.files,
+        problems: walk.problems,
+    })
+}
+
+/// What one walk of the vault folder finds.
+struct Walk {
+    /// The note files, in [`path_order`].
+    files: Vec<PathBuf>,
+    /// Every other file, vault-relative with `/` separators.
+    attachments: Vec<PathBuf>,
+    /// The sub-folders that could not be listed.
+    problems: Vec<Diagnostic>,
+}
+
+/// Walks `root` once: note files, attachments, and the folders that could not be listed.
+fn walk(root: &Path) -> Result<Walk, LoadError> {
+    check_root(root)?;
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    let mut attachments = Vec::new();
+    let walk = WalkDir::new(root)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry));
+    for entry in walk {
+        match entry {
+            Ok(entry) if entry.file_type().is_file() => match is_markdown(entry.path()) {
+                true => files.push(entry.into_path()),
+                false => attachments.push(slash_path(relative(root, entry.path()))),
+            },
+            Ok(_) => {}
+            // A note that cannot be read is still a note: reading it reports why. A folder
+            // that cannot be listed is reported; a link loop holds nothing new: skip it.
+            Err(error) => match error.path() {
+                _ if error.loop_ancestor().is_some() => {}
+                Some(path) if is_markdown(path) => files.push(path.to_path_buf()),
+                Some(path) => problems.push(unlistable(relative(root, path), &error)),
+                None => {}
+            },
+        }
+    }
+    // All start with `root`: the whole paths sort like the relative ones.
+    files.sort_unstable_by(|a, b| path_order(a, b));
+    Ok(Walk {
+        files,
+        attachments,
+        problems,
+    })
+}
+
+/// The `unreadable` error of a sub-folder the walk could not list.
+fn unlistable(rel_path: &Path, error: &walkdir::Error) -> Diagnostic {
+    let reason = error
+        .io_error()
+        .map_or_else(|| error.to_string(), ToString::to_string);
+    Diagnostic::new(
+        Code::Unreadable,
+        slash_path(rel_path),
+        1,
+        1,
+        format!("the folder cannot be listed, its notes are left out: {reason}"),
+    )
+    .with_help(
+        "check that you are allowed to list the folder (`chmod u+rx`), or move it out of the vault",
+    )
 }
 
 /// Replaces the content of `buffer` by the bytes of `file`.

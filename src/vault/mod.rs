@@ -7,7 +7,9 @@
 //! (`frontmatter`); its body is walked once with pulldown-cmark (`body`) for wiki links
 //! (`wikilink`), headings and inline tags (`tags`).
 
+mod attachment;
 mod body;
+mod date;
 mod frontmatter;
 mod lenient;
 mod load;
@@ -20,8 +22,11 @@ mod tags;
 mod wikilink;
 mod yaml;
 
+pub use attachment::{Attachment, Attachments, names_a_file, relative_path};
 pub use body::MARKDOWN_OPTIONS;
-pub use load::{LoadError, load, load_with, path_order};
+pub use date::{Date, DateError};
+pub use frontmatter::RESERVED_KEYS;
+pub use load::{LoadError, NoteFiles, load, load_with, note_files, path_order};
 pub use model::{Bodies, Field, Note, Relation, Span, Spanned, Vault, WikiLink};
 pub use note::parse_note;
 pub use wikilink::{parse_wikilink, relation_name};

@@ -1,7 +1,8 @@
 //! The parsed form of a vault: what every later stage reads instead of the files.
 
+use super::attachment::{Attachment, Attachments};
 use crate::diagnostic::Diagnostic;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A position in a note's file (both 1-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -115,11 +116,24 @@ pub struct Vault {
     pub root: PathBuf,
     /// Notes sorted by path.
     pub notes: Vec<Note>,
+    /// The non-Markdown files (images, PDFs, …), outside dot-folders.
+    pub attachments: Attachments,
+    /// Problems that belong to no note: sub-folders that could not be listed (`unreadable`).
+    pub problems: Vec<Diagnostic>,
 }
 
 impl Vault {
-    /// Every parse-stage diagnostic of every note, in path order.
+    /// The attachment a link target written in the note at `from_note` (vault-relative)
+    /// stands for, if the file exists ([`Attachments::resolve`]).
+    pub fn resolve_attachment(&self, target: &str, from_note: &Path) -> Option<&Attachment> {
+        self.attachments.resolve(target, from_note)
+    }
+
+    /// Every load- and parse-stage diagnostic: the vault's own problems, then every note's,
+    /// in path order.
     pub fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.notes.iter().flat_map(|n| n.diagnostics.iter())
+        self.problems
+            .iter()
+            .chain(self.notes.iter().flat_map(|n| n.diagnostics.iter()))
     }
 }

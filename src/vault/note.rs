@@ -5,7 +5,7 @@ use super::frontmatter::read_frontmatter;
 use super::model::{Bodies, Note};
 use super::split::{decode, split};
 use super::tags::merge_tags;
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic};
 use std::path::{Path, PathBuf};
 
 /// Parses one note from its bytes; `rel_path` is its path relative to the vault root.
@@ -75,14 +75,13 @@ pub(crate) fn parse_note_with(rel_path: &Path, bytes: &[u8], bodies: Bodies) -> 
 pub(crate) fn unreadable_note(rel_path: &Path, error: &std::io::Error) -> Note {
     let path = slash_path(rel_path);
     let diagnostic = Diagnostic::new(
-        Code::EmptyNote,
+        Code::Unreadable,
         &path,
         1,
         1,
         format!("the file cannot be read: {error}"),
     )
-    .with_severity(Severity::Error)
-    .with_help("check that the file exists and that you are allowed to read it");
+    .with_help("check that the file exists and that you are allowed to read it (`chmod u+r`)");
     Note {
         title: file_stem(rel_path),
         path,

@@ -263,6 +263,10 @@ impl Implementation for Activations {
         "activations"
     }
 
+    fn source_file(&self) -> Option<&'static str> {
+        Some(file!())
+    }
+
     fn title(&self) -> &'static str {
         "Impact du choix des fonctions d'activation sur l'apprentissage profond"
     }

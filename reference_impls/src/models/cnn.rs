@@ -322,6 +322,10 @@ impl Implementation for Cnn {
         "cnn"
     }
 
+    fn source_file(&self) -> Option<&'static str> {
+        Some(file!())
+    }
+
     fn title(&self) -> &'static str {
         "Réseaux de neurones convolutifs (CNN)"
     }

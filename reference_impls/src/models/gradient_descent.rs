@@ -51,6 +51,10 @@ impl Implementation for GradientDescent {
         "gradient-descent"
     }
 
+    fn source_file(&self) -> Option<&'static str> {
+        Some(file!())
+    }
+
     fn title(&self) -> &'static str {
         "L'algorithme du gradient"
     }

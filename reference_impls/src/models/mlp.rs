@@ -604,6 +604,10 @@ impl Implementation for Perceptron {
         "mlp"
     }
 
+    fn source_file(&self) -> Option<&'static str> {
+        Some(file!())
+    }
+
     fn title(&self) -> &'static str {
         "Le perceptron multicouche"
     }

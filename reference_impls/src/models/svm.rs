@@ -45,6 +45,10 @@ impl Implementation for Svm {
         "svm"
     }
 
+    fn source_file(&self) -> Option<&'static str> {
+        Some(file!())
+    }
+
     fn title(&self) -> &'static str {
         "Machines à vecteurs de support (SVM)"
     }

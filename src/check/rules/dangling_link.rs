@@ -2,12 +2,14 @@
 //! note's title, alias, file stem or folder path; it becomes a stub. The help names the
 //! closest existing title when one is within a third of the name's length in edits.
 //! Suggestions are computed once per stub, in parallel, with cheap lower bounds first, so a
-//! vault with many dangling links stays fast.
+//! vault with many dangling links stays fast. A link to a file (`schema.png`, `cours.pdf`)
+//! that exists nowhere in the vault is dangling too (it makes no stub); one to an attachment
+//! that exists is not.
 
 use super::Context;
-use crate::check::suggest::{Suggestions, typo_tolerance};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::graph::{DanglingLink, LINKS_TO, NodeIndex};
+use crate::suggest::Suggestions;
 use rayon::prelude::*;
 
 pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
@@ -26,9 +28,9 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
         .collect();
     let suggestions: Vec<Option<&str>> = stubs
         .par_iter()
-        .map(|&stub| titles.closest(&graph.node(stub).title, typo_tolerance))
+        .map(|&stub| titles.closest(&graph.node(stub).title))
         .collect();
-    graph
+    let mut found: Vec<Diagnostic> = graph
         .dangling_links()
         .iter()
         .map(|link| {
@@ -37,6 +39,38 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
                 .copied()
                 .flatten();
             diagnostic(context, link, suggestion)
+        })
+        .collect();
+    found.extend(missing_files(context));
+    found
+}
+
+/// Links to files (`schema.png`) the vault does not hold: the help names the closest
+/// attachment's file name when there is one.
+fn missing_files(context: &Context<'_>) -> Vec<Diagnostic> {
+    let missing = context.graph.missing_files();
+    if missing.is_empty() {
+        return Vec::new();
+    }
+    let names = Suggestions::new(context.vault.attachments.iter().map(|a| a.file_name()));
+    missing
+        .iter()
+        .map(|file| {
+            let target = &file.written;
+            let name = target.rsplit('/').next().unwrap_or(target);
+            let message =
+                format!("dangling link to the file `{target}`: the vault has no file with this name or path");
+            let help = match names.closest(name) {
+                Some(close) => format!(
+                    "did you mean `{close}`? (a file is found by its name, or by its path from the note or the vault's root)"
+                ),
+                None => format!(
+                    "add `{name}` to the vault (next to the note, or in any folder), or fix the name or path"
+                ),
+            };
+            context
+                .at_origin(Code::DanglingLink, file.origin, message)
+                .with_help(help)
         })
         .collect()
 }

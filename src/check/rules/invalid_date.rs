@@ -4,7 +4,7 @@
 
 use super::Context;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::vault::relation_name;
+use crate::vault::{Date, relation_name};
 
 pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let mut found = Vec::new();
@@ -20,7 +20,7 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
                 .map(|v| v.trim())
                 .filter(|v| !v.is_empty())
             {
-                if let Err(problem) = iso_date(value) {
+                if let Err(problem) = value.parse::<Date>() {
                     let message = format!("invalid date `{value}` in `{}`: {problem}", field.key);
                     found.push(
                         Diagnostic::new(
@@ -37,29 +37,6 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
         }
     }
     found
-}
-
-/// Checks that `text` is a `YYYY-MM-DD` date of the Gregorian calendar.
-fn iso_date(text: &str) -> Result<(), String> {
-    let parts: Vec<&str> = text.split('-').collect();
-    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    if parts.len() != 3 || !digits(parts[0], 4) || !digits(parts[1], 2) || !digits(parts[2], 2) {
-        return Err("not in the form YYYY-MM-DD".to_string());
-    }
-    let number = |s: &str| s.parse::<u32>().unwrap_or(0);
-    let (year, month, day) = (number(parts[0]), number(parts[1]), number(parts[2]));
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return Err(format!("there is no month {month}")),
-    };
-    if day == 0 || day > days {
-        return Err(format!("month {month} of {year} has no day {day}"));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //! registered id, or lists them.
 
 use super::Context;
-use crate::check::suggest::{Suggestions, typo_tolerance};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::suggest::Suggestions;
 
 pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let Some(known) = context.known_implementations else {
@@ -20,7 +20,7 @@ pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             if known.contains(&id.value) {
                 return None;
             }
-            let help = match ids.closest(&id.value, typo_tolerance) {
+            let help = match ids.closest(&id.value) {
                 Some(closest) => {
                     format!("did you mean `{closest}`? (`savoir impls` lists the registered ids)")
                 }

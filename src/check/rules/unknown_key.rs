@@ -8,19 +8,8 @@
 use super::Context;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::graph::{LINKS_TO, Schema};
-use crate::vault::relation_name;
+use crate::vault::{RESERVED_KEYS, relation_name};
 use foldhash::{HashMap, HashMapExt};
-
-/// Keys the parser reads itself, besides relations.
-pub(crate) const RESERVED_KEYS: [&str; 7] = [
-    "title",
-    "aliases",
-    "tags",
-    "type",
-    "implementation",
-    "date_creation",
-    "date_modification",
-];
 
 pub(super) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let known = known_keys(context.schema);

@@ -1,4 +1,5 @@
-//! Exports of the concept graph: JSON (the CLI contract), JSON-LD, DOT, GraphML and Mermaid.
+//! Exports of the concept graph: JSON (the CLI contract), JSON-LD, DOT, GraphML, Mermaid and
+//! plain text.
 //!
 //! Every export takes a [`RelationFilter`]: with no filter it holds every concept and edge;
 //! with one it holds the kept edges and the concepts they touch.
@@ -8,12 +9,14 @@ mod graphml;
 mod json;
 mod jsonld;
 mod mermaid;
+mod text;
 
 pub use dot::to_dot;
 pub use graphml::to_graphml;
 pub use json::to_json;
 pub use jsonld::{CONCEPT_NAMESPACE, VOCAB_NAMESPACE, to_jsonld};
 pub use mermaid::to_mermaid;
+pub use text::to_text;
 
 use super::filter::RelationFilter;
 use super::model::{ConceptGraph, EdgeView};

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Benchmark of `savoir build --no-demos` against Hugo on the same Markdown (run by hand, not in CI).
+#
+# Corpus:  python3 $SHARED/bench/gen_vault.py --notes 10000 --seed 1 DIR
+#          (10,000 French notes of 400-900 words), copied into a minimal Hugo site by
+#          $SHARED/bench/anchors/to_hugo.py (same Markdown, wiki links left as text).
+# Command: savoir --vault DIR build --no-demos --out OUT   (cold: no previous site, no cache)
+#          savoir --vault DIR build --no-demos --out OUT   (again, nothing changed: the rebuild)
+#          hugo --quiet -d OUT_H                            (cold, in the Hugo site)
+#          alternated RUNS times (default 5); before each pair the load average must fall
+#          below the number of cores (waits up to 60 s, then says so).
+# Reports: per run the wall time, CPU time and peak memory of each; the median ratio
+#          savoir / Hugo with its min-max, savoir's peak memory, and the median ratio
+#          rebuild / cold. Targets: <= 0.5x Hugo, <= 1 GB, rebuild <= 20 % of cold.
+#
+# Needs:   hugo (apt-get install -y hugo), GNU time (/usr/bin/time).
+# Usage:   bench/site_bench.sh      (SHARED defaults to ../shared beside the repository,
+#                                    RUNS to 5, NOTES to 10000, SAVOIR to a fresh release build)
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+shared="${SHARED:-$repo/../shared}"
+runs="${RUNS:-5}"
+notes="${NOTES:-10000}"
+
+command -v hugo >/dev/null || { echo "error: hugo not found (apt-get install -y hugo)" >&2; exit 2; }
+[[ -x /usr/bin/time ]] || { echo "error: /usr/bin/time not found (apt-get install -y time)" >&2; exit 2; }
+[[ -f "$shared/bench/gen_vault.py" ]] || { echo "error: $shared/bench/gen_vault.py not found (set SHARED)" >&2; exit 2; }
+
+if [[ -z "${SAVOIR:-}" ]]; then
+    echo "building savoir (release)…" >&2
+    cargo build --release --quiet --manifest-path "$repo/Cargo.toml" --bin savoir
+    SAVOIR="${CARGO_TARGET_DIR:-$repo/target}/release/savoir"
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+echo "generating $notes notes (seed 1)…" >&2
+python3 "$shared/bench/gen_vault.py" --notes "$notes" --seed 1 --quiet "$work/vault"
+python3 "$shared/bench/anchors/to_hugo.py" "$work/vault" "$work/hugo" >/dev/null
+
+cores=$(nproc)
+# Waits until the 1-minute load average is below the number of cores (at most 60 s).
+idle_check() {
+    local load
+    for _ in $(seq 60); do
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        if python3 -c "import sys; sys.exit(0 if $load < $cores else 1)"; then
+            echo "  idle check: load $load < $cores cores" >&2
+            return
+        fi
+        sleep 1
+    done
+    echo "  idle check: load still $(cut -d' ' -f1 /proc/loadavg) after 60 s (figures are noisy)" >&2
+}
+
+# Runs a command in a folder, prints "<wall s> <peak KiB> <CPU s>".
+timed() {
+    local dir=$1; shift
+    ( cd "$dir" && /usr/bin/time -f "%e %M %U %S" -o "$work/time.log" "$@" >/dev/null 2>"$work/err.log" ) \
+        || { cat "$work/err.log" >&2; exit 1; }
+    awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$work/time.log"
+}
+
+ratios=(); rebuilds=(); peaks=()
+for i in $(seq "$runs"); do
+    idle_check
+    rm -rf "$work/site" "$work/.savoir" "$work/out_h" "$work/hugo/resources"
+    read -r s_wall s_rss s_cpu < <(timed "$work" "$SAVOIR" --vault "$work/vault" build --no-demos --out "$work/site")
+    read -r r_wall r_rss r_cpu < <(timed "$work" "$SAVOIR" --vault "$work/vault" build --no-demos --out "$work/site")
+    read -r h_wall h_rss h_cpu < <(timed "$work/hugo" hugo --quiet -d "$work/out_h")
+    echo "run $i: savoir $s_wall s (CPU $s_cpu s, $((s_rss / 1024)) MiB), rebuild $r_wall s ($((r_rss / 1024)) MiB), hugo $h_wall s (CPU $h_cpu s, $((h_rss / 1024)) MiB)" >&2
+    ratios+=("$(python3 -c "print($s_wall / $h_wall)")")
+    rebuilds+=("$(python3 -c "print($r_wall / $s_wall)")")
+    peaks+=("$s_rss" "$r_rss")
+done
+
+python3 - "${ratios[*]}" "${rebuilds[*]}" "${peaks[*]}" <<'PY'
+import statistics, sys
+ratios = [float(x) for x in sys.argv[1].split()]
+rebuilds = [float(x) for x in sys.argv[2].split()]
+peak_mb = max(int(x) for x in sys.argv[3].split()) / 1024
+print(f"savoir / hugo wall time: median {statistics.median(ratios):.2f}x "
+      f"(min {min(ratios):.2f}, max {max(ratios):.2f}; target <= 0.5)")
+print(f"no-change rebuild / cold build: median {statistics.median(rebuilds):.0%} "
+      f"(min {min(rebuilds):.0%}, max {max(rebuilds):.0%}; target <= 20 %)")
+print(f"savoir peak memory: {peak_mb:.0f} MiB (target <= 1024)")
+PY

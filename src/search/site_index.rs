@@ -1,0 +1,347 @@
+//! The index the static site searches offline, written as `.js` files that the page loads
+//! with `<script>` tags (file:// forbids `fetch`), split so that a query loads only what it
+//! needs:
+//!
+//! - `search/index.js`: the analysis rules (elisions, stop words), the list of chunks;
+//! - `search/t/<key>.js`: the terms starting with `<key>` (their first two letters): for each
+//!   stem its postings (inline when short, else the number of its `p/` file), and the word
+//!   forms the query script cannot stem by itself (see below);
+//! - `search/p/<n>.js`: the postings of one frequent stem, its best [`MAX_POSTINGS`] notes;
+//! - `search/d/<n>.js`: one note's title, id, page, tags and text for snippets.
+//!
+//! Scores are tantivy's: each posting carries the BM25 score its note gets for that one stem
+//! over the boosted fields (what `savoir search` sums for a query of several words), so the
+//! page sums the same numbers. The page does not run a stemmer: it reads a word as the
+//! longest known stem that starts it and leaves a suffix that stemming removes somewhere in
+//! the vault; this module lists every word of the vault for which that rule would be wrong,
+//! so that every word of the vault is read exactly as the index reads it. A word the vault
+//! does not have is read by the rule, or as the closest stem when it looks like a typo.
+
+use super::SearchError;
+use super::analyzer::{self, rules};
+use super::document::SearchDoc;
+use super::store::{SearchIndex, build_index};
+use crate::config::Language;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::tokenizer::TokenStream;
+use tantivy::{TantivyDocument, Term};
+
+/// The folder of the site that holds the index.
+pub const SEARCH_DIR: &str = "search";
+/// A stem keeps the postings of its best-scoring notes only.
+pub const MAX_POSTINGS: usize = 500;
+/// Postings this short are written inside their chunk.
+const INLINE_POSTINGS: usize = 24;
+/// Characters of a note's text kept for snippets.
+const SNIPPET_TEXT_CHARS: usize = 4000;
+
+/// The global file: what the query script needs before its first lookup.
+#[derive(Serialize)]
+struct Meta<'a> {
+    language: &'a str,
+    elisions: &'a [&'a str],
+    stop_words: &'a [&'a str],
+    suffixes: &'a BTreeSet<String>,
+    docs: usize,
+    chunks: Vec<&'a str>,
+}
+
+/// The postings of one stem: `[note, score × 100 × 2 + in-title]` pairs, flattened.
+type Postings = Vec<u32>;
+
+/// One stem of a chunk.
+#[derive(Serialize)]
+struct TermEntry {
+    /// Postings written inline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p: Option<Postings>,
+    /// Number of the `p/` file holding the postings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    f: Option<usize>,
+}
+
+/// One chunk: the stems and exceptional word forms starting with its key.
+#[derive(Default, Serialize)]
+struct Chunk {
+    terms: BTreeMap<String, TermEntry>,
+    forms: BTreeMap<String, String>,
+}
+
+/// One note's display data.
+#[derive(Serialize)]
+struct DocEntry<'a> {
+    title: &'a str,
+    id: &'a str,
+    url: String,
+    tags: &'a [String],
+    text: String,
+}
+
+/// Writes the site's search index for `docs` (the vault's notes, in vault order) under
+/// `out_dir/search/`; `page_url` gives a concept's page, relative to the site root.
+/// Returns the files written.
+pub fn write(
+    docs: &[SearchDoc],
+    language: Language,
+    out_dir: &Path,
+    page_url: &dyn Fn(&SearchDoc) -> String,
+) -> Result<Vec<PathBuf>, SearchError> {
+    let index = build_index(None, docs, language)?;
+    let postings = all_postings(&index, docs)?;
+    let stemming = PageStemming::new(docs, language, &postings);
+    let mut chunks: BTreeMap<String, Chunk> = BTreeMap::new();
+    let mut files = Vec::new();
+    let dir = out_dir.join(SEARCH_DIR);
+    for sub in ["t", "p", "d"] {
+        let folder = dir.join(sub);
+        std::fs::create_dir_all(&folder).map_err(|e| SearchError::io(&folder, e))?;
+    }
+    let mut spilled = 0;
+    for (stem, list) in postings {
+        let entry = if list.len() <= 2 * INLINE_POSTINGS {
+            TermEntry {
+                p: Some(list),
+                f: None,
+            }
+        } else {
+            let file = dir.join("p").join(format!("{spilled}.js"));
+            write_js(&file, "postings", &spilled.to_string(), &list)?;
+            files.push(file);
+            spilled += 1;
+            TermEntry {
+                p: None,
+                f: Some(spilled - 1),
+            }
+        };
+        chunks
+            .entry(chunk_key(&stem))
+            .or_default()
+            .terms
+            .insert(stem, entry);
+    }
+    for (form, stem) in &stemming.forms {
+        let chunk = chunks.entry(chunk_key(form)).or_default();
+        chunk.forms.insert(form.clone(), stem.clone());
+    }
+    for (key, chunk) in &chunks {
+        let file = dir.join("t").join(format!("{}.js", chunk_file(key)));
+        write_js(
+            &file,
+            "chunk",
+            &serde_json::to_string(key).expect("a key"),
+            chunk,
+        )?;
+        files.push(file);
+    }
+    for (n, doc) in docs.iter().enumerate() {
+        let entry = DocEntry {
+            title: &doc.title,
+            id: &doc.id,
+            url: page_url(doc),
+            tags: &doc.tags,
+            text: doc.body.chars().take(SNIPPET_TEXT_CHARS).collect(),
+        };
+        let file = dir.join("d").join(format!("{n}.js"));
+        write_js(&file, "doc", &n.to_string(), &entry)?;
+        files.push(file);
+    }
+    let rules = rules(language);
+    let meta = Meta {
+        language: language.code(),
+        elisions: rules.elisions,
+        stop_words: rules.stop_words,
+        suffixes: &stemming.suffixes,
+        docs: docs.len(),
+        chunks: chunks.keys().map(String::as_str).collect(),
+    };
+    let file = dir.join("index.js");
+    write_js(&file, "meta", "0", &meta)?;
+    files.push(file);
+    Ok(files)
+}
+
+/// Writes `savoirSearch.<kind>(<key>, <json>);`.
+fn write_js(path: &Path, kind: &str, key: &str, value: &impl Serialize) -> Result<(), SearchError> {
+    let json = serde_json::to_string(value).expect("index data serialises");
+    let text = format!("savoirSearch.{kind}({key},{json});\n");
+    std::fs::write(path, text).map_err(|e| SearchError::io(path, e))
+}
+
+/// The chunk a stem or word form belongs to: its first two characters.
+pub fn chunk_key(word: &str) -> String {
+    word.chars().take(2).collect()
+}
+
+/// The file name of a chunk: the key itself when it is ASCII letters and digits, else `x`
+/// and the hex of its UTF-8 bytes.
+pub fn chunk_file(key: &str) -> String {
+    if key
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
+        key.to_string()
+    } else {
+        std::iter::once("x".to_string())
+            .chain(key.bytes().map(|b| format!("{b:02x}")))
+            .collect()
+    }
+}
+
+/// For every stem of the searched fields, the notes it scores in (best [`MAX_POSTINGS`]),
+/// as flattened `[note, score]` pairs sorted by note.
+fn all_postings(
+    index: &SearchIndex,
+    docs: &[SearchDoc],
+) -> Result<BTreeMap<String, Postings>, SearchError> {
+    let reader = index.index.reader()?;
+    let searcher = reader.searcher();
+    let number: HashMap<&str, u32> = docs
+        .iter()
+        .enumerate()
+        .map(|(n, doc)| (doc.path.as_str(), n as u32))
+        .collect();
+    let mut note_of = HashMap::new();
+    let mut stems = BTreeSet::new();
+    for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let store = segment.get_store_reader(64)?;
+        for doc_id in segment.doc_ids_alive() {
+            let doc: TantivyDocument = store.get(doc_id)?;
+            let path = doc.get_first(index.fields.path).and_then(|v| v.as_str());
+            if let Some(n) = path.and_then(|p| number.get(p)) {
+                note_of.insert((segment_ord as u32, doc_id), *n);
+            }
+        }
+        for (field, _) in index.fields.searched() {
+            let inverted = segment.inverted_index(field)?;
+            let mut terms = inverted.terms().stream()?;
+            while terms.advance() {
+                if let Ok(stem) = std::str::from_utf8(terms.key()) {
+                    stems.insert(stem.to_string());
+                }
+            }
+        }
+    }
+    let title_stems = title_stems(docs, index.language);
+    let searched = index.fields.searched();
+    stems
+        .into_par_iter()
+        .map(|stem| {
+            let clauses = searched
+                .iter()
+                .map(|(field, boost)| {
+                    let term = Term::from_field_text(*field, &stem);
+                    let query: Box<dyn Query> = Box::new(BoostQuery::new(
+                        Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                        *boost,
+                    ));
+                    (Occur::Should, query)
+                })
+                .collect();
+            let query = BooleanQuery::new(clauses);
+            let top =
+                searcher.search(&query, &TopDocs::with_limit(MAX_POSTINGS).order_by_score())?;
+            let mut list: Vec<(u32, u32)> = top
+                .into_iter()
+                .filter_map(|(score, address)| {
+                    let note = *note_of.get(&(address.segment_ord, address.doc_id))?;
+                    let in_title = title_stems[note as usize].contains(&stem);
+                    let scaled = (score * 100.0).round() as u32;
+                    Some((note, scaled * 2 + u32::from(in_title)))
+                })
+                .collect();
+            list.sort_unstable();
+            let flat = list
+                .into_iter()
+                .flat_map(|(note, score)| [note, score])
+                .collect();
+            Ok((stem, flat))
+        })
+        .collect()
+}
+
+/// Each note's stems of its title and aliases.
+fn title_stems(docs: &[SearchDoc], language: Language) -> Vec<BTreeSet<String>> {
+    let mut analyzer = analyzer::analyzer(language);
+    docs.iter()
+        .map(|doc| {
+            std::iter::once(&doc.title)
+                .chain(&doc.aliases)
+                .flat_map(|text| analyzer::terms(&mut analyzer, text))
+                .collect()
+        })
+        .collect()
+}
+
+/// How the page reads a word form without a stemmer: the suffixes stemming removes in this
+/// vault, and the forms the rule "the longest known stem that starts the form and leaves one
+/// of these suffixes" reads wrongly, with the stem they must be read as.
+#[derive(Debug, Default)]
+struct PageStemming {
+    suffixes: BTreeSet<String>,
+    forms: BTreeMap<String, String>,
+}
+
+impl PageStemming {
+    /// The rule and its exceptions for every word form of `docs`.
+    fn new(docs: &[SearchDoc], language: Language, postings: &BTreeMap<String, Postings>) -> Self {
+        let mut stemmer = analyzer::stemmer(language);
+        let stems: Vec<(String, String)> = vault_forms(docs, language)
+            .into_iter()
+            .filter_map(|form| {
+                let stem = analyzer::terms(&mut stemmer, &form).pop()?;
+                Some((form, stem))
+            })
+            .collect();
+        let mut rule = PageStemming::default();
+        for (form, stem) in &stems {
+            if let Some(suffix) = form.strip_prefix(stem.as_str()) {
+                rule.suffixes.insert(suffix.to_string());
+            }
+        }
+        for (form, stem) in stems {
+            if rule.read(&form, postings).as_deref() != Some(stem.as_str()) {
+                rule.forms.insert(form, stem);
+            }
+        }
+        rule
+    }
+
+    /// The stem the rule reads `form` as: the longest known stem that starts it and leaves a
+    /// known suffix.
+    fn read(&self, form: &str, postings: &BTreeMap<String, Postings>) -> Option<String> {
+        let mut ends: Vec<usize> = form.char_indices().map(|(i, _)| i).skip(1).collect();
+        ends.push(form.len());
+        ends.into_iter()
+            .rev()
+            .find(|&end| {
+                postings.contains_key(&form[..end]) && self.suffixes.contains(&form[end..])
+            })
+            .map(|end| form[..end].to_string())
+    }
+}
+
+/// Every word form of the notes, analysed up to stemming.
+fn vault_forms(docs: &[SearchDoc], language: Language) -> BTreeSet<String> {
+    let mut unstemmed = analyzer::unstemmed(language);
+    let mut forms = BTreeSet::new();
+    for doc in docs {
+        let texts = std::iter::once(&doc.title)
+            .chain(&doc.aliases)
+            .chain(&doc.tags)
+            .chain(&doc.headings)
+            .chain(std::iter::once(&doc.body));
+        for text in texts {
+            let mut stream = unstemmed.token_stream(text);
+            while let Some(token) = stream.next() {
+                forms.insert(token.text.clone());
+            }
+        }
+    }
+    forms
+}

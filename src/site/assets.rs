@@ -1,0 +1,68 @@
+//! The site's own static files (style sheet, scripts), compiled into the binary and written
+//! under `assets/` with a content hash in their names, so that a browser never keeps a stale
+//! copy and two builds of the same vault write the same bytes.
+
+use super::fingerprint::fingerprint;
+use super::markdown::theme_css;
+
+/// Folder of the assets in the site.
+pub const ASSETS_DIR: &str = "assets";
+
+/// The site's style sheet (the code highlighting classes are appended at build time).
+const STYLE: &str = include_str!("../../templates/assets/style.css");
+/// Theme choice (light/dark, remembered).
+const THEME_JS: &str = include_str!("../../templates/assets/theme.js");
+
+/// The fingerprinted paths (from the site root) of the assets pages load.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AssetNames {
+    /// Style sheet.
+    pub style: String,
+    /// Theme script.
+    pub theme: String,
+}
+
+/// One asset file: its path from the site root and its bytes.
+#[derive(Debug, Clone)]
+pub struct Asset {
+    /// `assets/style.0123abcd.css`.
+    pub path: String,
+    /// Contents.
+    pub bytes: Vec<u8>,
+}
+
+/// Every asset with its fingerprinted name, and the names pages refer to.
+pub fn assets() -> (Vec<Asset>, AssetNames) {
+    let mut style = String::from(STYLE);
+    style.push_str("\n/* Code highlighting (syntect): light, then dark. */\n");
+    style.push_str(&theme_css(":root[data-theme=\"dark\"]"));
+    let style = fingerprinted("style", "css", style.into_bytes());
+    let theme = fingerprinted("theme", "js", THEME_JS.as_bytes().to_vec());
+    let names = AssetNames {
+        style: style.path.clone(),
+        theme: theme.path.clone(),
+    };
+    (vec![style, theme], names)
+}
+
+/// `assets/<stem>.<hash>.<ext>` for these bytes.
+fn fingerprinted(stem: &str, ext: &str, bytes: Vec<u8>) -> Asset {
+    Asset {
+        path: format!("{ASSETS_DIR}/{stem}.{}.{ext}", fingerprint(&bytes)),
+        bytes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_carry_a_stable_content_hash() {
+        let (files, names) = assets();
+        assert!(names.style.starts_with("assets/style.") && names.style.ends_with(".css"));
+        assert_eq!(files.len(), 2);
+        let (again, _) = assets();
+        assert_eq!(files[0].bytes, again[0].bytes);
+    }
+}

@@ -1,0 +1,169 @@
+//! Force-directed layout: Fruchterman–Reingold with a Barnes–Hut quadtree and a central gravity.
+//!
+//! Every pair of nodes repels with force 1/d, every edge attracts with force d² (the ideal edge
+//! length is the unit), and a gravity g·r pulls each node towards the centre so that separate
+//! components stay on the page. With a 1/d repulsion a uniform disc of n nodes feels, at radius r,
+//! a repulsion n·r/R² against a gravity g·r: the layout settles into a disc of radius √(n/g),
+//! uniformly filled, with linked nodes pulled together inside it. Each step moves a node along
+//! its net force by at most the temperature, which cools linearly to a small floor.
+//!
+//! Deterministic: the start is a seeded pseudo-random disc, each node's force is summed in a
+//! fixed order (the parallel map keeps the order), so the same graph and seed give the same
+//! positions on every machine and thread count.
+
+use super::quadtree::QuadTree;
+use rayon::prelude::*;
+
+/// Strength of the central gravity (the disc's radius is √(n/GRAVITY) edge lengths).
+const GRAVITY: f64 = 2.0;
+
+/// Steps of the simulation.
+const ITERATIONS: usize = 200;
+
+/// Temperature the cooling ends at (in edge lengths per step).
+const FINAL_TEMPERATURE: f64 = 0.01;
+
+/// Positions of nodes `0..n` linked by `edges` (pairs of node indices; duplicates and loops are
+/// harmless), in units of the ideal edge length, centred on the origin.
+pub(super) fn layout(n: usize, edges: &[(usize, usize)], seed: u64) -> Vec<(f64, f64)> {
+    let radius = (n as f64 / GRAVITY).sqrt();
+    let mut positions: Vec<(f64, f64)> = (0..n)
+        .map(|i| start_position(seed, i as u64, radius))
+        .collect();
+    if n < 2 {
+        return vec![(0.0, 0.0); n];
+    }
+    let start_temperature = radius / 4.0 + FINAL_TEMPERATURE;
+    for step in 0..ITERATIONS {
+        let progress = step as f64 / ITERATIONS as f64;
+        let temperature =
+            FINAL_TEMPERATURE + (start_temperature - FINAL_TEMPERATURE) * (1.0 - progress);
+        let mut forces = repulsion_and_gravity(&positions);
+        for &(a, b) in edges {
+            if a == b {
+                continue;
+            }
+            let (dx, dy) = (
+                positions[a].0 - positions[b].0,
+                positions[a].1 - positions[b].1,
+            );
+            let d = (dx * dx + dy * dy).sqrt();
+            // Attraction d² along the unit vector (dx, dy) / d.
+            forces[a].0 -= dx * d;
+            forces[a].1 -= dy * d;
+            forces[b].0 += dx * d;
+            forces[b].1 += dy * d;
+        }
+        for (p, (fx, fy)) in positions.iter_mut().zip(forces) {
+            let norm = (fx * fx + fy * fy).sqrt();
+            if norm > 0.0 {
+                let step = norm.min(temperature) / norm;
+                p.0 += fx * step;
+                p.1 += fy * step;
+            }
+        }
+    }
+    centre(&mut positions);
+    positions
+}
+
+/// The repulsion of all the other nodes (Barnes–Hut) plus the gravity, per node.
+fn repulsion_and_gravity(positions: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let tree = QuadTree::new(positions);
+    (0..positions.len())
+        .into_par_iter()
+        .map(|i| {
+            let (rx, ry) = tree.repulsion(i, 1.0);
+            let (x, y) = positions[i];
+            (rx - GRAVITY * x, ry - GRAVITY * y)
+        })
+        .collect()
+}
+
+/// A seeded pseudo-random point of the disc of `radius` for node `i` (uniform in area).
+fn start_position(seed: u64, i: u64, radius: f64) -> (f64, f64) {
+    let a = unit(splitmix64(seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+    let b = unit(splitmix64(
+        seed.wrapping_add(1) ^ i.wrapping_mul(0xC2B2_AE3D_27D4_EB4F),
+    ));
+    let r = radius * a.sqrt();
+    let angle = std::f64::consts::TAU * b;
+    (r * angle.cos(), r * angle.sin())
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a fixed, well-mixed hash of a 64-bit value.
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// The top 53 bits of `x` as a number in [0, 1).
+fn unit(x: u64) -> f64 {
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Moves the positions so that their bounding box is centred on the origin.
+fn centre(positions: &mut [(f64, f64)]) {
+    let (min_x, max_x) = positions.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
+        (lo.min(p.0), hi.max(p.0))
+    });
+    let (min_y, max_y) = positions.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
+        (lo.min(p.1), hi.max(p.1))
+    });
+    let (cx, cy) = ((min_x + max_x) / 2.0, (min_y + max_y) / 2.0);
+    for p in positions {
+        p.0 -= cx;
+        p.1 -= cy;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn distance(a: (f64, f64), b: (f64, f64)) -> f64 {
+        ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
+    }
+
+    #[test]
+    fn the_same_graph_and_seed_give_the_same_positions() {
+        let edges: Vec<(usize, usize)> = (1..60).map(|i| (i, i / 3)).collect();
+        assert_eq!(layout(60, &edges, 7), layout(60, &edges, 7));
+        assert_ne!(layout(60, &edges, 7), layout(60, &edges, 8));
+    }
+
+    #[test]
+    fn linked_nodes_end_closer_than_unlinked_ones() {
+        // Two stars of 20 leaves, not linked to each other.
+        let mut edges = Vec::new();
+        for leaf in 1..=20 {
+            edges.push((0, leaf));
+            edges.push((21, 21 + leaf));
+        }
+        let p = layout(42, &edges, 1);
+        let within: f64 = (1..=20).map(|l| distance(p[0], p[l])).sum::<f64>() / 20.0;
+        let across: f64 = (1..=20).map(|l| distance(p[0], p[21 + l])).sum::<f64>() / 20.0;
+        assert!(within < across / 1.5, "within {within}, across {across}");
+        assert!(p.iter().all(|q| q.0.is_finite() && q.1.is_finite()));
+    }
+
+    #[test]
+    fn no_two_nodes_share_a_place() {
+        let p = layout(200, &[], 3);
+        for i in 0..p.len() {
+            for j in i + 1..p.len() {
+                assert!(distance(p[i], p[j]) > 0.05, "{i} and {j} overlap");
+            }
+        }
+    }
+
+    #[test]
+    fn tiny_graphs_are_laid_out() {
+        assert!(layout(0, &[], 0).is_empty());
+        assert_eq!(layout(1, &[], 0), [(0.0, 0.0)]);
+        let two = layout(2, &[(0, 1)], 0);
+        assert!(distance(two[0], two[1]) > 0.1);
+    }
+}

@@ -1,0 +1,119 @@
+//! Graph views drawn at build time: the global graph of every concept and the local graph around
+//! one concept, laid out by a force-directed simulation ([`layout`]: Fruchterman–Reingold with a
+//! Barnes–Hut quadtree, seeded) and drawn as SVG.
+//!
+//! Each function returns an HTML fragment, `<figure class="graph-view" data-graph="global|local">`
+//! holding the `<svg>` and a `<figcaption class="graph-legend">`:
+//! - nodes are `<a class="node [stub] [center] [minor]" href=… data-id=slug data-tags='["t1","t2"]'>`
+//!   around a circle sized by degree, a label and a tooltip; stubs are dashed outlines;
+//! - edges are `<line data-s=i data-t=j>` (`i`, `j`: positions of the ends among the nodes),
+//!   grouped in `<g class="relation [inferred]" data-relation=…>` that carry the relation's colour
+//!   and dash, lighter when inferred; one line per linked pair (a written edge is preferred to its
+//!   inferred inverse, a typed relation to a body link);
+//! - the legend lists each relation drawn (`<li data-relation=…>`), the inferred and stub styles.
+//!
+//! `templates/assets/graph.js` adds pan and zoom, neighbour highlighting and the relation and tag
+//! toggles; without it the figure is a plain picture with working links. Text from the vault is
+//! escaped, and no `style` attribute or script is emitted (the pages' CSP forbids them).
+
+mod layout;
+mod quadtree;
+mod style;
+mod svg;
+
+use crate::config::Language;
+use crate::graph::{ConceptGraph, ConceptNode};
+use petgraph::Direction;
+use petgraph::graph::NodeIndex;
+use std::collections::VecDeque;
+
+/// The most concepts a local graph shows (the closest ones, breadth first).
+pub const LOCAL_LIMIT: usize = 120;
+
+/// What every graph view needs besides the graph.
+#[derive(Clone, Copy)]
+pub struct GraphViewOptions<'a> {
+    /// The link of a concept's page, relative to the page the view is on.
+    pub href: &'a dyn Fn(&ConceptNode) -> String,
+    /// Language of the title and legend.
+    pub language: Language,
+    /// Seed of the layout: the same graph and seed give the same picture.
+    pub seed: u64,
+}
+
+impl std::fmt::Debug for GraphViewOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphViewOptions")
+            .field("language", &self.language)
+            .field("seed", &self.seed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GraphViewOptions<'static> {
+    /// Links by [`page_href`], seed 0, labels in `language`.
+    pub fn new(language: Language) -> GraphViewOptions<'static> {
+        GraphViewOptions {
+            href: &page_href,
+            language,
+            seed: 0,
+        }
+    }
+}
+
+/// The page of a concept from a page at the site's root: `<slug>.html`.
+pub fn page_href(node: &ConceptNode) -> String {
+    format!("{}.html", node.id)
+}
+
+/// Every concept of `graph` and the edges between them.
+pub fn global_graph_svg(graph: &ConceptGraph, options: &GraphViewOptions<'_>) -> String {
+    let every: Vec<NodeIndex> = graph.nodes().map(|(n, _)| n).collect();
+    svg::figure(graph, &every, svg::Kind::Global, options)
+}
+
+/// The concepts within `depth` links of `center` (1 or 2; other values are clamped), whatever
+/// the relation or its direction, at most [`LOCAL_LIMIT`] of them, and the edges between them.
+pub fn local_graph_svg(
+    graph: &ConceptGraph,
+    center: NodeIndex,
+    depth: u8,
+    options: &GraphViewOptions<'_>,
+) -> String {
+    let around = neighbourhood(graph, center, usize::from(depth.clamp(1, 2)));
+    svg::figure(graph, &around, svg::Kind::Local { center }, options)
+}
+
+/// `center` and the concepts within `depth` links of it, breadth first, neighbours in index
+/// order, stopping at [`LOCAL_LIMIT`].
+fn neighbourhood(graph: &ConceptGraph, center: NodeIndex, depth: usize) -> Vec<NodeIndex> {
+    let g = graph.graph();
+    let mut seen = vec![false; g.node_count()];
+    seen[center.index()] = true;
+    let mut order = vec![center];
+    let mut queue = VecDeque::from([(center, 0)]);
+    while let Some((n, d)) = queue.pop_front() {
+        if d == depth {
+            continue;
+        }
+        let mut next: Vec<NodeIndex> = g
+            .neighbors_directed(n, Direction::Outgoing)
+            .chain(g.neighbors_directed(n, Direction::Incoming))
+            .filter(|m| !seen[m.index()])
+            .collect();
+        next.sort_unstable();
+        next.dedup();
+        for m in next {
+            if order.len() == LOCAL_LIMIT {
+                return order;
+            }
+            seen[m.index()] = true;
+            order.push(m);
+            queue.push_back((m, d + 1));
+        }
+    }
+    order
+}
+
+#[cfg(test)]
+mod tests;

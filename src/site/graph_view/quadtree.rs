@@ -1,0 +1,216 @@
+//! A Barnes–Hut quadtree: the repulsion every point feels from all the others in O(n log n).
+//!
+//! Each cell holds the total mass and the centre of mass of the points inside it. A point far
+//! from a cell (cell width / distance < θ) feels the cell as one body at its centre of mass;
+//! otherwise the cell is opened and its children are looked at. Points are sorted into cells by
+//! partitioning one index array in place, so every cell is a contiguous range of it.
+
+/// Width / distance below which a cell is felt as one body (1.0: an error of about 1 % of the
+/// total magnitude, enough for a layout).
+const THETA: f64 = 1.0;
+
+/// Depth at which cells stop splitting (points closer than the extent / 2^MAX_DEPTH share a leaf).
+const MAX_DEPTH: u32 = 24;
+
+/// One cell.
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    /// Total mass inside.
+    mass: f64,
+    /// Centre of mass.
+    x: f64,
+    /// Centre of mass.
+    y: f64,
+    /// Width of the square.
+    width: f64,
+    /// Range of `order` holding its points.
+    start: u32,
+    /// End of that range.
+    end: u32,
+    /// Index of its first child in `cells` (children are consecutive, up to four); 0 for a leaf.
+    first_child: u32,
+    /// How many children it has.
+    children: u8,
+}
+
+/// The tree over a set of points of unit mass.
+#[derive(Debug)]
+pub(super) struct QuadTree<'a> {
+    points: &'a [(f64, f64)],
+    /// Point indices, grouped by cell.
+    order: Vec<u32>,
+    cells: Vec<Cell>,
+}
+
+impl<'a> QuadTree<'a> {
+    /// Builds the tree over `points`.
+    pub fn new(points: &'a [(f64, f64)]) -> QuadTree<'a> {
+        let mut tree = QuadTree {
+            points,
+            order: (0..points.len() as u32).collect(),
+            cells: Vec::with_capacity(points.len() * 2),
+        };
+        if points.is_empty() {
+            return tree;
+        }
+        let (mut min_x, mut min_y, mut max_x, mut max_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for &(x, y) in points {
+            min_x = min_x.min(x);
+            min_y = min_y.min(y);
+            max_x = max_x.max(x);
+            max_y = max_y.max(y);
+        }
+        let width = (max_x - min_x).max(max_y - min_y).max(1e-9);
+        tree.cells.push(tree.cell(0, points.len() as u32, width));
+        tree.split(0, min_x, min_y, 0);
+        tree
+    }
+
+    /// A leaf over `order[start..end]` with its mass and centre of mass.
+    fn cell(&self, start: u32, end: u32, width: f64) -> Cell {
+        let (mut sx, mut sy) = (0.0, 0.0);
+        for &i in &self.order[start as usize..end as usize] {
+            sx += self.points[i as usize].0;
+            sy += self.points[i as usize].1;
+        }
+        let mass = f64::from(end - start);
+        Cell {
+            mass,
+            x: sx / mass,
+            y: sy / mass,
+            width,
+            start,
+            end,
+            first_child: 0,
+            children: 0,
+        }
+    }
+
+    /// Splits cell `c` (its square's corner at `x0, y0`) into its non-empty quadrants, recursively.
+    fn split(&mut self, c: usize, x0: f64, y0: f64, depth: u32) {
+        let Cell {
+            start, end, width, ..
+        } = self.cells[c];
+        if end - start <= 1 || depth >= MAX_DEPTH {
+            return;
+        }
+        let half = width / 2.0;
+        let (mid_x, mid_y) = (x0 + half, y0 + half);
+        let points = self.points;
+        let quadrant = |i: &u32| {
+            let (x, y) = points[*i as usize];
+            u8::from(x >= mid_x) + 2 * u8::from(y >= mid_y)
+        };
+        self.order[start as usize..end as usize].sort_unstable_by_key(quadrant);
+        let first_child = self.cells.len() as u32;
+        let mut bounds = Vec::with_capacity(4);
+        let mut lo = start;
+        for q in 0..4u8 {
+            let hi = lo
+                + self.order[lo as usize..end as usize]
+                    .iter()
+                    .take_while(|i| quadrant(i) == q)
+                    .count() as u32;
+            if hi > lo {
+                let corner = (x0 + half * f64::from(q & 1), y0 + half * f64::from(q >> 1));
+                self.cells.push(self.cell(lo, hi, half));
+                bounds.push(corner);
+            }
+            lo = hi;
+        }
+        self.cells[c].first_child = first_child;
+        self.cells[c].children = bounds.len() as u8;
+        for (k, (cx, cy)) in bounds.into_iter().enumerate() {
+            self.split(first_child as usize + k, cx, cy, depth + 1);
+        }
+    }
+
+    /// The sum over every other point `j` of `strength · (p_i − p_j) / |p_i − p_j|²`: the
+    /// repulsion `strength / distance` that point `i` feels, directed away from the others.
+    pub fn repulsion(&self, i: usize, strength: f64) -> (f64, f64) {
+        let (px, py) = self.points[i];
+        let mut force = (0.0, 0.0);
+        // Each level below the root leaves at most three siblings waiting.
+        let mut stack = [0u32; 3 * MAX_DEPTH as usize + 4];
+        let mut waiting = usize::from(!self.cells.is_empty());
+        while waiting > 0 {
+            waiting -= 1;
+            let cell = &self.cells[stack[waiting] as usize];
+            let (dx, dy) = (px - cell.x, py - cell.y);
+            let d2 = dx * dx + dy * dy;
+            if cell.children == 0 {
+                for &j in &self.order[cell.start as usize..cell.end as usize] {
+                    if j as usize != i {
+                        let (qx, qy) = self.points[j as usize];
+                        add(&mut force, px - qx, py - qy, strength);
+                    }
+                }
+            } else if cell.width * cell.width < THETA * THETA * d2 {
+                add(&mut force, dx, dy, strength * cell.mass);
+            } else {
+                for k in 0..u32::from(cell.children) {
+                    stack[waiting] = cell.first_child + k;
+                    waiting += 1;
+                }
+            }
+        }
+        force
+    }
+}
+
+/// Adds `strength · (dx, dy) / |(dx, dy)|²` to `force` (nothing for coincident points, which the
+/// layout's jitter separates).
+fn add(force: &mut (f64, f64), dx: f64, dy: f64, strength: f64) {
+    let d2 = dx * dx + dy * dy;
+    if d2 > 1e-18 {
+        force.0 += strength * dx / d2;
+        force.1 += strength * dy / d2;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The exact sum, to compare the tree against, and the sum of the magnitudes of its terms.
+    fn exact(points: &[(f64, f64)], i: usize) -> ((f64, f64), f64) {
+        let mut force = (0.0, 0.0);
+        let mut magnitudes = 0.0;
+        for (j, &(x, y)) in points.iter().enumerate() {
+            if j != i {
+                let (dx, dy) = (points[i].0 - x, points[i].1 - y);
+                add(&mut force, dx, dy, 1.0);
+                magnitudes += 1.0 / (dx * dx + dy * dy).sqrt();
+            }
+        }
+        (force, magnitudes)
+    }
+
+    #[test]
+    fn the_tree_approximates_the_exact_repulsion() {
+        let points: Vec<(f64, f64)> = (0..500)
+            .map(|k| {
+                let t = k as f64;
+                ((t * 0.618).fract() * 100.0, (t * 0.414).fract() * 100.0)
+            })
+            .collect();
+        let tree = QuadTree::new(&points);
+        for i in 0..points.len() {
+            let (ax, ay) = tree.repulsion(i, 1.0);
+            let ((ex, ey), magnitudes) = exact(&points, i);
+            let error = ((ax - ex).powi(2) + (ay - ey).powi(2)).sqrt();
+            assert!(
+                error < 0.02 * magnitudes,
+                "point {i}: error {error}, terms {magnitudes}"
+            );
+        }
+    }
+
+    #[test]
+    fn two_points_push_each_other_apart_and_coincident_ones_do_not_explode() {
+        let tree = QuadTree::new(&[(0.0, 0.0), (2.0, 0.0), (2.0, 0.0)]);
+        let (fx, fy) = tree.repulsion(0, 1.0);
+        assert!((fx - -1.0).abs() < 1e-12 && fy == 0.0, "{fx} {fy}");
+        assert!(tree.repulsion(1, 1.0).0.is_finite());
+    }
+}

@@ -1,0 +1,388 @@
+//! Draws a laid-out selection of the graph: a `<figure>` holding the SVG (edges, then nodes as
+//! linked circles with labels) and an HTML legend of the relations drawn.
+//!
+//! Everything the vault wrote (titles, tags, relation names, hrefs) is escaped; styling uses SVG
+//! presentation attributes and classes only (no `style` attribute, no script), so the page's
+//! Content-Security-Policy holds. `templates/assets/graph.js` reads the `data-*` attributes.
+
+use super::GraphViewOptions;
+use super::layout::layout;
+use super::style::{self, Stroke, Words};
+use crate::graph::{ConceptGraph, EdgeView};
+use petgraph::graph::NodeIndex;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+/// Pixels per ideal edge length.
+const SCALE: f64 = 72.0;
+
+/// Room around the drawing, in pixels.
+const MARGIN: f64 = 12.0;
+
+/// Font size of the labels, in pixels.
+const FONT: f64 = 11.0;
+
+/// Above this many concepts, only the best linked ones are labelled until the reader zooms in.
+const ALL_LABELS_UP_TO: usize = 60;
+
+/// The share of concepts labelled at first sight in a graph larger than [`ALL_LABELS_UP_TO`].
+const LABELLED_SHARE: f64 = 0.15;
+
+/// Which graph is drawn: the global one, or the neighbourhood of a concept.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Kind {
+    /// Every concept.
+    Global,
+    /// The concepts around `center`.
+    Local {
+        /// The concept the page is about.
+        center: NodeIndex,
+    },
+}
+
+/// One edge to draw, standing for every edge between its two ends.
+struct Drawn<'a> {
+    /// Ends, as positions in the selection.
+    ends: (usize, usize),
+    /// The edge shown.
+    edge: EdgeView<'a>,
+}
+
+/// The figure for `selection` (concepts, each once) of `graph`.
+pub(super) fn figure(
+    graph: &ConceptGraph,
+    selection: &[NodeIndex],
+    kind: Kind,
+    options: &GraphViewOptions<'_>,
+) -> String {
+    let mut slot: Vec<Option<usize>> = vec![None; graph.graph().node_count()];
+    for (i, n) in selection.iter().enumerate() {
+        slot[n.index()] = Some(i);
+    }
+    let edges = edges_between(graph, &slot);
+    let pairs: Vec<(usize, usize)> = edges.iter().map(|e| e.ends).collect();
+    let mut degree = vec![0usize; selection.len()];
+    for &(a, b) in &pairs {
+        degree[a] += 1;
+        degree[b] += 1;
+    }
+    let positions: Vec<(f64, f64)> = layout(selection.len(), &pairs, options.seed)
+        .into_iter()
+        .map(|(x, y)| (x * SCALE, y * SCALE))
+        .collect();
+    let marks = marks(graph, selection, &degree, &positions, kind);
+    let others = added_relations(&edges);
+    let words = style::words(options.language);
+    let (kind_name, title) = match kind {
+        Kind::Global => ("global", words.global_title.to_string()),
+        Kind::Local { center } => (
+            "local",
+            format!("{} {}", words.local_title, graph.node(center).title),
+        ),
+    };
+
+    let mut out = String::with_capacity(256 * selection.len() + 128 * edges.len() + 1024);
+    let _ = write!(
+        out,
+        "<figure class=\"graph-view\" data-graph=\"{kind_name}\">"
+    );
+    open_svg(&mut out, &marks, &title);
+    out.push_str("<g class=\"viewport\"><g class=\"edges\">");
+    draw_edges(&mut out, &edges, &positions, &others);
+    out.push_str("</g><g class=\"nodes\">");
+    for (&n, mark) in selection.iter().zip(&marks) {
+        draw_node(&mut out, graph, n, mark, options);
+    }
+    out.push_str("</g></g></svg>");
+    legend(&mut out, &edges, &others, &words);
+    out.push_str("</figure>");
+    out
+}
+
+/// One edge per pair of selected concepts that any edge links: a written edge before an
+/// inferred one, a typed relation before a body link (`linksTo`), then the first in graph order.
+fn edges_between<'a>(graph: &'a ConceptGraph, slot: &[Option<usize>]) -> Vec<Drawn<'a>> {
+    let mut best: BTreeMap<(usize, usize), (u8, EdgeView<'a>)> = BTreeMap::new();
+    for edge in graph.edges() {
+        let (Some(a), Some(b)) = (slot[edge.source.index()], slot[edge.target.index()]) else {
+            continue;
+        };
+        if a == b {
+            continue;
+        }
+        let rank = 2 * u8::from(edge.edge.inferred) + u8::from(edge.relation() == "linksTo");
+        let pair = (a.min(b), a.max(b));
+        match best.get(&pair) {
+            Some((kept, _)) if *kept <= rank => {}
+            _ => {
+                best.insert(pair, (rank, edge));
+            }
+        }
+    }
+    best.into_values()
+        .map(|(_, edge)| Drawn {
+            ends: (
+                slot[edge.source.index()].expect("kept edges join selected concepts"),
+                slot[edge.target.index()].expect("kept edges join selected concepts"),
+            ),
+            edge,
+        })
+        .collect()
+}
+
+/// The relations drawn that the default schema does not define, sorted.
+fn added_relations<'a>(edges: &[Drawn<'a>]) -> Vec<&'a str> {
+    let set: BTreeSet<&str> = edges
+        .iter()
+        .map(|e| e.edge.relation())
+        .filter(|r| !style::is_known(r))
+        .collect();
+    set.into_iter().collect()
+}
+
+/// How one concept is drawn.
+struct Mark {
+    /// Centre.
+    x: f64,
+    /// Centre.
+    y: f64,
+    /// Radius of its circle (grows with its degree).
+    radius: f64,
+    /// The concept the local graph is about.
+    center: bool,
+    /// Its label waits for the reader to zoom in.
+    minor: bool,
+    /// Half the estimated width of its label.
+    half_label: f64,
+}
+
+/// The marks of the selected concepts: circles from 4 to 12 pixels by the square root of the
+/// degree relative to the largest; labels of a large graph kept for the best linked concepts.
+fn marks(
+    graph: &ConceptGraph,
+    selection: &[NodeIndex],
+    degree: &[usize],
+    positions: &[(f64, f64)],
+    kind: Kind,
+) -> Vec<Mark> {
+    let max_degree = degree.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let label_from = if selection.len() <= ALL_LABELS_UP_TO {
+        0
+    } else {
+        let mut sorted = degree.to_vec();
+        sorted.sort_unstable();
+        sorted[((1.0 - LABELLED_SHARE) * sorted.len() as f64) as usize]
+    };
+    selection
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let center = matches!(kind, Kind::Local { center } if center == n);
+            let chars = graph.node(n).title.chars().count() as f64;
+            Mark {
+                x: positions[i].0,
+                y: positions[i].1,
+                radius: 4.0
+                    + 8.0 * (degree[i] as f64 / max_degree).sqrt()
+                    + if center { 3.0 } else { 0.0 },
+                center,
+                minor: degree[i] < label_from && !center,
+                half_label: 0.28 * FONT * chars,
+            }
+        })
+        .collect()
+}
+
+/// `<svg …>` with a view box around every circle and label, and its title.
+fn open_svg(out: &mut String, marks: &[Mark], title: &str) {
+    let (mut min_x, mut min_y, mut max_x, mut max_y) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    for m in marks {
+        let half_width = m.radius.max(m.half_label);
+        min_x = min_x.min(m.x - half_width);
+        max_x = max_x.max(m.x + half_width);
+        min_y = min_y.min(m.y - m.radius);
+        max_y = max_y.max(m.y + m.radius + FONT + 4.0);
+    }
+    let (x0, y0) = (min_x - MARGIN, min_y - MARGIN);
+    let (w, h) = (max_x - min_x + 2.0 * MARGIN, max_y - min_y + 2.0 * MARGIN);
+    let _ = write!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"{x0:.1} {y0:.1} {w:.1} {h:.1}\" \
+         width=\"{w:.0}\" height=\"{h:.0}\" role=\"img\" aria-label=\"{t}\"><title>{t}</title>",
+        t = escape(title)
+    );
+}
+
+/// The edges, grouped by relation and by written or inferred: each group carries the stroke its
+/// lines inherit, each line the positions of its ends among the nodes (`data-s`, `data-t`).
+fn draw_edges(out: &mut String, edges: &[Drawn<'_>], positions: &[(f64, f64)], others: &[&str]) {
+    let mut groups: BTreeMap<(bool, &str), Vec<&Drawn<'_>>> = BTreeMap::new();
+    for e in edges {
+        groups
+            .entry((e.edge.edge.inferred, e.edge.relation()))
+            .or_default()
+            .push(e);
+    }
+    for ((inferred, relation), lines) in groups {
+        let Stroke { colour, dash } = style::stroke(relation, others);
+        let _ = write!(
+            out,
+            "<g class=\"relation{}\" data-relation=\"{}\" stroke=\"{colour}\"",
+            if inferred { " inferred" } else { "" },
+            escape(relation),
+        );
+        if let Some(dash) = dash {
+            let _ = write!(out, " stroke-dasharray=\"{dash}\"");
+        }
+        if inferred {
+            out.push_str(" stroke-opacity=\"0.35\"");
+        }
+        out.push('>');
+        for line in lines {
+            let (a, b) = line.ends;
+            let _ = write!(
+                out,
+                "<line data-s=\"{a}\" data-t=\"{b}\" x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\"/>",
+                positions[a].0, positions[a].1, positions[b].0, positions[b].1,
+            );
+        }
+        out.push_str("</g>");
+    }
+}
+
+fn draw_node(
+    out: &mut String,
+    graph: &ConceptGraph,
+    n: NodeIndex,
+    mark: &Mark,
+    options: &GraphViewOptions<'_>,
+) {
+    let node = graph.node(n);
+    let mut classes = String::from("node");
+    for (flag, class) in [
+        (node.stub, " stub"),
+        (mark.center, " center"),
+        (mark.minor, " minor"),
+    ] {
+        if flag {
+            classes.push_str(class);
+        }
+    }
+    let (fill, stroke, dash) = match (node.stub, mark.center) {
+        (true, _) => ("none", "#999999", " stroke-dasharray=\"2 2\""),
+        (false, true) => ("#e15759", "#ffffff", ""),
+        (false, false) => ("#4e79a7", "#ffffff", ""),
+    };
+    let title = escape(&node.title);
+    let Mark { x, y, radius, .. } = *mark;
+    let _ = write!(
+        out,
+        "<a class=\"{classes}\" href=\"{}\" data-id=\"{}\" data-tags=\"{}\">\
+         <circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{radius:.1}\" fill=\"{fill}\" stroke=\"{stroke}\"{dash}/>\
+         <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"currentColor\" font-size=\"{FONT}\">{title}</text>\
+         <title>{title}</title></a>",
+        escape(&(options.href)(node)),
+        escape(&node.id),
+        escape(&serde_json::to_string(&node.tags).expect("tags serialise")),
+        y + radius + FONT,
+    );
+}
+
+/// The legend: one entry per relation drawn (a button `graph.js` turns into a toggle), the
+/// inferred style and the stub style.
+fn legend(out: &mut String, edges: &[Drawn<'_>], others: &[&str], words: &Words) {
+    let relations: BTreeSet<&str> = edges.iter().map(|e| e.edge.relation()).collect();
+    let _ = write!(
+        out,
+        "<figcaption class=\"graph-legend\"><span class=\"graph-legend-title\">{}</span><ul>",
+        escape(words.relations)
+    );
+    for relation in &relations {
+        let Stroke { colour, dash } = style::stroke(relation, others);
+        let dash = dash
+            .map(|d| format!(" stroke-dasharray=\"{d}\""))
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "<li data-relation=\"{r}\"><svg width=\"28\" height=\"10\" aria-hidden=\"true\">\
+             <line x1=\"0\" y1=\"5\" x2=\"28\" y2=\"5\" stroke=\"{colour}\" stroke-width=\"2\"{dash}/>\
+             </svg>{r}</li>",
+            r = escape(relation)
+        );
+    }
+    let _ = write!(
+        out,
+        "<li class=\"graph-legend-note\"><svg width=\"28\" height=\"10\" aria-hidden=\"true\">\
+         <line x1=\"0\" y1=\"5\" x2=\"28\" y2=\"5\" stroke=\"#4e79a7\" stroke-width=\"2\" stroke-opacity=\"0.35\"/>\
+         </svg>{}</li>\
+         <li class=\"graph-legend-note\"><svg width=\"12\" height=\"12\" aria-hidden=\"true\">\
+         <circle cx=\"6\" cy=\"6\" r=\"4.5\" fill=\"none\" stroke=\"#999999\" stroke-dasharray=\"2 2\"/>\
+         </svg>{}</li></ul></figcaption>",
+        escape(words.inferred),
+        escape(words.stub)
+    );
+}
+
+/// `text` safe inside an XML/HTML text node or a double- or single-quoted attribute.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{ConceptEdge, EdgeIndex, EdgeOrigin};
+    use crate::vault::Span;
+
+    #[test]
+    fn an_inferred_edge_is_drawn_lighter_in_its_own_group() {
+        let edge = |relation: &str, inferred: bool| ConceptEdge {
+            relation: relation.into(),
+            inferred,
+            origin: EdgeOrigin {
+                note: NodeIndex::new(0),
+                span: Span { line: 1, column: 1 },
+            },
+        };
+        let (written, inferred) = (edge("hasPart", false), edge("isPartOf", true));
+        let view = |e: &'static str, edge| EdgeView {
+            id: EdgeIndex::new(0),
+            source: NodeIndex::new(usize::from(e == "b")),
+            target: NodeIndex::new(usize::from(e == "a")),
+            edge,
+        };
+        let drawn = [
+            Drawn {
+                ends: (0, 1),
+                edge: view("a", &written),
+            },
+            Drawn {
+                ends: (1, 2),
+                edge: view("b", &inferred),
+            },
+        ];
+        let mut out = String::new();
+        draw_edges(&mut out, &drawn, &[(0.0, 0.0), (1.0, 0.0), (2.0, 0.0)], &[]);
+        assert!(out.starts_with(
+            "<g class=\"relation\" data-relation=\"hasPart\" stroke=\"#59a14f\"><line data-s=\"0\" data-t=\"1\""
+        ), "{out}");
+        assert!(
+            out.contains(
+                "<g class=\"relation inferred\" data-relation=\"isPartOf\" stroke=\"#59a14f\" \
+             stroke-dasharray=\"8 3\" stroke-opacity=\"0.35\"><line data-s=\"1\" data-t=\"2\""
+            ),
+            "{out}"
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! What a link in a note points to, and the URL it gets in the site.
+//!
+//! Page layout: concept and stub pages are `concepts/<id>.html`, tag pages `tags/<tag>.html`,
+//! attachments `files/<vault path>`, and the home, graph and search pages sit at the root.
+//! Every link is relative, so the site works from disk and under any sub-path.
+
+use super::attachments::Attachments;
+use super::fingerprint::hash_of;
+use super::markdown::escape::encode_path;
+use crate::graph::{ConceptGraph, NodeIndex, slugify};
+use crate::vault::Vault;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Folder of concept and stub pages.
+pub const CONCEPTS_DIR: &str = "concepts";
+/// Folder of tag pages.
+pub const TAGS_DIR: &str = "tags";
+/// Folder of copied attachments.
+pub const FILES_DIR: &str = "files";
+
+/// What a link target names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target<'a> {
+    /// A concept (note or stub).
+    Concept(NodeIndex),
+    /// An attachment, by vault-relative path.
+    Attachment(&'a str),
+    /// Nothing (an empty target: the same page).
+    Nothing,
+}
+
+/// One question the renderer asked while rendering a note: its answer decides the HTML, so a
+/// page whose questions all get the same answers again need not be rendered again.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Lookup {
+    /// What a link target names ([`LinkContext::target`]).
+    Target {
+        /// The target as written.
+        target: String,
+        /// The note it is written in (vault-relative).
+        from: String,
+    },
+    /// Which attachment a Markdown image names.
+    Attachment {
+        /// The path as written.
+        target: String,
+        /// The note it is written in (vault-relative).
+        from: String,
+    },
+    /// The body of an embedded note.
+    Body {
+        /// The note's index in the vault.
+        note: usize,
+    },
+}
+
+/// Everything link resolution reads: the vault, its graph, its attachments, and the hover
+/// preview of each concept.
+pub(crate) struct LinkContext<'a> {
+    /// The parsed notes (bodies kept).
+    pub(crate) vault: &'a Vault,
+    /// The concept graph.
+    pub(crate) graph: &'a ConceptGraph,
+    /// The vault's attachments.
+    pub(crate) attachments: &'a Attachments,
+    /// Per concept (node index), its preview text (title and first sentences).
+    pub(crate) previews: &'a [String],
+}
+
+impl LinkContext<'_> {
+    /// What `target`, written in the note at `from`, names. A file name with an extension
+    /// other than `.md` is looked up among attachments first.
+    pub(crate) fn target(&self, target: &str, from: &Path) -> Target<'_> {
+        let target = target.trim();
+        if target.is_empty() {
+            return Target::Nothing;
+        }
+        let has_extension = target
+            .rsplit('/')
+            .next()
+            .and_then(|name| name.rsplit_once('.'))
+            .is_some_and(|(_, ext)| !ext.eq_ignore_ascii_case("md") && !ext.contains(' '));
+        if has_extension && let Some(path) = self.attachments.resolve(target, from) {
+            return Target::Attachment(path);
+        }
+        match self.graph.resolve_link(target) {
+            Some(node) => Target::Concept(node),
+            None => self
+                .attachments
+                .resolve(target, from)
+                .map_or(Target::Nothing, Target::Attachment),
+        }
+    }
+
+    /// A hash of the answer to `lookup` now: of the concept's id, title, state and preview,
+    /// of the attachment's path, or of the embedded note's path and body.
+    pub(crate) fn answer(&self, lookup: &Lookup) -> u64 {
+        match lookup {
+            Lookup::Target { target, from } => match self.target(target, Path::new(from)) {
+                Target::Concept(node) => {
+                    let c = self.graph.node(node);
+                    hash_of(&(1u8, &c.id, &c.title, c.stub, c.note, self.preview(node)))
+                }
+                Target::Attachment(path) => hash_of(&(2u8, path)),
+                Target::Nothing => hash_of(&3u8),
+            },
+            Lookup::Attachment { target, from } => {
+                hash_of(&self.attachments.resolve(target, Path::new(from)))
+            }
+            Lookup::Body { note } => match self.vault.notes.get(*note) {
+                Some(n) => hash_of(&(&n.path, &n.body)),
+                None => hash_of(&0u8),
+            },
+        }
+    }
+
+    /// The hover preview of a concept.
+    pub(crate) fn preview(&self, node: NodeIndex) -> &str {
+        self.previews.get(node.index()).map_or("", String::as_str)
+    }
+}
+
+/// The page of a concept, from another concept page (`<id>.html`).
+pub fn concept_file(id: &str) -> String {
+    format!("{id}.html")
+}
+
+/// The page of a tag, by its full path (`a/b` → `a~b.html`), from the tags folder.
+pub fn tag_file(tag: &str) -> String {
+    let segments: Vec<String> = tag.split('/').map(slugify).collect();
+    format!("{}.html", segments.join("~"))
+}
+
+/// The URL of an attachment from a page one folder below the root.
+pub fn attachment_href(path: &str) -> String {
+    format!("../{FILES_DIR}/{}", encode_path(path))
+}

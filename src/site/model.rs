@@ -1,0 +1,99 @@
+//! What every page is built from: the vault, its graph, link resolution, the language and
+//! the assets; and the two things all pages make from it (a layout, a link to a concept).
+
+use super::assets::AssetNames;
+use super::i18n::Labels;
+use super::links::{CONCEPTS_DIR, LinkContext, concept_file};
+use super::pages::{CSP, Layout, LinkItem};
+use crate::config::Language;
+use crate::graph::{ConceptGraph, NodeIndex};
+use crate::vault::Vault;
+use std::collections::BTreeMap;
+
+/// Where a page sits: at the site root, or one folder below (`concepts/`, `tags/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Depth {
+    /// `index.html`, `graph.html`, `search.html`, `tags.html`.
+    Root,
+    /// `concepts/<id>.html`, `tags/<tag>.html`.
+    Folder,
+}
+
+impl Depth {
+    /// The relative path from such a page to the root.
+    pub(crate) fn root(self) -> &'static str {
+        match self {
+            Depth::Root => "",
+            Depth::Folder => "../",
+        }
+    }
+}
+
+/// Everything the pages read, shared by all of them (read-only, so pages render in parallel).
+pub(crate) struct SiteData<'a> {
+    /// The notes (bodies kept).
+    pub(crate) vault: &'a Vault,
+    /// The concept graph.
+    pub(crate) graph: &'a ConceptGraph,
+    /// Link resolution for note bodies.
+    pub(crate) links: LinkContext<'a>,
+    /// The vault's language.
+    pub(crate) language: Language,
+    /// Labels in that language.
+    pub(crate) labels: &'static Labels,
+    /// The site's name (the vault folder's name).
+    pub(crate) title: &'a str,
+    /// Fingerprinted asset paths.
+    pub(crate) assets: &'a AssetNames,
+    /// Demo section HTML per concept id (the slot of concept pages).
+    pub(crate) demos: &'a BTreeMap<String, String>,
+}
+
+impl SiteData<'_> {
+    /// The shared part of a page at `depth` titled `page_title`.
+    pub(crate) fn layout(&self, depth: Depth, page_title: &str) -> Layout<'_> {
+        Layout {
+            lang: self.language.code(),
+            root: depth.root(),
+            page_title: page_title.to_string(),
+            site_title: self.title,
+            labels: self.labels,
+            csp: CSP,
+            assets: self.assets,
+            scripts: Vec::new(),
+        }
+    }
+
+    /// A link to concept `node` from a page at `depth`.
+    pub(crate) fn item(&self, node: NodeIndex, depth: Depth) -> LinkItem {
+        let concept = self.graph.node(node);
+        let file = concept_file(&concept.id);
+        LinkItem {
+            href: match depth {
+                Depth::Root => format!("{CONCEPTS_DIR}/{file}"),
+                Depth::Folder => file,
+            },
+            title: concept.title.clone(),
+            missing: concept.stub,
+            preview: self.links.preview(node).to_string(),
+        }
+    }
+
+    /// Links to these concepts, sorted by title (then id) so that pages are deterministic.
+    pub(crate) fn sorted_items(
+        &self,
+        nodes: impl IntoIterator<Item = NodeIndex>,
+        depth: Depth,
+    ) -> Vec<LinkItem> {
+        let mut nodes: Vec<NodeIndex> = nodes.into_iter().collect();
+        nodes.sort_by(|a, b| {
+            let (a, b) = (self.graph.node(*a), self.graph.node(*b));
+            a.title
+                .to_lowercase()
+                .cmp(&b.title.to_lowercase())
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        nodes.dedup();
+        nodes.into_iter().map(|n| self.item(n, depth)).collect()
+    }
+}

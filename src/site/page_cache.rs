@@ -1,0 +1,97 @@
+//! Skipping unchanged pages: each concept page's inputs are hashed, and the questions its
+//! body asked of the rest of the vault (see [`Lookup`]) are kept with their answers in
+//! `<cache>/pages.json`. On the next build a page whose inputs hash the same and whose
+//! questions get the same answers is taken from the previous site (hard-linked) instead of
+//! being rendered again.
+
+use super::SiteError;
+use super::links::{LinkContext, Lookup};
+use super::output::MARKER;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The cache file inside the cache folder.
+const CACHE_FILE: &str = "pages.json";
+
+/// What a rendered concept page depended on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PageEntry {
+    /// Hash of the page's own inputs (note, relations, backlinks, labels, assets, build).
+    pub(crate) key: u64,
+    /// The questions its body asked, with the hash of each answer.
+    pub(crate) lookups: Vec<(Lookup, u64)>,
+    /// Attachments the page references (copied again on reuse).
+    pub(crate) attachments: Vec<String>,
+}
+
+/// The cache file's contents.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CacheFile {
+    /// The site folder the entries describe.
+    site: String,
+    /// Entries by page path.
+    pages: BTreeMap<String, PageEntry>,
+}
+
+/// The previous build's entries, when they describe the site now in the output folder.
+#[derive(Debug, Default)]
+pub(crate) struct PageCache {
+    file: Option<PathBuf>,
+    site: PathBuf,
+    previous: BTreeMap<String, PageEntry>,
+}
+
+impl PageCache {
+    /// Reads `<dir>/pages.json` for the site at `site`; no folder, a missing or unreadable
+    /// file, or a site without the marker give an empty cache (every page is rendered).
+    pub(crate) fn load(dir: Option<&Path>, site: &Path) -> Self {
+        let Some(dir) = dir else {
+            return PageCache::default();
+        };
+        let file = dir.join(CACHE_FILE);
+        let previous = fs::read(&file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<CacheFile>(&bytes).ok())
+            .filter(|cache| Path::new(&cache.site) == site && site.join(MARKER).is_file())
+            .map(|cache| cache.pages)
+            .unwrap_or_default();
+        PageCache {
+            file: Some(file),
+            site: site.to_path_buf(),
+            previous,
+        }
+    }
+
+    /// The previous file of `page` and its entry, when its inputs hash to `key` again and
+    /// every question of its body gets the same answer.
+    pub(crate) fn reusable(
+        &self,
+        page: &str,
+        key: u64,
+        links: &LinkContext<'_>,
+    ) -> Option<(PathBuf, &PageEntry)> {
+        let entry = self.previous.get(page)?;
+        let same = entry.key == key && entry.lookups.iter().all(|(q, a)| links.answer(q) == *a);
+        let file = self.site.join(page);
+        (same && file.is_file()).then_some((file, entry))
+    }
+
+    /// Writes the entries of this build (atomically: a temporary file renamed).
+    pub(crate) fn save(&self, pages: BTreeMap<String, PageEntry>) -> Result<(), SiteError> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let folder = file.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(folder).map_err(|e| SiteError::io(folder, e))?;
+        let cache = CacheFile {
+            site: self.site.to_string_lossy().into_owned(),
+            pages,
+        };
+        let bytes = serde_json::to_vec(&cache).unwrap_or_default();
+        let temp = file.with_extension(format!("json.tmp-{}", std::process::id()));
+        fs::write(&temp, bytes).map_err(|e| SiteError::io(&temp, e))?;
+        fs::rename(&temp, file).map_err(|e| SiteError::io(file, e))
+    }
+}

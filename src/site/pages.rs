@@ -1,0 +1,221 @@
+//! The pages, as askama templates (`templates/*.html`) and the data each one shows. Every
+//! value is escaped by the templates except the `|safe` HTML the renderer already sanitised
+//! (note bodies) or that the site drew itself (graph and demo slots).
+
+use super::assets::AssetNames;
+use super::i18n::Labels;
+use super::markdown::TocEntry;
+use askama::Template;
+
+/// The Content-Security-Policy of every page: scripts and styles only from the site's own
+/// files (no inline script, no event handler attribute), images from the site or `data:`,
+/// nothing fetched from anywhere else.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'self'";
+
+/// What every page shares: language, where the root is, title, labels, assets.
+#[derive(Debug)]
+pub struct Layout<'a> {
+    /// `<html lang>`.
+    pub lang: &'static str,
+    /// Relative path from the page to the site root (`""` or `"../"`).
+    pub root: &'static str,
+    /// The page's own title.
+    pub page_title: String,
+    /// The site's name.
+    pub site_title: &'a str,
+    /// Labels in the vault's language.
+    pub labels: &'static Labels,
+    /// The Content-Security-Policy.
+    pub csp: &'static str,
+    /// Fingerprinted asset paths.
+    pub assets: &'a AssetNames,
+    /// Extra scripts of this page (paths from the root).
+    pub scripts: Vec<String>,
+}
+
+/// A link to a concept page.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LinkItem {
+    /// Relative URL.
+    pub href: String,
+    /// The concept's title (or a tag's name).
+    pub title: String,
+    /// A concept not written yet (styled as missing).
+    pub missing: bool,
+    /// Hover preview text.
+    pub preview: String,
+}
+
+/// One relation panel of a concept page.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RelationGroup {
+    /// The relation's name in the vault's language.
+    pub label: String,
+    /// CSS-safe relation name.
+    pub css: String,
+    /// Targets a note wrote.
+    pub explicit: Vec<LinkItem>,
+    /// Targets the schema inferred.
+    pub inferred: Vec<LinkItem>,
+}
+
+/// A note that links to the concept, with the sentence around the link.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Backlink {
+    /// The linking note.
+    pub source: LinkItem,
+    /// The sentence (plain text), or the relation that links them.
+    pub context: String,
+}
+
+/// A frontmatter key the site has no place for, shown in a small table.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FieldRow {
+    /// The key as written.
+    pub key: String,
+    /// Its values, joined.
+    pub value: String,
+}
+
+/// A concept page.
+#[derive(Template)]
+#[template(path = "concept.html")]
+pub struct ConceptPage<'a> {
+    /// Shared parts.
+    pub layout: Layout<'a>,
+    /// The concept's title.
+    pub title: String,
+    /// Up the subClassOf chain, the root first.
+    pub breadcrumb: Vec<LinkItem>,
+    /// Aliases.
+    pub aliases: Vec<String>,
+    /// Tags, linking to their pages.
+    pub tags: Vec<LinkItem>,
+    /// Creation date in words.
+    pub created: Option<String>,
+    /// Modification date in words.
+    pub modified: Option<String>,
+    /// Table of contents.
+    pub toc: Vec<TocEntry>,
+    /// The body, rendered and sanitised.
+    pub body: String,
+    /// Relation panels.
+    pub relations: Vec<RelationGroup>,
+    /// Backlinks with context.
+    pub backlinks: Vec<Backlink>,
+    /// Unknown frontmatter keys.
+    pub fields: Vec<FieldRow>,
+    /// Slot: the demo section's HTML (drawn by the site).
+    pub demo: Option<String>,
+    /// Slot: the local graph's SVG (drawn by the site).
+    pub local_graph: Option<String>,
+}
+
+/// The page of a concept no note describes yet.
+#[derive(Template)]
+#[template(path = "stub.html")]
+pub struct StubPage<'a> {
+    /// Shared parts.
+    pub layout: Layout<'a>,
+    /// The name as first written.
+    pub title: String,
+    /// The notes that link to it.
+    pub referenced_by: Vec<LinkItem>,
+}
+
+/// The page of one tag.
+#[derive(Template)]
+#[template(path = "tag.html")]
+pub struct TagPage<'a> {
+    /// Shared parts.
+    pub layout: Layout<'a>,
+    /// The full tag (`a/b`).
+    pub tag: String,
+    /// "12 concepts".
+    pub count: String,
+    /// Enclosing tags (`a` for `a/b`).
+    pub parents: Vec<LinkItem>,
+    /// Direct sub-tags.
+    pub children: Vec<LinkItem>,
+    /// Concepts with this tag or a sub-tag.
+    pub concepts: Vec<LinkItem>,
+}
+
+/// One line of the tag tree.
+#[derive(Debug, Clone)]
+pub struct TagRow {
+    /// Relative URL of its page.
+    pub href: String,
+    /// The full tag.
+    pub title: String,
+    /// Nesting depth (0 for a top-level tag).
+    pub depth: usize,
+    /// How many concepts carry it (sub-tags included).
+    pub count: String,
+}
+
+/// Every tag, nested.
+#[derive(Template)]
+#[template(path = "tags.html")]
+pub struct TagsPage<'a> {
+    /// Shared parts.
+    pub layout: Layout<'a>,
+    /// The tag tree, depth first.
+    pub tags: Vec<TagRow>,
+}
+
+/// A recently modified concept.
+#[derive(Debug, Clone)]
+pub struct RecentEntry {
+    /// The concept.
+    pub item: LinkItem,
+    /// Its modification date in words.
+    pub date: String,
+}
+
+/// The home page.
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage<'a> {
+    /// Shared parts.
+    pub layout: Layout<'a>,
+    /// What the vault holds, in a sentence.
+    pub summary: String,
+    /// The subClassOf roots.
+    pub roots: Vec<LinkItem>,
+    /// Most recently modified first.
+    pub recent: Vec<RecentEntry>,
+    /// Top-level tags.
+    pub tags: Vec<LinkItem>,
+}
+
+/// Edges of one relation, for the graph page without a drawing.
+#[derive(Debug, Clone)]
+pub struct EdgeGroup {
+    /// The relation's name in the vault's language.
+    pub label: String,
+    /// Source and target of each edge.
+    pub edges: Vec<(LinkItem, LinkItem)>,
+}
+
+/// The global graph page.
+#[derive(Template)]
+#[template(path = "graph.html")]
+pub struct GraphPage<'a> {
+    /// Shared parts.
+    pub layout: Layout<'a>,
+    /// Counts of concepts and relations.
+    pub summary: String,
+    /// Slot: the laid-out graph as SVG.
+    pub svg: Option<String>,
+    /// The edges, listed (shown when there is no drawing).
+    pub relations: Vec<EdgeGroup>,
+}
+
+/// The search page (its results slot is filled by the search script).
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchPage<'a> {
+    /// Shared parts.
+    pub layout: Layout<'a>,
+}

@@ -1,0 +1,196 @@
+//! What `savoir build` writes: attachments (only the referenced ones), relative links,
+//! data files, the sitemap, the refusal to replace a folder it did not write, and
+//! byte-identical output from two builds.
+
+mod common;
+
+use common::{fixture, savoir_on};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn build_into(vault: &str, out: &Path, extra: &[&str]) -> common::Run {
+    let mut args = vec!["build", "--no-demos", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    savoir_on(&fixture(&format!("site/{vault}")), &args)
+}
+
+/// Every file of a folder, by path relative to it.
+fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().strip_prefix(root).unwrap().to_path_buf(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn referenced_attachments_are_copied_and_only_those() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    build_into("basic", &out, &[]).expect_code(0);
+    let vault = fixture("site/basic");
+    for copied in ["files/img/schema.png", "files/cours.pdf"] {
+        let original = vault.join(copied.trim_start_matches("files/"));
+        assert_eq!(
+            fs::read(out.join(copied)).unwrap(),
+            fs::read(original).unwrap(),
+            "{copied}"
+        );
+    }
+    assert!(
+        !out.join("files/unused.png").exists(),
+        "unreferenced attachments stay out"
+    );
+    let page = fs::read_to_string(out.join("concepts/reseau-de-neurones.html")).unwrap();
+    assert!(
+        page.contains(r#"<img src="../files/img/schema.png" alt="schema.png" width="300""#),
+        "{page}"
+    );
+}
+
+#[test]
+fn every_link_is_relative_and_every_page_has_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    build_into("basic", &out, &[]).expect_code(0);
+    for (path, bytes) in files(&out) {
+        if path.extension().is_none_or(|e| e != "html") {
+            continue;
+        }
+        let html = String::from_utf8(bytes).unwrap();
+        assert!(
+            html.contains("http-equiv=\"Content-Security-Policy\""),
+            "{}",
+            path.display()
+        );
+        assert!(
+            !html.contains("<script>"),
+            "inline script in {}",
+            path.display()
+        );
+        for attr in ["href=\"/", "src=\"/", "src=\"http", "href=\"file:"] {
+            assert!(!html.contains(attr), "{attr} in {}", path.display());
+        }
+    }
+    for data in ["graph.json", "graph.jsonld"] {
+        let text = fs::read_to_string(out.join(data)).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap_or_else(|e| panic!("{data}: {e}"));
+    }
+    let assets: Vec<String> = fs::read_dir(out.join("assets"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        assets
+            .iter()
+            .any(|a| a.starts_with("style.") && a.len() > "style.css".len() + 8),
+        "fingerprinted style sheet: {assets:?}"
+    );
+    assert!(
+        !out.join("sitemap.xml").exists(),
+        "no sitemap without a base URL"
+    );
+}
+
+#[test]
+fn the_sitemap_lists_pages_under_the_base_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    build_into("basic", &out, &["--base-url", "https://example.org/cours/"]).expect_code(0);
+    let sitemap = fs::read_to_string(out.join("sitemap.xml")).unwrap();
+    assert!(
+        sitemap.contains("<loc>https://example.org/cours/concepts/modele.html</loc>"),
+        "{sitemap}"
+    );
+    assert!(
+        sitemap.contains("<loc>https://example.org/cours/index.html</loc>"),
+        "{sitemap}"
+    );
+}
+
+#[test]
+fn two_builds_are_byte_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    build_into("basic", &a, &[]).expect_code(0);
+    build_into("basic", &b, &[]).expect_code(0);
+    let (first, second) = (files(&a), files(&b));
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        second.keys().collect::<Vec<_>>()
+    );
+    for (path, bytes) in &first {
+        assert!(
+            second[path] == *bytes,
+            "{} differs between builds",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn a_folder_it_did_not_write_is_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("thesis");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("chapter1.tex"), "précieux").unwrap();
+    let run = build_into("basic", &out, &[]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("refusing to replace"), "{}", run.stderr);
+    assert_eq!(
+        fs::read_to_string(out.join("chapter1.tex")).unwrap(),
+        "précieux"
+    );
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary folder left"
+    );
+}
+
+#[test]
+fn a_rebuild_replaces_the_previous_site_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    build_into("basic", &out, &[]).expect_code(0);
+    fs::write(out.join("concepts/stale.html"), "old page").unwrap();
+    build_into("basic", &out, &[]).expect_code(0);
+    assert!(!out.join("concepts/stale.html").exists());
+    assert!(out.join("index.html").exists());
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary folder left"
+    );
+}
+
+#[test]
+fn pages_speak_the_vault_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    build_into("basic", &out, &[]).expect_code(0);
+    let home = fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(home.contains("<html lang=\"fr\">"), "{home}");
+    assert!(
+        home.contains("Points d’entrée") && home.contains("Modifiés récemment"),
+        "{home}"
+    );
+    assert!(home.contains("8 avril 2025"), "{home}");
+    let stub = fs::read_to_string(out.join("concepts/graphe-de-calcul.html")).unwrap();
+    assert!(
+        stub.contains("Pas encore écrit") && stub.contains("Référencé par"),
+        "{stub}"
+    );
+    let tag = fs::read_to_string(out.join("tags/ia.html")).unwrap();
+    assert!(
+        tag.contains("ia/apprentissage"),
+        "nested tag listed under its parent: {tag}"
+    );
+}
