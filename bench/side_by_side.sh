@@ -20,6 +20,10 @@ retries="${RETRIES:-5}"
 torch_version="${TORCH_VERSION:-2.15.0}"
 venv="$repo/bench/.venv"
 results="${RESULTS:-$repo/bench/RESULTS.md}"
+[[ -d "$shared/bench/anchors" ]] || {
+    echo "error: $shared/bench/anchors not found (set SHARED to the shared folder)" >&2
+    exit 2
+}
 
 # Creates bench/.venv with torch==$torch_version and numpy when missing (a large download).
 ensure_torch() {

@@ -324,7 +324,7 @@ impl Context {
         }
         let limits = self.device.limits();
         let too_big = bytes > limits.max_buffer_size
-            || bytes > u64::from(limits.max_storage_buffer_binding_size);
+            || bytes > limits.max_storage_buffer_binding_size;
         let out_of_memory = || GpuError::OutOfMemory {
             adapter: self.summary.name.clone(),
             bytes,

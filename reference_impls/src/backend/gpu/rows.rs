@@ -22,7 +22,7 @@ pub enum RowReduction {
 /// (rows, cols) of a tensor whose rows run along its last axis (a scalar is one row of one).
 fn rows_cols<T: GpuScalar>(t: &GpuTensor<T>) -> (usize, usize) {
     let cols = t.shape().last().copied().unwrap_or(1);
-    (if cols == 0 { 0 } else { t.len() / cols }, cols)
+    (t.len().checked_div(cols).unwrap_or(0), cols)
 }
 
 impl Gpu {
@@ -37,7 +37,7 @@ impl Gpu {
     ) -> Result<(), GpuError> {
         let channels = bias.len();
         ensure(
-            inner > 0 && out.len() % (channels * inner).max(1) == 0,
+            inner > 0 && out.len().is_multiple_of((channels * inner).max(1)),
             "bias_add",
             || {
                 format!(
@@ -67,7 +67,7 @@ impl Gpu {
         let channels = acc.len();
         let block = channels * inner;
         ensure(
-            block > 0 && x.len() % block == 0,
+            block > 0 && x.len().is_multiple_of(block),
             "add_channel_sums",
             || {
                 format!(
