@@ -323,8 +323,8 @@ impl Context {
             return Ok(buffer);
         }
         let limits = self.device.limits();
-        let too_big = bytes > limits.max_buffer_size
-            || bytes > limits.max_storage_buffer_binding_size;
+        let too_big =
+            bytes > limits.max_buffer_size || bytes > limits.max_storage_buffer_binding_size;
         let out_of_memory = || GpuError::OutOfMemory {
             adapter: self.summary.name.clone(),
             bytes,
