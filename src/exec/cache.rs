@@ -89,7 +89,7 @@ impl Cache {
                 }
             })
             .collect();
-        self.dir.join(format!("{safe}.{}.json", device.name()))
+        self.dir.join(format!("{safe}.{}.json", device))
     }
 
     /// The cached report of `impl_id` on `device` when an entry exists for exactly `key` and is

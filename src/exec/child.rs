@@ -42,7 +42,7 @@ pub(crate) fn run_demo(
     command
         .args(["run", impl_id, "--format", "json", "--seed"])
         .arg(DEMO_SEED.to_string())
-        .args(["--device", device.name()])
+        .args(["--device", &device.to_string()])
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
