@@ -51,21 +51,31 @@ pub fn write_outputs(report: &Report, dir: &Path) -> io::Result<Vec<PathBuf>> {
         Ok(())
     };
     save("report.json", report.to_json() + "\n")?;
+    for (name, svg) in svg_plots(report)? {
+        save(&name, svg)?;
+    }
+    Ok(written)
+}
+
+/// Every plot of `report` as an SVG document, with its file name (`loss.svg`): line plots per
+/// series group, then heat maps, then image grids.
+pub fn svg_plots(report: &Report) -> io::Result<Vec<(String, String)>> {
+    let mut plots = Vec::new();
     for (group, series) in group_by(&report.series, |s| &s.name) {
         let axes = report
             .axes
             .get(group)
             .cloned()
             .unwrap_or_else(|| Axes::new("x", group));
-        save(&svg_name(group), line_plot(group, &series, &axes)?)?;
+        plots.push((svg_name(group), line_plot(group, &series, &axes)?));
     }
     for matrix in &report.matrices {
-        save(&svg_name(&matrix.name), heat_map(matrix)?)?;
+        plots.push((svg_name(&matrix.name), heat_map(matrix)?));
     }
     for (group, images) in group_by(&report.images, |i| &i.name) {
-        save(&svg_name(group), image_grid(group, &images)?)?;
+        plots.push((svg_name(group), image_grid(group, &images)?));
     }
-    Ok(written)
+    Ok(plots)
 }
 
 /// The items of `items` by plot group, groups in order of first appearance.

@@ -216,7 +216,7 @@ pub struct BuildArgs {
     /// Absolute URL the site is served from (writes sitemap.xml).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Where the demos run.
-    #[arg(long, value_enum, default_value_t)]
-    pub device: DeviceArg,
+    /// Where the demos run: `cpu`, `gpu`, `gpu:N` or `cuda`.
+    #[arg(long, default_value = "cpu")]
+    pub device: Device,
 }

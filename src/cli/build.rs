@@ -1,41 +1,39 @@
-//! `savoir build`: the static site of the vault, written atomically into `--out`.
+//! `savoir build`: runs the demos (or reads their cached reports), then writes the static site
+//! of the vault atomically into `--out`.
 
 use crate::cli::Outcome;
 use crate::cli::args::BuildArgs;
 use crate::cli::diagnostics::summary;
 use crate::cli::impls;
+use crate::cli::workspace::Workspace;
 use anyhow::{Context, Result};
 use savoir::check::check;
-use savoir::config;
-use savoir::graph::{ConceptGraph, Schema};
-use savoir::site::{SiteOptions, build_site, i18n};
-use savoir::vault::{self, Bodies};
+use savoir::config::{self, Language};
+use savoir::exec::{DemoOutcome, DemoRequest, ExecOptions, run_demos};
+use savoir::site::{Demo, SiteOptions, build_site};
+use savoir::vault::Bodies;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Where the page cache lives (relative to the current folder, beside the demo reports).
 const SITE_CACHE_DIR: &str = ".savoir/site";
 
-/// Builds the site; with `--strict`, any error diagnostic makes it exit 1 (the site is
-/// written all the same: a broken note never stops the others).
+/// Builds the site; with `--strict`, any error diagnostic or failed demo makes it exit 1 (the
+/// site is written all the same: a broken note or demo never stops the others).
 pub fn run(vault_dir: &Path, config_file: Option<&Path>, args: &BuildArgs) -> Result<Outcome> {
-    let language = match config::read(config_file)? {
-        Some((file, text)) => config::language(&file, &text)?,
-        None => config::Language::default(),
+    let config = config::read(config_file)?;
+    let language = match &config {
+        Some((file, text)) => config::language(file, text)?,
+        None => Language::default(),
     };
-    let schema = Schema::load(config_file)?;
-    let vault = vault::load_with(vault_dir, Bodies::Keep)?;
-    let graph = ConceptGraph::build(&vault, &schema);
-    let report = check(&vault, &graph, &schema, Some(&impls::known_ids()));
+    let ws = Workspace::load(vault_dir, config_file, Bodies::Keep)?;
+    let report = check(&ws.vault, &ws.graph, &ws.schema, Some(&impls::known_ids()));
+    let demos = run_concept_demos(&ws, config.as_ref(), args)?;
+    let failed_demos = demos
+        .values()
+        .filter(|d| matches!(d.outcome, DemoOutcome::Failed { .. }))
+        .count();
 
-    let labels = i18n::labels(language);
-    let mut demos = BTreeMap::new();
-    if args.no_demos {
-        for (_, concept) in graph.nodes().filter(|(_, c)| !c.implementations.is_empty()) {
-            let skipped = format!("<p class=\"demo-skipped\">{}</p>", labels.demos_skipped);
-            demos.insert(concept.id.clone(), skipped);
-        }
-    }
     let title = vault_dir
         .canonicalize()
         .ok()
@@ -49,19 +47,65 @@ pub fn run(vault_dir: &Path, config_file: Option<&Path>, args: &BuildArgs) -> Re
         demos,
         cache_dir: Some(PathBuf::from(SITE_CACHE_DIR)),
     };
-    let built = build_site(&vault, &graph, &options)
+    let built = build_site(&ws.vault, &ws.graph, &options)
         .with_context(|| format!("cannot build the site into {}", args.out.display()))?;
     eprintln!(
-        "built {} pages and copied {} attachments into {} ({}); open {}",
+        "built {} pages and copied {} attachments into {} ({}, {failed_demos} failed demos); open {}",
         built.pages,
         built.attachments,
         args.out.display(),
         summary(report.errors, report.warnings),
         args.out.join("index.html").display()
     );
-    Ok(if args.strict && report.errors > 0 {
+    let failed = report.errors > 0 || failed_demos > 0;
+    Ok(if args.strict && failed {
         Outcome::Findings
     } else {
         Outcome::Clean
     })
+}
+
+/// The demo of every concept with an `implementation:`, by concept id: run in child
+/// processes of this program, or read from the report cache.
+fn run_concept_demos(
+    ws: &Workspace,
+    config: Option<&(PathBuf, String)>,
+    args: &BuildArgs,
+) -> Result<BTreeMap<String, Demo>> {
+    let concepts: Vec<(&str, &str, &str)> = ws
+        .graph
+        .nodes()
+        .flat_map(|(_, c)| {
+            c.implementations
+                .first()
+                .map(|imp| (c.id.as_str(), c.title.as_str(), imp.as_str()))
+        })
+        .collect();
+    let requests: Vec<DemoRequest> = concepts
+        .iter()
+        .map(|(_, title, imp)| DemoRequest {
+            impl_id: imp.to_string(),
+            concept: title.to_string(),
+        })
+        .collect();
+    let runner = std::env::current_exe().context("cannot find the savoir program to run demos")?;
+    let mut options = ExecOptions::new(runner);
+    options.skip = args.no_demos;
+    options.rerun = args.rerun_demos;
+    options.device = args.device;
+    if let Some((file, text)) = config {
+        options.apply_config(file, text)?;
+    }
+    let outcomes = run_demos(&requests, &options);
+    Ok(concepts
+        .into_iter()
+        .zip(outcomes)
+        .map(|((id, _, imp), outcome)| {
+            let demo = Demo {
+                impl_id: imp.to_string(),
+                outcome,
+            };
+            (id.to_string(), demo)
+        })
+        .collect())
 }

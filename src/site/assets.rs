@@ -10,8 +10,14 @@ pub const ASSETS_DIR: &str = "assets";
 
 /// The site's style sheet (the code highlighting classes are appended at build time).
 const STYLE: &str = include_str!("../../templates/assets/style.css");
+/// Style of the graph views.
+const GRAPH_CSS: &str = include_str!("../../templates/assets/graph.css");
 /// Theme choice (light/dark, remembered).
 const THEME_JS: &str = include_str!("../../templates/assets/theme.js");
+/// Pan, zoom, highlight and toggles of the graph views.
+const GRAPH_JS: &str = include_str!("../../templates/assets/graph.js");
+/// The offline search (box on every page, results on the search page).
+const SEARCH_JS: &str = include_str!("../../templates/assets/search.js");
 
 /// The fingerprinted paths (from the site root) of the assets pages load.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -20,6 +26,10 @@ pub struct AssetNames {
     pub style: String,
     /// Theme script.
     pub theme: String,
+    /// Graph views script.
+    pub graph: String,
+    /// Search script.
+    pub search: String,
 }
 
 /// One asset file: its path from the site root and its bytes.
@@ -34,15 +44,20 @@ pub struct Asset {
 /// Every asset with its fingerprinted name, and the names pages refer to.
 pub fn assets() -> (Vec<Asset>, AssetNames) {
     let mut style = String::from(STYLE);
+    style.push_str(GRAPH_CSS);
     style.push_str("\n/* Code highlighting (syntect): light, then dark. */\n");
     style.push_str(&theme_css(":root[data-theme=\"dark\"]"));
     let style = fingerprinted("style", "css", style.into_bytes());
     let theme = fingerprinted("theme", "js", THEME_JS.as_bytes().to_vec());
+    let graph = fingerprinted("graph", "js", GRAPH_JS.as_bytes().to_vec());
+    let search = fingerprinted("search", "js", SEARCH_JS.as_bytes().to_vec());
     let names = AssetNames {
         style: style.path.clone(),
         theme: theme.path.clone(),
+        graph: graph.path.clone(),
+        search: search.path.clone(),
     };
-    (vec![style, theme], names)
+    (vec![style, theme, graph, search], names)
 }
 
 /// `assets/<stem>.<hash>.<ext>` for these bytes.
@@ -61,7 +76,7 @@ mod tests {
     fn names_carry_a_stable_content_hash() {
         let (files, names) = assets();
         assert!(names.style.starts_with("assets/style.") && names.style.ends_with(".css"));
-        assert_eq!(files.len(), 2);
+        assert_eq!(files.len(), 4);
         let (again, _) = assets();
         assert_eq!(files[0].bytes, again[0].bytes);
     }

@@ -7,6 +7,7 @@ use super::assets::assets;
 use super::attachments::Attachments;
 use super::concept_page::write_concept_page;
 use super::context::note_preview;
+use super::demo::{Demo, demo_html};
 use super::i18n::labels;
 use super::index_pages::{graph_page, home_page, search_page, tag_page, tag_tree, tags_page};
 use super::links::{CONCEPTS_DIR, FILES_DIR, LinkContext, TAGS_DIR, concept_file};
@@ -16,6 +17,8 @@ use super::page_cache::{PageCache, PageEntry};
 use super::sitemap::sitemap;
 use crate::config::Language;
 use crate::graph::{ConceptGraph, GraphFormat, NodeIndex, RelationFilter, export};
+use crate::search;
+use crate::site::graph_view::{GraphViewOptions, global_graph_svg};
 use crate::vault::Vault;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,8 +35,8 @@ pub struct SiteOptions {
     pub language: Language,
     /// The site's name (shown in every header).
     pub title: String,
-    /// Demo section HTML per concept id, shown on concept pages.
-    pub demos: BTreeMap<String, String>,
+    /// The demo of each concept with an implementation, by concept id.
+    pub demos: BTreeMap<String, Demo>,
     /// Folder of the page cache (unchanged pages are not rendered again); `None` renders
     /// every page.
     pub cache_dir: Option<PathBuf>,
@@ -66,6 +69,15 @@ pub fn build_site(
         })
         .collect();
     let (asset_files, asset_names) = assets();
+    let demos = options
+        .demos
+        .iter()
+        .map(|(id, demo)| {
+            let html = demo_html(demo, options.language, labels)
+                .map_err(|e| SiteError::template(&format!("demo of {id}"), e))?;
+            Ok((id.clone(), html))
+        })
+        .collect::<Result<BTreeMap<String, String>, SiteError>>()?;
     let site = SiteData {
         vault,
         graph,
@@ -79,7 +91,7 @@ pub fn build_site(
         labels,
         title: &options.title,
         assets: &asset_names,
-        demos: &options.demos,
+        demos: &demos,
     };
     let staging = Staging::begin(&options.out)?;
 
@@ -111,7 +123,7 @@ pub fn build_site(
     let root_pages = [
         ("index.html", home_page(&site, &tags)),
         ("tags.html", tags_page(&site, &tags)),
-        ("graph.html", graph_page(&site, None)),
+        ("graph.html", graph_page(&site, Some(global_graph(&site)))),
         ("search.html", search_page(&site)),
     ];
     for (path, html) in root_pages {
@@ -125,6 +137,11 @@ pub fn build_site(
     for path in &referenced {
         staging.copy(&format!("{FILES_DIR}/{path}"), &vault.root.join(path))?;
     }
+    let docs = search::store::documents(vault, graph, |_| true);
+    search::site_index::write(&docs, options.language, staging.root(), &|doc| {
+        format!("{CONCEPTS_DIR}/{}", concept_file(&doc.id))
+    })
+    .map_err(SiteError::Search)?;
     let all = RelationFilter::all();
     staging.write(
         "graph.json",
@@ -153,4 +170,16 @@ pub fn build_site(
         pages: pages.len(),
         attachments: referenced.len(),
     })
+}
+
+/// The global graph drawn for the graph page (at the site root).
+fn global_graph(site: &SiteData<'_>) -> String {
+    let href =
+        |node: &crate::graph::ConceptNode| format!("{CONCEPTS_DIR}/{}", concept_file(&node.id));
+    let options = GraphViewOptions {
+        href: &href,
+        language: site.language,
+        seed: 0,
+    };
+    global_graph_svg(site.graph, &options)
 }

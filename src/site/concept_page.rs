@@ -4,6 +4,7 @@
 use super::SiteError;
 use super::context::link_sentence;
 use super::fingerprint::hash_of;
+use super::graph_view::{GraphViewOptions, local_graph_svg};
 use super::i18n::{format_date, relation_label};
 use super::links::{TAGS_DIR, tag_file};
 use super::markdown::{RenderedNote, render_note};
@@ -16,6 +17,9 @@ use crate::vault::Note;
 use askama::Template;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
+
+/// How many links away the local graph of a concept page reaches.
+const LOCAL_GRAPH_DEPTH: u8 = 2;
 
 /// The relation the breadcrumb climbs.
 const SUBCLASS_OF: &str = "subClassOf";
@@ -131,7 +135,12 @@ fn concept_view<'s>(site: &'s SiteData<'_>, node: NodeIndex, note: &Note) -> Con
         backlinks: backlinks(site, node),
         fields: fields(note),
         demo: site.demos.get(&concept.id).cloned(),
-        local_graph: None,
+        local_graph: Some(local_graph_svg(
+            site.graph,
+            node,
+            LOCAL_GRAPH_DEPTH,
+            &GraphViewOptions::new(site.language),
+        )),
     }
 }
 

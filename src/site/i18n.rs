@@ -65,6 +65,26 @@ pub struct Labels {
     pub stub_preview: &'static str,
     /// Demo slot: demos were skipped (`--no-demos`).
     pub demos_skipped: &'static str,
+    /// Demo: the device it ran on.
+    pub demo_device: &'static str,
+    /// Demo: how long it ran.
+    pub demo_duration: &'static str,
+    /// Demo: the report came from the cache.
+    pub demo_cached: &'static str,
+    /// Demo: metrics table caption.
+    pub demo_metrics: &'static str,
+    /// Demo: parameters table caption.
+    pub demo_params: &'static str,
+    /// Demo: checks heading.
+    pub demo_checks: &'static str,
+    /// Demo: the model's source.
+    pub demo_source: &'static str,
+    /// Demo: before the reproducing command.
+    pub demo_reproduce: &'static str,
+    /// Demo: before the error of a failed run.
+    pub demo_failed: &'static str,
+    /// Demo: an implementation id not registered (`{}` is the id).
+    pub demo_unknown: &'static str,
 }
 
 const FRENCH: Labels = Labels {
@@ -98,6 +118,16 @@ const FRENCH: Labels = Labels {
     recently_modified: "Modifiés récemment",
     stub_preview: "pas encore écrit",
     demos_skipped: "Démonstrations non exécutées pour cette construction (--no-demos).",
+    demo_device: "Matériel :",
+    demo_duration: "durée :",
+    demo_cached: "résultat en cache",
+    demo_metrics: "Mesures",
+    demo_params: "Paramètres",
+    demo_checks: "Vérifications",
+    demo_source: "Code source du modèle",
+    demo_reproduce: "Pour reproduire :",
+    demo_failed: "La démonstration a échoué :",
+    demo_unknown: "L’implémentation « {} » n’est pas encore enregistrée.",
 };
 
 const ENGLISH: Labels = Labels {
@@ -131,6 +161,16 @@ const ENGLISH: Labels = Labels {
     recently_modified: "Recently modified",
     stub_preview: "not written yet",
     demos_skipped: "Demos were not run for this build (--no-demos).",
+    demo_device: "Device:",
+    demo_duration: "duration:",
+    demo_cached: "cached result",
+    demo_metrics: "Metrics",
+    demo_params: "Parameters",
+    demo_checks: "Checks",
+    demo_source: "Source of the model",
+    demo_reproduce: "To reproduce:",
+    demo_failed: "The demo failed:",
+    demo_unknown: "The implementation “{}” is not registered yet.",
 };
 
 /// The labels of `language`.
@@ -233,6 +273,25 @@ pub fn format_count(language: Language, n: usize) -> String {
     out
 }
 
+/// A real number with `digits` significant digits (at least the integer part), the decimal
+/// separator of `language`: "0,1235" in French, "0.1235" in English.
+pub fn format_decimal(language: Language, value: f64, digits: usize) -> String {
+    if !value.is_finite() {
+        return value.to_string();
+    }
+    let magnitude = if value == 0.0 {
+        0
+    } else {
+        value.abs().log10().floor() as i32
+    };
+    let decimals = (digits as i32 - 1 - magnitude).clamp(0, 12) as usize;
+    let text = format!("{value:.decimals$}");
+    match language {
+        Language::French => text.replace('.', ","),
+        Language::English => text,
+    }
+}
+
 /// "12 concepts" with the right plural, in words of `language`.
 pub fn count_of(language: Language, n: usize, singular: &str, plural: &str) -> String {
     let word = if n > 1 { plural } else { singular };
@@ -263,6 +322,13 @@ mod tests {
         assert_eq!(format_count(Language::English, 1_234_567), "1,234,567");
         assert_eq!(format_count(Language::French, 999), "999");
         assert_eq!(count_of(Language::French, 1, "note", "notes"), "1 note");
+    }
+
+    #[test]
+    fn decimals_use_the_language_separator() {
+        assert_eq!(format_decimal(Language::French, 0.123456, 4), "0,1235");
+        assert_eq!(format_decimal(Language::English, 1234.5, 2), "1235");
+        assert_eq!(format_decimal(Language::French, 2.5, 2), "2,5");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod attachments;
 mod build;
 mod concept_page;
 mod context;
+pub mod demo;
 pub mod fingerprint;
 pub mod graph_view;
 pub mod i18n;
@@ -24,6 +25,7 @@ pub mod pages;
 mod sitemap;
 
 pub use build::{SiteOptions, SiteSummary, build_site};
+pub use demo::Demo;
 
 use std::path::{Path, PathBuf};
 
@@ -48,6 +50,9 @@ pub enum SiteError {
         /// Why.
         source: std::io::Error,
     },
+    /// The search index could not be written.
+    #[error("search index: {0}")]
+    Search(crate::search::SearchError),
     /// A page template failed to render.
     #[error("page {page}: {source}")]
     Template {

@@ -60,7 +60,7 @@ impl SiteData<'_> {
             labels: self.labels,
             csp: CSP,
             assets: self.assets,
-            scripts: Vec::new(),
+            scripts: vec![self.assets.search.clone(), self.assets.graph.clone()],
         }
     }
 

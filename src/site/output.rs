@@ -46,6 +46,11 @@ impl Staging {
         })
     }
 
+    /// The temporary folder the site is written into (for writers that take a folder).
+    pub fn root(&self) -> &Path {
+        &self.temp
+    }
+
     /// Writes `bytes` at `rel` (a `/`-separated path from the site root).
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), SiteError> {
         let path = self.temp.join(rel);

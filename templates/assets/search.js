@@ -286,7 +286,7 @@
   function siteRoot(script) {
     var src = script && script.getAttribute('src');
     if (!src) return '';
-    return src.replace(/assets\/search\.js(\?.*)?$/, '');
+    return src.replace(/assets\/search(\.[0-9a-f]+)?\.js(\?.*)?$/, '');
   }
 
   function scriptLoader(base) {

@@ -13,7 +13,7 @@ mod math;
 mod sanitize;
 
 pub use anchors::TocEntry;
-pub(crate) use highlight::theme_css;
+pub(crate) use highlight::{highlight_block as highlight_source, theme_css};
 
 use crate::site::links::{LinkContext, Lookup};
 use crate::vault::MARKDOWN_OPTIONS;
