@@ -11,6 +11,8 @@ pub const ASSETS_DIR: &str = "assets";
 const STYLE: &str = include_str!("../../templates/assets/style.css");
 /// Theme choice (light/dark, remembered).
 const THEME_JS: &str = include_str!("../../templates/assets/theme.js");
+/// The search box and results page (reads the index under `search/`).
+const SEARCH_JS: &str = include_str!("../../templates/assets/search.js");
 
 /// The fingerprinted paths (from the site root) of the assets pages load.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +21,8 @@ pub struct AssetNames {
     pub style: String,
     /// Theme script.
     pub theme: String,
+    /// Search script.
+    pub search: String,
 }
 
 /// One asset file: its path from the site root and its bytes.
@@ -37,11 +41,13 @@ pub fn assets() -> (Vec<Asset>, AssetNames) {
     style.push_str(&theme_css(":root[data-theme=\"dark\"]"));
     let style = fingerprinted("style", "css", style.into_bytes());
     let theme = fingerprinted("theme", "js", THEME_JS.as_bytes().to_vec());
+    let search = fingerprinted("search", "js", SEARCH_JS.as_bytes().to_vec());
     let names = AssetNames {
         style: style.path.clone(),
         theme: theme.path.clone(),
+        search: search.path.clone(),
     };
-    (vec![style, theme], names)
+    (vec![style, theme, search], names)
 }
 
 /// `assets/<stem>.<hash>.<ext>` for these bytes.
@@ -73,7 +79,7 @@ mod tests {
         assert_ne!(fingerprint(b"a"), fingerprint(b"b"));
         let (files, names) = assets();
         assert!(names.style.starts_with("assets/style.") && names.style.ends_with(".css"));
-        assert_eq!(files.len(), 2);
+        assert_eq!(files.len(), 3);
         let (again, _) = assets();
         assert_eq!(files[0].bytes, again[0].bytes);
     }
