@@ -83,25 +83,47 @@ struct DocEntry<'a> {
     text: String,
 }
 
-/// Writes the site's search index for `docs` (the vault's notes, in vault order) under
-/// `out_dir/search/`; `page_url` gives a concept's page, relative to the site root.
-/// Returns the files written.
+/// One file of the site's search index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexFile {
+    /// Its path from the site root (`search/t/re.js`).
+    pub path: String,
+    /// Its content.
+    pub text: String,
+}
+
+/// Writes the site's search index for `docs` under `out_dir/search/` (see [`files`]) and
+/// returns the files written.
 pub fn write(
     docs: &[SearchDoc],
     language: Language,
     out_dir: &Path,
     page_url: &dyn Fn(&SearchDoc) -> String,
 ) -> Result<Vec<PathBuf>, SearchError> {
+    let mut written = Vec::new();
+    for file in files(docs, language, page_url)? {
+        let path = out_dir.join(&file.path);
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder).map_err(|e| SearchError::io(folder, e))?;
+        }
+        std::fs::write(&path, file.text).map_err(|e| SearchError::io(&path, e))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// The site's search index for `docs` (the vault's notes, in vault order); `page_url` gives a
+/// concept's page, relative to the site root.
+pub fn files(
+    docs: &[SearchDoc],
+    language: Language,
+    page_url: &dyn Fn(&SearchDoc) -> String,
+) -> Result<Vec<IndexFile>, SearchError> {
     let index = build_index(None, docs, language)?;
     let postings = all_postings(&index, docs)?;
     let stemming = PageStemming::new(docs, language, &postings);
     let mut chunks: BTreeMap<String, Chunk> = BTreeMap::new();
     let mut files = Vec::new();
-    let dir = out_dir.join(SEARCH_DIR);
-    for sub in ["t", "p", "d"] {
-        let folder = dir.join(sub);
-        std::fs::create_dir_all(&folder).map_err(|e| SearchError::io(&folder, e))?;
-    }
     let mut spilled = 0;
     for (stem, list) in postings {
         let entry = if list.len() <= 2 * INLINE_POSTINGS {
@@ -110,9 +132,12 @@ pub fn write(
                 f: None,
             }
         } else {
-            let file = dir.join("p").join(format!("{spilled}.js"));
-            write_js(&file, "postings", &spilled.to_string(), &list)?;
-            files.push(file);
+            files.push(js_file(
+                &format!("p/{spilled}.js"),
+                "postings",
+                &spilled.to_string(),
+                &list,
+            ));
             spilled += 1;
             TermEntry {
                 p: None,
@@ -130,14 +155,13 @@ pub fn write(
         chunk.forms.insert(form.clone(), stem.clone());
     }
     for (key, chunk) in &chunks {
-        let file = dir.join("t").join(format!("{}.js", chunk_file(key)));
-        write_js(
-            &file,
+        let path = format!("t/{}.js", chunk_file(key));
+        files.push(js_file(
+            &path,
             "chunk",
             &serde_json::to_string(key).expect("a key"),
             chunk,
-        )?;
-        files.push(file);
+        ));
     }
     for (n, doc) in docs.iter().enumerate() {
         let entry = DocEntry {
@@ -147,9 +171,7 @@ pub fn write(
             tags: &doc.tags,
             text: doc.body.chars().take(SNIPPET_TEXT_CHARS).collect(),
         };
-        let file = dir.join("d").join(format!("{n}.js"));
-        write_js(&file, "doc", &n.to_string(), &entry)?;
-        files.push(file);
+        files.push(js_file(&format!("d/{n}.js"), "doc", &n.to_string(), &entry));
     }
     let rules = rules(language);
     let meta = Meta {
@@ -160,17 +182,17 @@ pub fn write(
         docs: docs.len(),
         chunks: chunks.keys().map(String::as_str).collect(),
     };
-    let file = dir.join("index.js");
-    write_js(&file, "meta", "0", &meta)?;
-    files.push(file);
+    files.push(js_file("index.js", "meta", "0", &meta));
     Ok(files)
 }
 
-/// Writes `savoirSearch.<kind>(<key>, <json>);`.
-fn write_js(path: &Path, kind: &str, key: &str, value: &impl Serialize) -> Result<(), SearchError> {
+/// The file `search/<path>` that calls `savoirSearch.<kind>(<key>, <json>);`.
+fn js_file(path: &str, kind: &str, key: &str, value: &impl Serialize) -> IndexFile {
     let json = serde_json::to_string(value).expect("index data serialises");
-    let text = format!("savoirSearch.{kind}({key},{json});\n");
-    std::fs::write(path, text).map_err(|e| SearchError::io(path, e))
+    IndexFile {
+        path: format!("{SEARCH_DIR}/{path}"),
+        text: format!("savoirSearch.{kind}({key},{json});\n"),
+    }
 }
 
 /// The chunk a stem or word form belongs to: its first two characters.

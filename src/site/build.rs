@@ -17,7 +17,8 @@ use super::page_cache::{PageCache, PageEntry};
 use super::sitemap::sitemap;
 use crate::config::Language;
 use crate::graph::{ConceptGraph, GraphFormat, NodeIndex, RelationFilter, export};
-use crate::search;
+use crate::search::document::SearchDoc;
+use crate::search::site_index;
 use crate::site::graph_view::{GraphViewOptions, global_graph_svg};
 use crate::vault::Vault;
 use rayon::prelude::*;
@@ -134,14 +135,15 @@ pub fn build_site(
     for asset in &asset_files {
         staging.write(&asset.path, &asset.bytes)?;
     }
+    let search_docs = crate::search::store::documents(vault, graph, |_| true);
+    let page_url = |doc: &SearchDoc| format!("{CONCEPTS_DIR}/{}", concept_file(&doc.id));
+    let index = site_index::files(&search_docs, options.language, &page_url);
+    for file in index.map_err(SiteError::Search)? {
+        staging.write(&file.path, file.text.as_bytes())?;
+    }
     for path in &referenced {
         staging.copy(&format!("{FILES_DIR}/{path}"), &vault.root.join(path))?;
     }
-    let docs = search::store::documents(vault, graph, |_| true);
-    search::site_index::write(&docs, options.language, staging.root(), &|doc| {
-        format!("{CONCEPTS_DIR}/{}", concept_file(&doc.id))
-    })
-    .map_err(SiteError::Search)?;
     let all = RelationFilter::all();
     staging.write(
         "graph.json",

@@ -50,9 +50,9 @@ pub enum SiteError {
         /// Why.
         source: std::io::Error,
     },
-    /// The search index could not be written.
-    #[error("search index: {0}")]
-    Search(crate::search::SearchError),
+    /// The search index could not be built.
+    #[error("cannot build the site's search index")]
+    Search(#[source] crate::search::SearchError),
     /// A page template failed to render.
     #[error("page {page}: {source}")]
     Template {

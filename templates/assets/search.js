@@ -282,7 +282,7 @@
     }).join('');
   }
 
-  /** The site root, from this script's address (<root>/assets/search.js). */
+  /** The site root, from this script's address (<root>/assets/search.<hash>.js). */
   function siteRoot(script) {
     var src = script && script.getAttribute('src');
     if (!src) return '';
@@ -382,6 +382,8 @@
   function attachResultsPage(engine, root, slot, box) {
     var query = new URLSearchParams(global.location.search).get('q') || '';
     if (box) box.value = query;
+    var pageBox = document.getElementById('search-page-box');
+    if (pageBox) pageBox.value = query;
     if (!query.trim()) return;
     var list = document.createElement('ol');
     list.className = 'search-results-list';
