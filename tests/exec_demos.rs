@@ -127,7 +127,7 @@ fn a_changed_key_or_rerun_flag_runs_the_demo_again() {
     options.sources_fingerprint = "sources-v2".to_string();
     assert!(!ran(&run_demos(&[request("activations")], &options)[0]).1);
     assert_eq!(fake.runs().len(), 2, "new sources → run again");
-    options.device = Device::Cuda;
+    options.device = Device::GPU;
     assert!(!ran(&run_demos(&[request("activations")], &options)[0]).1);
     assert_eq!(fake.runs().len(), 3, "another device → run again");
     options.device = Device::Cpu;

@@ -18,6 +18,9 @@ use reference_impls::backend::{ConvGeometry, GpuChoice, Pooling};
 use reference_impls::layers::Activation;
 
 /// The default GPU, or `None` (with a message) when there is none outside CI.
+/// The plain f64 reference of a binary element-wise kernel.
+type BinaryReference = fn(f64, f64) -> f64;
+
 fn gpu() -> Option<Gpu> {
     match Gpu::open(GpuChoice::Preferred) {
         Ok(gpu) => Some(gpu),
@@ -317,7 +320,7 @@ fn binary_case<T: GpuScalar>(gpu: &Gpu, p: Precision) {
     let x = up::<T>(gpu, &xs, &[n]);
     let y = up::<T>(gpu, &ys, &[n]);
     let mut out = gpu.uninit::<T>(&[n]).unwrap();
-    let ops: [(Binary, fn(f64, f64) -> f64); 5] = [
+    let ops: [(Binary, BinaryReference); 5] = [
         (Binary::Combine { a: 2.0, b: -0.5 }, |u, v| {
             2.0 * u - 0.5 * v
         }),
@@ -821,14 +824,13 @@ fn attention_masks_hide_future_and_padding_keys() {
     let keep = gpu.upload(&[1u32, 1, 1, 1, 0, 1], &[2, lk]).unwrap();
     gpu.mask_keys(&mut scores, &keep, heads).unwrap();
     let got = gpu.download(&scores).unwrap();
-    for e in 0..n * lq * lk {
+    for (e, &score) in got.iter().enumerate().take(n * lq * lk) {
         let (problem, i, j) = (e / (lq * lk), (e / lk) % lq, e % lk);
         let hidden = j > i || (problem / heads == 1 && j == 1);
         assert_eq!(
-            got[e] == f32::NEG_INFINITY,
+            score == f32::NEG_INFINITY,
             hidden,
-            "score {problem},{i},{j}: {}",
-            got[e]
+            "score {problem},{i},{j}: {score}"
         );
     }
     // A masked score gets probability 0 after the softmax.
