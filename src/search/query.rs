@@ -171,10 +171,11 @@ impl SearchIndex {
         let searched = self.fields.searched();
         let mut words = BTreeSet::new();
         parsed.query_terms(&mut |term, in_phrase| {
-            if !in_phrase && searched.iter().any(|(f, _)| *f == term.field()) {
-                if let Some(word) = term.value().as_str() {
-                    words.insert(word.to_string());
-                }
+            if !in_phrase
+                && searched.iter().any(|(f, _)| *f == term.field())
+                && let Some(word) = term.value().as_str()
+            {
+                words.insert(word.to_string());
             }
         });
         let mut fallbacks: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -399,7 +400,7 @@ mod tests {
     fn a_snippet_escapes_html_and_marks_matches() {
         let snippet = Snippet {
             text: "a <b> réseau & co".into(),
-            highlighted: vec![6..13],
+            highlighted: std::iter::once(6..13).collect(),
         };
         assert_eq!(snippet.to_html(), "a &lt;b&gt; <b>réseau</b> &amp; co");
     }

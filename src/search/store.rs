@@ -259,10 +259,10 @@ fn swap_into_place(fresh: PathBuf, dir: &Path) -> Result<(), SearchError> {
         // Readers that opened the old index keep their open files; the folder can go.
         let _ = std::fs::remove_dir_all(&old);
     }
-    if placed.is_err() {
+    if let Err(error) = placed {
         let _ = std::fs::remove_dir_all(&fresh);
         if !dir.is_dir() {
-            return Err(SearchError::io(dir, placed.unwrap_err()));
+            return Err(SearchError::io(dir, error));
         }
     }
     Ok(())
