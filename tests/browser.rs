@@ -172,11 +172,11 @@ fn a_concept_page_shows_relations_math_and_images_and_requests_nothing() {
     );
     let images = eval(
         &tab,
-        "Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)",
+        "JSON.stringify(Array.from(document.images).map(i => i.complete && i.naturalWidth > 0))",
     );
-    let images = images.as_array().unwrap();
+    let images: Vec<bool> = serde_json::from_str(images.as_str().unwrap()).unwrap();
     assert!(
-        !images.is_empty() && images.iter().all(|ok| ok == true),
+        !images.is_empty() && images.iter().all(|&ok| ok),
         "images load: {images:?}"
     );
     let width = eval(
@@ -201,6 +201,7 @@ fn the_theme_toggle_switches_and_is_remembered() {
         .unwrap()
         .wait_until_navigated()
         .unwrap();
+    tab.wait_for_element("#theme-toggle").unwrap();
     assert_eq!(
         eval(&tab, "document.documentElement.dataset.theme"),
         after,

