@@ -512,8 +512,7 @@ pub fn run(
             .join(", "),
     })?;
     let cfg = Config::from_sets(&imp.params(), sets)?;
-    device.ensure_available()?;
-    if !imp.devices().contains(&device) {
+    if !imp.devices().iter().any(|d| d.same_kind(device)) {
         return Err(RunError::UnsupportedDevice {
             id: imp.id().to_string(),
             device,

@@ -213,7 +213,7 @@ fn unbuilt_gpu_and_missing_directories_are_clear_errors() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("do not run on the GPU backend yet") && err.contains("--device cpu"),
+        err.contains("does not run on the GPU backend yet") && err.contains("--device cpu"),
         "{err}"
     );
     let err = verify_dir(Path::new("/nonexistent/vectors"), Device::Cpu)

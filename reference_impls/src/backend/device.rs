@@ -33,17 +33,26 @@ pub enum DeviceError {
     /// The name is not a device.
     #[error("unknown device `{0}`: expected `cpu`, `gpu`, `gpu:N` or `cuda`")]
     Unknown(String),
-    /// A GPU was asked for, but the demos and `verify` do not run on the GPU backend yet (its
-    /// ops are tested on their own: `cargo test -p reference_impls --test gpu_backend`).
+    /// A GPU was asked for where only the CPU runs yet: `verify`, and builds without the
+    /// `gpu` feature (the backend's kernels are tested on their own:
+    /// `cargo test -p reference_impls --test gpu_backend`).
     #[error(
-        "`{0}`: the demos and verify do not run on the GPU backend yet (its kernels are built and tested, the models are not wired to it); run with --device cpu"
+        "`{0}`: this command does not run on the GPU backend yet (its kernels are built and tested; `savoir run mlp --device gpu` runs on it); run with --device cpu"
     )]
     GpuUnavailable(Device),
+    /// The GPU backend could not open the device (no adapter, lost device…): its message.
+    #[error("{0}")]
+    GpuOpen(String),
 }
 
 impl Device {
     /// `gpu`: the preferred GPU adapter.
     pub const GPU: Device = Device::Gpu(GpuChoice::Preferred);
+
+    /// Whether `self` and `other` are the same kind of device (the CPU, or a GPU adapter).
+    pub fn same_kind(self, other: Device) -> bool {
+        std::mem::discriminant(&self) == std::mem::discriminant(&other)
+    }
 
     /// Succeeds when this build can run on the device, else says why not.
     pub fn ensure_available(self) -> Result<(), DeviceError> {
@@ -120,7 +129,7 @@ mod tests {
         }
         let err = Device::GPU.ensure_available().unwrap_err().to_string();
         assert!(
-            err.contains("do not run on the GPU backend yet") && err.contains("--device cpu"),
+            err.contains("does not run on the GPU backend yet") && err.contains("--device cpu"),
             "{err}"
         );
     }

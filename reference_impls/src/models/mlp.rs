@@ -22,7 +22,9 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use crate::backend::{Backend, BackendError, BackendResult, Cpu, Device, Shaped, reuse_on};
+use crate::backend::{
+    Backend, BackendError, BackendResult, Cpu, Device, DeviceError, Shaped, reuse_on,
+};
 use crate::data::{self, DEFAULT_SPLIT_SEED, DEFAULT_TEST_FRACTION, Dataset};
 use crate::gradcheck::{GradCheck, GradCheckError};
 use crate::layers::{Activation, ActivationLayer, Layer, Linear, Param, reuse};
@@ -661,6 +663,10 @@ impl Implementation for Perceptron {
         ]
     }
 
+    fn devices(&self) -> &'static [Device] {
+        &[Device::Cpu, Device::GPU]
+    }
+
     fn run(
         &self,
         cfg: &Config,
@@ -670,7 +676,14 @@ impl Implementation for Perceptron {
     ) -> Result<Report, RunError> {
         match device {
             Device::Cpu => self.run_on(&Cpu, cfg, seed, progress),
-            Device::Gpu(_) => Err(RunError::Device(device.ensure_available().unwrap_err())),
+            #[cfg(feature = "gpu")]
+            Device::Gpu(choice) => {
+                let gpu = crate::backend::gpu::Gpu::open(choice)
+                    .map_err(|e| RunError::Device(DeviceError::GpuOpen(e.to_string())))?;
+                self.run_on(&gpu, cfg, seed, progress)
+            }
+            #[cfg(not(feature = "gpu"))]
+            Device::Gpu(_) => Err(RunError::Device(DeviceError::GpuUnavailable(device))),
         }
     }
 }
