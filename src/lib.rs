@@ -9,6 +9,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod exec;
 pub mod graph;
+pub mod html;
 pub mod search;
 pub mod site;
 pub mod suggest;

@@ -7,6 +7,7 @@ use super::analyzer::{ANALYZER_NAME, terms};
 use super::document::{normalize_tag, relation_key};
 use super::store::SearchIndex;
 use crate::graph::{normalize_name, slugify};
+use crate::html::escape_html;
 use std::collections::BTreeSet;
 use std::ops::Range;
 use tantivy::collector::TopDocs;
@@ -61,13 +62,6 @@ impl Snippet {
         out.push_str(&plain(&self.text[at..]));
         out
     }
-}
-
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// One matching concept.

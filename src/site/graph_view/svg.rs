@@ -9,7 +9,7 @@ use super::GraphViewOptions;
 use super::layout::layout;
 use super::style::{self, Stroke, Words};
 use crate::graph::{ConceptGraph, EdgeView};
-use crate::site::markdown::escape::escape_html as escape;
+use crate::html::escape_html as escape;
 use petgraph::graph::NodeIndex;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

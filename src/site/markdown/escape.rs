@@ -1,22 +1,8 @@
-//! Escaping text for HTML text and attribute values.
+//! Escaping for HTML: text and attributes (re-exported from [`crate::html`]) and URL paths.
 
 use std::fmt::Write;
 
-/// `text` with `& < > " '` escaped: safe inside an element and inside a quoted attribute.
-pub(crate) fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use crate::html::escape_html;
 
 /// A vault-relative path as a URL path: each segment percent-encoded, `/` kept.
 pub(crate) fn encode_path(path: &str) -> String {
@@ -37,14 +23,6 @@ pub(crate) fn encode_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn markup_characters_are_escaped() {
-        assert_eq!(
-            escape_html(r#"<a href="x">'&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-    }
 
     #[test]
     fn paths_are_percent_encoded_per_byte() {
