@@ -296,10 +296,10 @@ fn concurrent_searches_never_fail_or_corrupt_the_index() {
     let work = Work::new();
     let svm = work.note("Machines à vecteurs de support (SVM).md");
     let text = std::fs::read_to_string(&svm).unwrap();
-    for round in 0..3 {
+    for round in 0..6 {
         write(&svm, &format!("{text}\nmot{round}zz\n"));
         let runs: Vec<Run> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..4)
+            let handles: Vec<_> = (0..6)
                 .map(|_| scope.spawn(|| work.search(&["gradient", "--format", "json"])))
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()

@@ -67,6 +67,30 @@ pub enum SearchError {
 }
 
 impl SearchError {
+    /// Whether a file or folder of the index vanished while it was opened: another process
+    /// swapped a rebuilt index in or cleaned up after an update, and opening again succeeds.
+    fn is_vanished_file(&self) -> bool {
+        use tantivy::TantivyError;
+        use tantivy::directory::error::{OpenDirectoryError, OpenReadError};
+        match self {
+            SearchError::Index(TantivyError::OpenReadError(OpenReadError::FileDoesNotExist(_)))
+            | SearchError::Index(TantivyError::OpenDirectoryError(
+                OpenDirectoryError::DoesNotExist(_),
+            )) => true,
+            SearchError::Index(TantivyError::OpenReadError(OpenReadError::IoError {
+                io_error,
+                ..
+            })) => io_error.kind() == std::io::ErrorKind::NotFound,
+            SearchError::Index(TantivyError::IoError(error)) => {
+                error.kind() == std::io::ErrorKind::NotFound
+            }
+            SearchError::Read(error) | SearchError::Io { source: error, .. } => {
+                error.kind() == std::io::ErrorKind::NotFound
+            }
+            _ => false,
+        }
+    }
+
     fn io(path: &Path, source: std::io::Error) -> Self {
         SearchError::Io {
             path: path.to_path_buf(),

@@ -95,8 +95,7 @@ pub struct SearchResults {
 impl SearchIndex {
     /// Runs `request` on the index.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
-        let reader = self.index.reader()?;
-        let searcher = reader.searcher();
+        let searcher = self.reader.searcher();
         let text = request.text.trim();
         let (text_query, corrected): (Box<dyn Query>, Vec<String>) = if text.is_empty() {
             (Box::new(AllQuery), Vec::new())

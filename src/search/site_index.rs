@@ -221,8 +221,7 @@ fn all_postings(
     index: &SearchIndex,
     docs: &[SearchDoc],
 ) -> Result<BTreeMap<String, Postings>, SearchError> {
-    let reader = index.index.reader()?;
-    let searcher = reader.searcher();
+    let searcher = index.reader.searcher();
     let number: HashMap<&str, u32> = docs
         .iter()
         .enumerate()

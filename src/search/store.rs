@@ -3,7 +3,9 @@
 //!
 //! Safe with concurrent processes: an update holds tantivy's writer lock (a process that
 //! finds it taken searches the index as it is); a rebuild is written in a fresh folder and
-//! renamed into place, so no reader ever sees a half-written index.
+//! renamed into place, so no reader ever sees a half-written index. A reader whose files
+//! another process removed between reading `meta.json` and opening the segments (a rebuild
+//! swapped in, or an update's clean-up) opens the index again.
 
 use super::SearchError;
 use super::analyzer::{ANALYZER_NAME, analyzer};
@@ -15,8 +17,9 @@ use crate::graph::{ConceptGraph, Schema as RelationSchema};
 use crate::vault::{self, Bodies, Vault};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use tantivy::directory::error::LockError;
-use tantivy::{Index, IndexWriter, TantivyError, Term};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyError, Term};
 
 /// Where the index lives, relative to the current folder (next to `.savoir/cache`).
 pub const INDEX_DIR: &str = ".savoir/index";
@@ -27,6 +30,8 @@ const STAMP_FILE: &str = "savoir-index";
 const MANIFEST_FILE: &str = "manifest.json";
 /// Memory the index writer may use before flushing a segment.
 const WRITER_MEMORY: usize = 200_000_000;
+/// How often opening is tried while other processes replace the index's files.
+const OPEN_ATTEMPTS: u32 = 6;
 
 /// An open index with the analysis registered, ready to search.
 pub struct SearchIndex {
@@ -36,6 +41,9 @@ pub struct SearchIndex {
     pub fields: Fields,
     /// The vault's language.
     pub language: Language,
+    /// The reader searches go through; its segments stay readable even when another
+    /// process removes their files.
+    pub reader: IndexReader,
 }
 
 /// What opening the index had to do.
@@ -82,8 +90,22 @@ impl IndexSpec<'_> {
         )
     }
 
-    /// Opens the index, bringing it up to date with the vault first.
+    /// Opens the index, bringing it up to date with the vault first. Tried again, a few
+    /// times, when another process removed files of the index while it was being opened.
     pub fn open(&self) -> Result<(SearchIndex, Freshness), SearchError> {
+        let mut attempt = 1;
+        loop {
+            match self.open_once() {
+                Err(error) if error.is_vanished_file() && attempt < OPEN_ATTEMPTS => {
+                    std::thread::sleep(Duration::from_millis(10 << attempt));
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn open_once(&self) -> Result<(SearchIndex, Freshness), SearchError> {
         let files = vault::note_files(self.vault)?.files;
         let stamp = self.stamp();
         let current = std::fs::read_to_string(self.dir.join(STAMP_FILE)).ok();
@@ -120,7 +142,7 @@ impl IndexSpec<'_> {
         if index.schema() != fields.schema {
             return Err(SearchError::Stale);
         }
-        Ok(prepare(index, fields, self.language))
+        prepare(index, fields, self.language)
     }
 
     /// Re-indexes the changed notes and removes the deleted ones.
@@ -146,6 +168,7 @@ impl IndexSpec<'_> {
         }
         writer.commit()?;
         writer.wait_merging_threads()?;
+        index.reader.reload()?;
         Ok(Freshness::Updated {
             upserted: changes.upserted.len(),
             deleted: changes.deleted.len(),
@@ -198,16 +221,21 @@ impl IndexSpec<'_> {
     }
 }
 
-/// Registers the analyzer on `index`.
-fn prepare(index: Index, fields: Fields, language: Language) -> SearchIndex {
+/// Registers the analyzer on `index` and opens its segments for reading.
+fn prepare(index: Index, fields: Fields, language: Language) -> Result<SearchIndex, SearchError> {
     index
         .tokenizers()
         .register(ANALYZER_NAME, analyzer(language));
-    SearchIndex {
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?;
+    Ok(SearchIndex {
         index,
         fields,
         language,
-    }
+        reader,
+    })
 }
 
 /// Indexes `docs` into a new index in `dir` (an empty folder, or `None` for memory).
@@ -221,7 +249,7 @@ pub fn build_index(
         Some(dir) => Index::create_in_dir(dir, fields.schema.clone())?,
         None => Index::create_in_ram(fields.schema.clone()),
     };
-    let index = prepare(index, fields, language);
+    let index = prepare(index, fields, language)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     let mut writer: IndexWriter = index
         .index
@@ -231,6 +259,7 @@ pub fn build_index(
     }
     writer.commit()?;
     writer.wait_merging_threads()?;
+    index.reader.reload()?;
     Ok(index)
 }
 
