@@ -4,7 +4,6 @@
 
 use super::SiteError;
 use super::assets::assets;
-use super::attachments::Attachments;
 use super::concept_page::write_concept_page;
 use super::context::note_preview;
 use super::demo::{Demo, demo_html};
@@ -58,7 +57,6 @@ pub fn build_site(
     graph: &ConceptGraph,
     options: &SiteOptions,
 ) -> Result<SiteSummary, SiteError> {
-    let attachments = Attachments::scan(&vault.root);
     let labels = labels(options.language);
     let previews: Vec<String> = graph
         .nodes()
@@ -85,7 +83,6 @@ pub fn build_site(
         links: LinkContext {
             vault,
             graph,
-            attachments: &attachments,
             previews: &previews,
         },
         language: options.language,

@@ -4,11 +4,10 @@
 //! attachments `files/<vault path>`, and the home, graph and search pages sit at the root.
 //! Every link is relative, so the site works from disk and under any sub-path.
 
-use super::attachments::Attachments;
 use super::fingerprint::hash_of;
 use super::markdown::escape::encode_path;
 use crate::graph::{ConceptGraph, NodeIndex, slugify};
-use crate::vault::Vault;
+use crate::vault::{Attachment, Vault};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -24,8 +23,8 @@ pub const FILES_DIR: &str = "files";
 pub(crate) enum Target<'a> {
     /// A concept (note or stub).
     Concept(NodeIndex),
-    /// An attachment, by vault-relative path.
-    Attachment(&'a str),
+    /// An attachment of the vault.
+    Attachment(&'a Attachment),
     /// Nothing (an empty target: the same page).
     Nothing,
 }
@@ -55,23 +54,26 @@ pub enum Lookup {
     },
 }
 
-/// Everything link resolution reads: the vault, its graph, its attachments, and the hover
-/// preview of each concept.
+/// Everything link resolution reads: the vault (its notes and attachments), its graph, and
+/// the hover preview of each concept.
 pub(crate) struct LinkContext<'a> {
     /// The parsed notes (bodies kept).
     pub(crate) vault: &'a Vault,
     /// The concept graph.
     pub(crate) graph: &'a ConceptGraph,
-    /// The vault's attachments.
-    pub(crate) attachments: &'a Attachments,
     /// Per concept (node index), its preview text (title and first sentences).
     pub(crate) previews: &'a [String],
 }
 
-impl LinkContext<'_> {
+impl<'a> LinkContext<'a> {
+    /// The attachment `target`, written in the note at `from`, names.
+    pub(crate) fn attachment(&self, target: &str, from: &Path) -> Option<&'a Attachment> {
+        self.vault.resolve_attachment(target, from)
+    }
+
     /// What `target`, written in the note at `from`, names. A file name with an extension
     /// other than `.md` is looked up among attachments first.
-    pub(crate) fn target(&self, target: &str, from: &Path) -> Target<'_> {
+    pub(crate) fn target(&self, target: &str, from: &Path) -> Target<'a> {
         let target = target.trim();
         if target.is_empty() {
             return Target::Nothing;
@@ -81,14 +83,13 @@ impl LinkContext<'_> {
             .next()
             .and_then(|name| name.rsplit_once('.'))
             .is_some_and(|(_, ext)| !ext.eq_ignore_ascii_case("md") && !ext.contains(' '));
-        if has_extension && let Some(path) = self.attachments.resolve(target, from) {
-            return Target::Attachment(path);
+        if has_extension && let Some(found) = self.attachment(target, from) {
+            return Target::Attachment(found);
         }
         match self.graph.resolve_link(target) {
             Some(node) => Target::Concept(node),
             None => self
-                .attachments
-                .resolve(target, from)
+                .attachment(target, from)
                 .map_or(Target::Nothing, Target::Attachment),
         }
     }
@@ -102,11 +103,11 @@ impl LinkContext<'_> {
                     let c = self.graph.node(node);
                     hash_of(&(1u8, &c.id, &c.title, c.stub, c.note, self.preview(node)))
                 }
-                Target::Attachment(path) => hash_of(&(2u8, path)),
+                Target::Attachment(found) => hash_of(&(2u8, &found.path)),
                 Target::Nothing => hash_of(&3u8),
             },
             Lookup::Attachment { target, from } => {
-                hash_of(&self.attachments.resolve(target, Path::new(from)))
+                hash_of(&self.attachment(target, Path::new(from)).map(|a| &a.path))
             }
             Lookup::Body { note } => match self.vault.notes.get(*note) {
                 Some(n) => hash_of(&(&n.path, &n.body)),
@@ -130,6 +131,11 @@ pub fn concept_file(id: &str) -> String {
 pub fn tag_file(tag: &str) -> String {
     let segments: Vec<String> = tag.split('/').map(slugify).collect();
     format!("{}.html", segments.join("~"))
+}
+
+/// The vault-relative path of an attachment, `/`-separated, as the site copies it.
+pub fn attachment_path(attachment: &Attachment) -> String {
+    attachment.path.to_string_lossy().replace('\\', "/")
 }
 
 /// The URL of an attachment from a page one folder below the root.

@@ -7,7 +7,6 @@
 //! writes all through [`output::Staging`], which swaps the new site in only when complete.
 
 pub mod assets;
-pub mod attachments;
 mod build;
 mod concept_page;
 mod context;

@@ -6,8 +6,9 @@
 
 use super::anchors::{block_id, heading_id};
 use super::escape::{encode_path, escape_html};
-use crate::site::attachments::is_image;
-use crate::site::links::{LinkContext, Lookup, Target, attachment_href, concept_file};
+use crate::site::links::{
+    LinkContext, Lookup, Target, attachment_href, attachment_path, concept_file,
+};
 use crate::vault::parse_wikilink;
 use pulldown_cmark::{Event, LinkType, Tag, TagEnd};
 use std::collections::BTreeSet;
@@ -109,12 +110,14 @@ impl<'c> LinkRewriter<'c, '_> {
                     escape_html(self.ctx.preview(node))
                 )
             }
-            Target::Attachment(path) => {
-                self.attachments.insert(path.to_string());
-                format!(
+            Target::Attachment(found) => {
+                let path = attachment_path(found);
+                let open = format!(
                     "<a class=\"attachment\" href=\"{}\">",
-                    escape_html(&attachment_href(path))
-                )
+                    escape_html(&attachment_href(&path))
+                );
+                self.attachments.insert(path);
+                open
             }
             Target::Nothing => format!("<a class=\"internal\" href=\"{}\">", escape_html(&anchor)),
         }
@@ -161,18 +164,19 @@ impl<'c> LinkRewriter<'c, '_> {
     fn wiki_embed(&mut self, dest: &str, label: Option<&str>) -> String {
         let link = parse_wikilink(dest);
         match self.target(&link.target) {
-            Target::Attachment(path) => {
-                self.attachments.insert(path.to_string());
-                if is_image(path) {
-                    image_tag(path, label)
+            Target::Attachment(found) => {
+                let path = attachment_path(found);
+                let html = if found.is_image() {
+                    image_tag(&path, label)
                 } else {
-                    let name = path.rsplit('/').next().unwrap_or(path);
                     format!(
                         "<a class=\"attachment\" href=\"{}\">{}</a>",
-                        escape_html(&attachment_href(path)),
-                        escape_html(label.unwrap_or(name))
+                        escape_html(&attachment_href(&path)),
+                        escape_html(label.unwrap_or(found.file_name()))
                     )
-                }
+                };
+                self.attachments.insert(path);
+                html
             }
             Target::Concept(node) => {
                 let concept = self.ctx.graph.node(node);
@@ -218,14 +222,16 @@ impl<'c> LinkRewriter<'c, '_> {
             target: path.clone(),
             from: self.from.to_string_lossy().into_owned(),
         });
-        match self.ctx.attachments.resolve(&path, self.from) {
+        match self.ctx.attachment(&path, self.from) {
             Some(found) => {
-                self.attachments.insert(found.to_string());
-                format!(
+                let path = attachment_path(found);
+                let tag = format!(
                     "<img src=\"{}\" alt=\"{}\" loading=\"lazy\">",
-                    escape_html(&attachment_href(found)),
+                    escape_html(&attachment_href(&path)),
                     escape_html(alt)
-                )
+                );
+                self.attachments.insert(path);
+                tag
             }
             None => format!("<span class=\"missing\">{}</span>", escape_html(alt)),
         }
