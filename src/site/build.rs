@@ -8,7 +8,7 @@ use super::concept_page::write_concept_page;
 use super::context::note_preview;
 use super::demo::{Demo, demo_html};
 use super::i18n::labels;
-use super::index_pages::{graph_page, home_page, search_page, tag_page, tag_tree, tags_page};
+use super::index_pages::{graph_page, home_page, search_page, tag_entry_file, tag_page, tags_page};
 use super::links::{CONCEPTS_DIR, FILES_DIR, LinkContext, TAGS_DIR, concept_file};
 use super::model::SiteData;
 use super::output::Staging;
@@ -20,6 +20,7 @@ use crate::search::document::SearchDoc;
 use crate::search::site_index;
 use crate::site::graph_view::{GraphViewOptions, global_graph_svg};
 use crate::vault::Vault;
+use crate::view::{TagEntry, TagTree, Views};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -77,9 +78,11 @@ pub fn build_site(
             Ok((id.clone(), html))
         })
         .collect::<Result<BTreeMap<String, String>, SiteError>>()?;
+    let views = Views::new(vault, graph);
     let site = SiteData {
         vault,
         graph,
+        views: &views,
         links: LinkContext {
             vault,
             graph,
@@ -112,10 +115,11 @@ pub fn build_site(
         }
     }
 
-    let tags = tag_tree(&site);
-    tags.par_iter().try_for_each(|(file, _)| {
-        let path = format!("{TAGS_DIR}/{file}");
-        let html = tag_page(&site, &tags, file).map_err(|e| SiteError::template(&path, e))?;
+    let tags = TagTree::new(graph);
+    let tag_list: Vec<&TagEntry> = tags.tags().collect();
+    tag_list.par_iter().try_for_each(|tag| {
+        let path = format!("{TAGS_DIR}/{}", tag_entry_file(tag));
+        let html = tag_page(&site, &tags, tag).map_err(|e| SiteError::template(&path, e))?;
         staging.write(&path, html.as_bytes())
     })?;
     let root_pages = [
@@ -159,7 +163,10 @@ pub fn build_site(
             .iter()
             .map(|&n| format!("{CONCEPTS_DIR}/{}", concept_file(&graph.node(n).id))),
     );
-    pages.extend(tags.keys().map(|file| format!("{TAGS_DIR}/{file}")));
+    pages.extend(
+        tags.tags()
+            .map(|tag| format!("{TAGS_DIR}/{}", tag_entry_file(tag))),
+    );
     if let Some(base) = &options.base_url {
         staging.write("sitemap.xml", sitemap(base, &pages).as_bytes())?;
     }

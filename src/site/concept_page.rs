@@ -2,7 +2,7 @@
 //! tags, dates, unknown keys, and the slots for the demo and the local graph.
 
 use super::SiteError;
-use super::context::link_sentence;
+use super::context::plain_sentence;
 use super::fingerprint::hash_of;
 use super::graph_view::{GraphViewOptions, local_graph_svg};
 use super::i18n::{format_date, relation_label};
@@ -14,15 +14,13 @@ use super::page_cache::{PageCache, PageEntry};
 use super::pages::{Backlink, ConceptPage, FieldRow, LinkItem, RelationGroup, StubPage};
 use crate::graph::{LINKS_TO, NodeIndex};
 use crate::vault::Note;
+use crate::view::ConceptView;
 use askama::Template;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 /// How many links away the local graph of a concept page reaches.
 const LOCAL_GRAPH_DEPTH: u8 = 2;
-
-/// The relation the breadcrumb climbs.
-const SUBCLASS_OF: &str = "subClassOf";
 
 /// Relations shown first, in this order; the others follow by name.
 const RELATION_ORDER: [&str; 6] = [
@@ -32,17 +30,6 @@ const RELATION_ORDER: [&str; 6] = [
     "hasPart",
     "seeAlso",
     "sameAs",
-];
-
-/// Frontmatter keys the concept page shows in their own place (any other key that is not a
-/// relation goes to the "other fields" table).
-const SHOWN_KEYS: [&str; 6] = [
-    "title",
-    "aliases",
-    "tags",
-    "implementation",
-    "date_creation",
-    "date_modification",
 ];
 
 /// A rendered page: its HTML and the attachments its body references.
@@ -70,7 +57,7 @@ pub(crate) fn write_concept_page(
         return Ok((page.attachments, None));
     };
     let note = &site.vault.notes[index];
-    let mut page = concept_view(site, node, note);
+    let mut page = concept_view(site, node);
     let key = page_key(site, &page, note);
     if let Some((previous, entry)) = cache.reusable(path, key, &site.links) {
         staging.link(path, &previous)?;
@@ -103,15 +90,21 @@ pub(crate) fn write_concept_page(
     Ok((attachments, Some(entry)))
 }
 
-/// Everything the page of a note shows but its body (and table of contents).
-fn concept_view<'s>(site: &'s SiteData<'_>, node: NodeIndex, note: &Note) -> ConceptPage<'s> {
-    let concept = site.graph.node(node);
+/// Everything the page of a note shows but its body (and table of contents), from the
+/// concept's [`ConceptView`].
+fn concept_view<'s>(site: &'s SiteData<'_>, node: NodeIndex) -> ConceptPage<'s> {
+    let view = site.views.concept(node);
     ConceptPage {
-        layout: site.layout(Depth::Folder, &concept.title),
-        title: concept.title.clone(),
-        breadcrumb: breadcrumb(site, node),
-        aliases: concept.aliases.clone(),
-        tags: concept
+        layout: site.layout(Depth::Folder, view.title),
+        title: view.title.to_string(),
+        breadcrumb: site
+            .views
+            .breadcrumb(node)
+            .into_iter()
+            .map(|crumb| site.item(crumb.node, Depth::Folder))
+            .collect(),
+        aliases: view.aliases.to_vec(),
+        tags: view
             .tags
             .iter()
             .map(|tag| LinkItem {
@@ -121,20 +114,14 @@ fn concept_view<'s>(site: &'s SiteData<'_>, node: NodeIndex, note: &Note) -> Con
                 preview: String::new(),
             })
             .collect(),
-        created: note
-            .created
-            .as_ref()
-            .map(|d| format_date(site.language, &d.value)),
-        modified: note
-            .modified
-            .as_ref()
-            .map(|d| format_date(site.language, &d.value)),
+        created: view.created.map(|d| format_date(site.language, d.written)),
+        modified: view.modified.map(|d| format_date(site.language, d.written)),
         toc: Vec::new(),
         body: String::new(),
-        relations: relation_groups(site, node),
-        backlinks: backlinks(site, node),
-        fields: fields(note),
-        demo: site.demos.get(&concept.id).cloned(),
+        relations: relation_groups(site, &view),
+        backlinks: backlinks(site, &view),
+        fields: fields(&view),
+        demo: site.demos.get(view.id).cloned(),
         local_graph: Some(local_graph_svg(
             site.graph,
             node,
@@ -195,119 +182,89 @@ fn stub_page(site: &SiteData<'_>, node: NodeIndex) -> askama::Result<RenderedPag
     })
 }
 
-/// The subClassOf chain above `node`, root first: at each step the parent whose title sorts
-/// first; stops at a cycle.
-fn breadcrumb(site: &SiteData<'_>, node: NodeIndex) -> Vec<LinkItem> {
-    let mut chain = vec![node];
-    let mut current = node;
-    loop {
-        let parent = site
-            .graph
-            .outgoing(current)
-            .into_iter()
-            .filter(|e| e.relation() == SUBCLASS_OF)
-            .map(|e| e.target)
-            .min_by_key(|t| (site.graph.node(*t).title.to_lowercase(), *t));
-        match parent {
-            Some(parent) if !chain.contains(&parent) => {
-                chain.push(parent);
-                current = parent;
-            }
-            _ => break,
-        }
-    }
-    chain
+/// One panel per relation leaving the concept (body links excluded: they are the backlinks
+/// of the other side), written targets apart from inferred ones, in [`RELATION_ORDER`].
+fn relation_groups(site: &SiteData<'_>, view: &ConceptView<'_>) -> Vec<RelationGroup> {
+    let mut groups: Vec<(&str, BTreeSet<NodeIndex>, Vec<NodeIndex>)> = view
+        .relation_groups()
         .into_iter()
-        .skip(1)
-        .rev()
-        .map(|n| site.item(n, Depth::Folder))
-        .collect()
-}
-
-/// One panel per relation leaving `node` (body links excluded: they are the backlinks of
-/// the other side), written targets apart from inferred ones.
-fn relation_groups(site: &SiteData<'_>, node: NodeIndex) -> Vec<RelationGroup> {
-    let mut relations: Vec<&str> = Vec::new();
-    let edges = site.graph.outgoing(node);
-    for edge in &edges {
-        if edge.relation() != LINKS_TO
-            && edge.target != node
-            && !relations.contains(&edge.relation())
-        {
-            relations.push(edge.relation());
-        }
-    }
-    relations.sort_by_key(|r| {
+        .filter(|group| group.relation != LINKS_TO)
+        .map(|group| {
+            let explicit: BTreeSet<NodeIndex> = group
+                .explicit
+                .iter()
+                .map(|c| c.node)
+                .filter(|&n| n != view.node)
+                .collect();
+            let inferred: Vec<NodeIndex> = group
+                .inferred
+                .iter()
+                .map(|c| c.node)
+                .filter(|n| *n != view.node && !explicit.contains(n))
+                .collect();
+            (group.relation, explicit, inferred)
+        })
+        .filter(|(_, explicit, inferred)| !explicit.is_empty() || !inferred.is_empty())
+        .collect();
+    groups.sort_by_key(|(relation, ..)| {
         let rank = RELATION_ORDER
             .iter()
-            .position(|o| o == r)
+            .position(|o| o == relation)
             .unwrap_or(RELATION_ORDER.len());
-        (rank, r.to_string())
+        (rank, relation.to_string())
     });
-    relations
+    groups
         .into_iter()
-        .map(|relation| {
-            let targets = |inferred: bool| {
-                edges
-                    .iter()
-                    .filter(|e| {
-                        e.relation() == relation && e.edge.inferred == inferred && e.target != node
-                    })
-                    .map(|e| e.target)
-                    .collect::<BTreeSet<NodeIndex>>()
-            };
-            let explicit = targets(false);
-            let inferred: Vec<NodeIndex> = targets(true).difference(&explicit).copied().collect();
-            RelationGroup {
-                label: relation_label(site.language, relation),
-                css: relation
-                    .chars()
-                    .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-                    .collect(),
-                explicit: site.sorted_items(explicit, Depth::Folder),
-                inferred: site.sorted_items(inferred, Depth::Folder),
-            }
+        .map(|(relation, explicit, inferred)| RelationGroup {
+            label: relation_label(site.language, relation),
+            css: relation
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect(),
+            explicit: site.sorted_items(explicit, Depth::Folder),
+            inferred: site.sorted_items(inferred, Depth::Folder),
         })
         .collect()
 }
 
-/// The notes that link to `node`, each with the sentence of its first link (or the name of
-/// the relation, for a link written in the frontmatter).
-fn backlinks(site: &SiteData<'_>, node: NodeIndex) -> Vec<Backlink> {
-    let incoming = site.graph.incoming(node);
-    let mut sources = site.graph.backlinks(node);
-    sources.sort_by_key(|s| (site.graph.node(*s).title.to_lowercase(), *s));
-    sources
-        .into_iter()
-        .map(|source| {
-            let first = incoming
-                .iter()
-                .filter(|e| e.source == source && !e.edge.inferred)
-                .min_by_key(|e| (e.relation() != LINKS_TO, e.edge.origin.span));
-            let context = match (first, site.graph.node(source).note) {
-                (Some(edge), Some(index)) if edge.relation() == LINKS_TO => {
-                    link_sentence(&site.vault.notes[index], edge.edge.origin.span)
-                }
-                (Some(edge), _) => relation_label(site.language, edge.relation()),
-                (None, _) => String::new(),
+/// The notes that link to the concept, by title, each with the sentence of its first body
+/// link (or the name of the relation, for a link written in the frontmatter).
+fn backlinks(site: &SiteData<'_>, view: &ConceptView<'_>) -> Vec<Backlink> {
+    let incoming = site.graph.incoming(view.node);
+    let mut backlinks: Vec<Backlink> = view
+        .backlinks
+        .iter()
+        .map(|backlink| {
+            let source = backlink.source.node;
+            let context = match backlink.contexts.first() {
+                Some(link) => plain_sentence(&link.sentence),
+                None => incoming
+                    .iter()
+                    .filter(|e| e.source == source && !e.edge.inferred)
+                    .min_by_key(|e| e.edge.origin.span)
+                    .map_or_else(String::new, |e| relation_label(site.language, e.relation())),
             };
             Backlink {
                 source: site.item(source, Depth::Folder),
                 context,
             }
         })
-        .collect()
+        .collect();
+    backlinks.sort_by_cached_key(|b| (b.source.title.to_lowercase(), b.source.href.clone()));
+    backlinks
 }
 
-/// Frontmatter keys with no place of their own on the page and no links (not relations).
-fn fields(note: &Note) -> Vec<FieldRow> {
-    note.fields
-        .iter()
-        .filter(|f| !SHOWN_KEYS.contains(&f.key.as_str()))
-        .filter(|f| !note.relations.iter().any(|r| r.key == f.key))
-        .map(|f| FieldRow {
-            key: f.key.clone(),
-            value: f.values.join(", "),
-        })
+/// The frontmatter keys with no place of their own on the page: the type, then the unknown
+/// keys in file order.
+fn fields(view: &ConceptView<'_>) -> Vec<FieldRow> {
+    let kind = view.kind.map(|kind| FieldRow {
+        key: "type".to_string(),
+        value: kind.to_string(),
+    });
+    kind.into_iter()
+        .chain(view.fields.iter().map(|field| FieldRow {
+            key: field.key.to_string(),
+            value: field.values.join(", "),
+        }))
         .collect()
 }

@@ -1,48 +1,14 @@
-//! The sentence around a link, as plain text: what a backlink shows of the note that links.
+//! Plain text from a note for the pages: a backlink's sentence, a concept's hover preview.
 
-use crate::vault::{Note, Span};
+use crate::vault::Note;
 
 /// Longest context shown, in characters (cut at a word, with an ellipsis).
 const MAX_CONTEXT: usize = 240;
 
-/// The sentence of `note`'s body in which the link at `span` (a position in the file) is
-/// written, with wiki links and emphasis marks reduced to their text; empty when the span is
-/// not in the body (a frontmatter relation).
-pub(crate) fn link_sentence(note: &Note, span: Span) -> String {
-    let Some(index) = span.line.checked_sub(note.body_line) else {
-        return String::new();
-    };
-    let Some(line) = note.body.lines().nth(index) else {
-        return String::new();
-    };
-    let column = line
-        .char_indices()
-        .nth(span.column.saturating_sub(1))
-        .map_or(line.len(), |(at, _)| at);
-    let start = sentence_start(line, column);
-    let end = sentence_end(line, column);
-    let sentence = plain_text(line[start..end].trim_start_matches(['-', '*', '>', '#', ' ']));
-    shorten(sentence.trim())
-}
-
-/// Byte offset where the sentence holding `at` begins.
-fn sentence_start(line: &str, at: usize) -> usize {
-    line[..at]
-        .rmatch_indices(['.', '!', '?', ';'])
-        .find(|(i, _)| line[i + 1..].starts_with(' '))
-        .map_or(0, |(i, _)| i + 1)
-}
-
-/// Byte offset just after the sentence holding `at` ends.
-fn sentence_end(line: &str, at: usize) -> usize {
-    let after_link = line[at..].find("]]").map_or(at, |e| at + e + 2);
-    line[after_link..]
-        .match_indices(['.', '!', '?'])
-        .find(|(i, _)| {
-            let next = &line[after_link + i + 1..];
-            next.is_empty() || next.starts_with(' ')
-        })
-        .map_or(line.len(), |(i, _)| after_link + i + 1)
+/// A backlink's sentence (Markdown on one line, [`sentence_around`](crate::view::sentence_around))
+/// as plain text: wiki links and emphasis marks reduced to their text, shortened.
+pub(crate) fn plain_sentence(markdown: &str) -> String {
+    shorten(plain_text(markdown).trim())
 }
 
 /// The hover preview of a note: its first paragraph of prose as plain text, shortened.
@@ -102,7 +68,9 @@ fn plain_text(text: &str) -> String {
                 rest = &rest[inner_start + close + 2..];
             }
             None => {
-                out.push_str(&rest[open..]);
+                // A link cut by shortening: its label (or target) up to the cut.
+                let inner = &rest[inner_start..];
+                out.push_str(inner.rsplit('|').next().unwrap_or(inner));
                 rest = "";
             }
         }
@@ -134,21 +102,15 @@ mod tests {
     }
 
     #[test]
-    fn the_sentence_around_the_link_is_kept() {
-        let n = note("Intro.\nUne phrase avant. Le [[MLP|perceptron]] apprend **vite**. Après.\n");
-        let at = Span {
-            line: 6,
-            column: 23,
-        };
-        assert_eq!(link_sentence(&n, at), "Le perceptron apprend vite.");
-    }
-
-    #[test]
-    fn a_list_item_loses_its_marker() {
-        let n = note("- voir [[A#h]] aussi\n");
+    fn a_sentence_loses_its_link_and_emphasis_marks() {
         assert_eq!(
-            link_sentence(&n, Span { line: 5, column: 8 }),
-            "voir A aussi"
+            plain_sentence("Le [[MLP|perceptron]] apprend **vite** ($x$)."),
+            "Le perceptron apprend vite (x)."
+        );
+        assert_eq!(plain_sentence("voir [[A#h]] aussi"), "voir A aussi");
+        assert_eq!(
+            plain_sentence("les [[Modèles|modèles de…"),
+            "les modèles de…"
         );
     }
 
@@ -158,10 +120,5 @@ mod tests {
         assert_eq!(note_preview(&n), "Le MLP est un Réseau. Il apprend.");
         let embed = note("Voir ![[Schéma]] ici.\n");
         assert_eq!(note_preview(&embed), "Voir Schéma ici.");
-    }
-
-    #[test]
-    fn a_frontmatter_span_has_no_sentence() {
-        assert_eq!(link_sentence(&note("x"), Span { line: 2, column: 1 }), "");
     }
 }

@@ -9,50 +9,12 @@ use super::pages::{
 };
 use crate::config::Language;
 use crate::graph::{LINKS_TO, NodeIndex};
+use crate::view::{TagEntry, TagTree};
 use askama::Template;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// How many concepts the home page lists as recently modified.
 const RECENT: usize = 10;
-
-/// One tag (or tag prefix) of the vault.
-pub(crate) struct TagInfo {
-    /// The tag as first written (`a/b`).
-    pub(crate) name: String,
-    /// Concepts that carry it or one of its sub-tags.
-    pub(crate) concepts: BTreeSet<NodeIndex>,
-    /// File names of its direct sub-tags.
-    pub(crate) children: BTreeSet<String>,
-}
-
-/// Every tag and tag prefix (`a` for `a/b`), by page file name, so that two spellings that
-/// give one file are one tag.
-pub(crate) fn tag_tree(site: &SiteData<'_>) -> BTreeMap<String, TagInfo> {
-    let mut tags: BTreeMap<String, TagInfo> = BTreeMap::new();
-    for (node, concept) in site.graph.nodes() {
-        for tag in &concept.tags {
-            let segments: Vec<&str> = tag.split('/').filter(|s| !s.is_empty()).collect();
-            let mut parent: Option<String> = None;
-            for depth in 1..=segments.len() {
-                let name = segments[..depth].join("/");
-                let file = tag_file(&name);
-                let info = tags.entry(file.clone()).or_insert_with(|| TagInfo {
-                    name,
-                    concepts: BTreeSet::new(),
-                    children: BTreeSet::new(),
-                });
-                info.concepts.insert(node);
-                if let Some(parent) = &parent
-                    && let Some(up) = tags.get_mut(parent)
-                {
-                    up.children.insert(file.clone());
-                }
-                parent = Some(file);
-            }
-        }
-    }
-    tags
-}
 
 /// The count line of a tag page or summary ("3 concepts").
 fn concepts_count(language: Language, n: usize) -> String {
@@ -72,32 +34,43 @@ fn tag_item(file: &str, name: &str, depth: Depth) -> LinkItem {
     }
 }
 
-/// The page of the tag whose file is `file`.
+/// The file of a tag's page, from the tags folder.
+pub(crate) fn tag_entry_file(tag: &TagEntry) -> String {
+    tag_file(&tag.written)
+}
+
+/// `tags` in the order of their page files (accents folded, as the slugs are).
+fn by_file<'t>(tags: impl Iterator<Item = &'t TagEntry>) -> Vec<&'t TagEntry> {
+    let mut tags: Vec<&TagEntry> = tags.collect();
+    tags.sort_by_cached_key(|tag| tag_entry_file(tag));
+    tags
+}
+
+/// The page of `tag`: its parents, its sub-tags and the concepts under it.
 pub(crate) fn tag_page(
     site: &SiteData<'_>,
-    tags: &BTreeMap<String, TagInfo>,
-    file: &str,
+    tags: &TagTree,
+    tag: &TagEntry,
 ) -> askama::Result<String> {
-    let info = &tags[file];
-    let segments: Vec<&str> = info.name.split('/').collect();
+    let segments: Vec<&str> = tag.written.split('/').collect();
     let parents = (1..segments.len())
         .map(|d| {
             let name = segments[..d].join("/");
             tag_item(&tag_file(&name), &name, Depth::Folder)
         })
         .collect();
+    let concepts = tags.concepts_under(tag);
     TagPage {
-        layout: site.layout(Depth::Folder, &format!("#{}", info.name)),
-        tag: info.name.clone(),
-        count: concepts_count(site.language, info.concepts.len()),
+        layout: site.layout(Depth::Folder, &format!("#{}", tag.written)),
+        tag: tag.written.clone(),
+        count: concepts_count(site.language, concepts.len()),
         parents,
-        children: info
-            .children
-            .iter()
-            .map(|c| tag_item(c, &tags[c].name, Depth::Folder))
+        children: by_file(tags.children(tag))
+            .into_iter()
+            .map(|c| tag_item(&tag_entry_file(c), &c.written, Depth::Folder))
             .collect(),
         concepts: site
-            .sorted_items(info.concepts.iter().copied(), Depth::Root)
+            .sorted_items(concepts, Depth::Root)
             .into_iter()
             .map(|mut item| {
                 item.href = format!("../{}", item.href);
@@ -109,29 +82,18 @@ pub(crate) fn tag_page(
 }
 
 /// `tags.html`: every tag, nested under its parent.
-pub(crate) fn tags_page(
-    site: &SiteData<'_>,
-    tags: &BTreeMap<String, TagInfo>,
-) -> askama::Result<String> {
+pub(crate) fn tags_page(site: &SiteData<'_>, tags: &TagTree) -> askama::Result<String> {
     let mut rows = Vec::new();
-    let mut roots: Vec<&String> = tags
-        .iter()
-        .filter(|(_, info)| !info.name.contains('/'))
-        .map(|(file, _)| file)
-        .collect();
-    roots.sort_by_key(|f| tags[*f].name.to_lowercase());
-    let mut stack: Vec<(&String, usize)> = roots.into_iter().rev().map(|f| (f, 0)).collect();
-    while let Some((file, depth)) = stack.pop() {
-        let info = &tags[file];
+    let mut stack = by_file(tags.roots());
+    stack.reverse();
+    while let Some(tag) = stack.pop() {
         rows.push(TagRow {
-            href: format!("{TAGS_DIR}/{file}"),
-            title: info.name.clone(),
-            depth,
-            count: concepts_count(site.language, info.concepts.len()),
+            href: format!("{TAGS_DIR}/{}", tag_entry_file(tag)),
+            title: tag.written.clone(),
+            depth: tag.depth(),
+            count: concepts_count(site.language, tags.concepts_under(tag).len()),
         });
-        for child in info.children.iter().rev() {
-            stack.push((child, depth + 1));
-        }
+        stack.extend(by_file(tags.children(tag)).into_iter().rev());
     }
     TagsPage {
         layout: site.layout(Depth::Root, site.labels.tags),
@@ -141,10 +103,7 @@ pub(crate) fn tags_page(
 }
 
 /// `index.html`: what the vault holds, its entry points and what changed last.
-pub(crate) fn home_page(
-    site: &SiteData<'_>,
-    tags: &BTreeMap<String, TagInfo>,
-) -> askama::Result<String> {
+pub(crate) fn home_page(site: &SiteData<'_>, tags: &TagTree) -> askama::Result<String> {
     let graph = site.graph;
     let has = |node: NodeIndex, incoming: bool| {
         let edges = if incoming {
@@ -186,7 +145,13 @@ pub(crate) fn home_page(
         .edges()
         .filter(|e| !e.edge.inferred && e.relation() != LINKS_TO)
         .count();
-    let summary = summary_line(site.language, notes.len(), stubs, relations, tags.len());
+    let summary = summary_line(
+        site.language,
+        notes.len(),
+        stubs,
+        relations,
+        tags.tags().count(),
+    );
     HomePage {
         layout: site.layout(Depth::Root, site.labels.home),
         summary,
@@ -199,10 +164,9 @@ pub(crate) fn home_page(
                 date: format_date(site.language, &date),
             })
             .collect(),
-        tags: tags
-            .iter()
-            .filter(|(_, info)| !info.name.contains('/'))
-            .map(|(file, info)| tag_item(file, &info.name, Depth::Root))
+        tags: by_file(tags.roots())
+            .into_iter()
+            .map(|tag| tag_item(&tag_entry_file(tag), &tag.written, Depth::Root))
             .collect(),
     }
     .render()

@@ -8,6 +8,7 @@ use super::pages::{CSP, Layout, LinkItem};
 use crate::config::Language;
 use crate::graph::{ConceptGraph, NodeIndex};
 use crate::vault::Vault;
+use crate::view::Views;
 use std::collections::BTreeMap;
 
 /// Where a page sits: at the site root, or one folder below (`concepts/`, `tags/`).
@@ -35,6 +36,8 @@ pub(crate) struct SiteData<'a> {
     pub(crate) vault: &'a Vault,
     /// The concept graph.
     pub(crate) graph: &'a ConceptGraph,
+    /// What each concept's page shows (relations, backlinks, breadcrumb, fields).
+    pub(crate) views: &'a Views<'a>,
     /// Link resolution for note bodies.
     pub(crate) links: LinkContext<'a>,
     /// The vault's language.
