@@ -232,18 +232,71 @@ fn the_graph_page_renders_and_a_click_navigates() {
     );
 }
 
+/// Polls a JavaScript expression until it gives `wanted` (5 s at most); returns what it gave last.
+fn wait_for_value(tab: &Tab, expression: &str, wanted: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..50 {
+        last = eval(tab, expression).as_str().unwrap_or_default().to_string();
+        if last == wanted {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    last
+}
+
 #[test]
-fn the_search_box_leads_to_the_search_page() {
+fn the_search_box_shows_hits_as_you_type_and_enter_opens_the_chosen_one() {
     let Some(browser) = browser() else { return };
-    let (_dir, site) = build(Some("basic"));
-    let (tab, _) = open(&browser, &site.join("concepts/modele.html"));
+    let (_dir, site) = build(None);
+    let (tab, seen) = open(&browser, &site.join("concepts/le-perceptron-multicouche.html"));
+    // Without accents and with a typo, as people type.
     tab.find_element("#search-box").unwrap().click().unwrap();
-    tab.type_str("neurone").unwrap().press_key("Enter").unwrap();
+    tab.type_str("reseaux recurents").unwrap();
+    let first = "(document.querySelector('#search-hit-0 .search-title') || {}).textContent || ''";
+    let rnn = "Réseaux de neurones récurrents (RNN)";
+    assert_eq!(wait_for_value(&tab, first, rnn), rnn, "first hit as typed");
+    let snippet = eval(
+        &tab,
+        "document.querySelector('#search-hit-0 .search-snippet').innerHTML",
+    );
+    assert!(
+        snippet.as_str().unwrap().contains("<mark>"),
+        "the snippet marks the matched words: {snippet}"
+    );
+    tab.press_key("ArrowDown").unwrap().press_key("Enter").unwrap();
     tab.wait_until_navigated().unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    let url = tab.get_url();
-    assert!(url.contains("/search.html?q=neurone"), "{url}");
-    assert!(tab.find_element("#search-results").is_ok());
+    let url = wait_for_value(
+        &tab,
+        "location.pathname.split('/').pop()",
+        "reseaux-de-neurones-recurrents-rnn.html",
+    );
+    assert_eq!(url, "reseaux-de-neurones-recurrents-rnn.html");
+    assert_clean(&tab, &seen, "search box");
+}
+
+#[test]
+fn the_search_page_reached_by_url_lists_the_hits() {
+    let Some(browser) = browser() else { return };
+    let (_dir, site) = build(None);
+    let tab = browser.new_tab().unwrap();
+    let url = format!(
+        "file://{}?q=descente%20de%20gradient",
+        site.join("search.html").display()
+    );
+    tab.navigate_to(&url).unwrap().wait_until_navigated().unwrap();
+    let count = "String(document.querySelectorAll('.search-results-list li').length > 2)";
+    assert_eq!(wait_for_value(&tab, count, "true"), "true", "hits listed");
+    let titles = eval(
+        &tab,
+        "JSON.stringify([...document.querySelectorAll('.search-results-list .search-title')].slice(0, 3).map(t => t.textContent))",
+    );
+    assert!(
+        titles.as_str().unwrap().contains("L'algorithme du gradient"),
+        "the gradient note in the top 3: {titles}"
+    );
+    let boxed = eval(&tab, "document.getElementById('search-box').value");
+    assert_eq!(boxed, "descente de gradient", "the query stays in the box");
 }
 
 #[test]
