@@ -236,7 +236,10 @@ fn the_graph_page_renders_and_a_click_navigates() {
 fn wait_for_value(tab: &Tab, expression: &str, wanted: &str) -> String {
     let mut last = String::new();
     for _ in 0..50 {
-        last = eval(tab, expression).as_str().unwrap_or_default().to_string();
+        last = eval(tab, expression)
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         if last == wanted {
             break;
         }
@@ -249,7 +252,10 @@ fn wait_for_value(tab: &Tab, expression: &str, wanted: &str) -> String {
 fn the_search_box_shows_hits_as_you_type_and_enter_opens_the_chosen_one() {
     let Some(browser) = browser() else { return };
     let (_dir, site) = build(None);
-    let (tab, seen) = open(&browser, &site.join("concepts/le-perceptron-multicouche.html"));
+    let (tab, seen) = open(
+        &browser,
+        &site.join("concepts/le-perceptron-multicouche.html"),
+    );
     // Without accents and with a typo, as people type.
     tab.find_element("#search-box").unwrap().click().unwrap();
     tab.type_str("reseaux recurents").unwrap();
@@ -264,7 +270,10 @@ fn the_search_box_shows_hits_as_you_type_and_enter_opens_the_chosen_one() {
         snippet.as_str().unwrap().contains("<mark>"),
         "the snippet marks the matched words: {snippet}"
     );
-    tab.press_key("ArrowDown").unwrap().press_key("Enter").unwrap();
+    tab.press_key("ArrowDown")
+        .unwrap()
+        .press_key("Enter")
+        .unwrap();
     tab.wait_until_navigated().unwrap();
     let url = wait_for_value(
         &tab,
@@ -284,7 +293,10 @@ fn the_search_page_reached_by_url_lists_the_hits() {
         "file://{}?q=descente%20de%20gradient",
         site.join("search.html").display()
     );
-    tab.navigate_to(&url).unwrap().wait_until_navigated().unwrap();
+    tab.navigate_to(&url)
+        .unwrap()
+        .wait_until_navigated()
+        .unwrap();
     let count = "String(document.querySelectorAll('.search-results-list li').length > 2)";
     assert_eq!(wait_for_value(&tab, count, "true"), "true", "hits listed");
     let titles = eval(
@@ -292,8 +304,19 @@ fn the_search_page_reached_by_url_lists_the_hits() {
         "JSON.stringify([...document.querySelectorAll('.search-results-list .search-title')].slice(0, 3).map(t => t.textContent))",
     );
     assert!(
-        titles.as_str().unwrap().contains("L'algorithme du gradient"),
+        titles
+            .as_str()
+            .unwrap()
+            .contains("L'algorithme du gradient"),
         "the gradient note in the top 3: {titles}"
+    );
+    let summary = eval(
+        &tab,
+        "document.querySelector('.search-summary').textContent",
+    );
+    assert!(
+        summary.as_str().unwrap().ends_with(" résultats"),
+        "the count in the vault's language: {summary}"
     );
     let boxed = eval(&tab, "document.getElementById('search-box').value");
     assert_eq!(boxed, "descente de gradient", "the query stays in the box");

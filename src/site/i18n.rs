@@ -21,6 +21,14 @@ pub struct Labels {
     pub search_placeholder: &'static str,
     /// What the search page says when scripts are off.
     pub search_needs_script: &'static str,
+    /// What the search box lists when nothing matches.
+    pub search_no_hits: &'static str,
+    /// What the search page says when nothing matches `{q}`.
+    pub search_no_hits_for: &'static str,
+    /// The search page's count of one hit.
+    pub search_one_hit: &'static str,
+    /// The search page's count of `{n}` hits.
+    pub search_many_hits: &'static str,
     /// Theme button label.
     pub toggle_theme: &'static str,
     /// Footer line.
@@ -96,6 +104,10 @@ const FRENCH: Labels = Labels {
     search: "Recherche",
     search_placeholder: "Rechercher un concept…",
     search_needs_script: "La recherche a besoin de JavaScript.",
+    search_no_hits: "Aucun résultat",
+    search_no_hits_for: "Aucun résultat pour « {q} »",
+    search_one_hit: "1 résultat",
+    search_many_hits: "{n} résultats",
     toggle_theme: "Thème clair ou sombre",
     footer: "Généré par savoir",
     breadcrumb: "Fil d’Ariane",
@@ -139,6 +151,10 @@ const ENGLISH: Labels = Labels {
     search: "Search",
     search_placeholder: "Search a concept…",
     search_needs_script: "Search needs JavaScript.",
+    search_no_hits: "No results",
+    search_no_hits_for: "No results for “{q}”",
+    search_one_hit: "1 result",
+    search_many_hits: "{n} results",
     toggle_theme: "Light or dark theme",
     footer: "Built with savoir",
     breadcrumb: "Breadcrumb",

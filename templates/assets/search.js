@@ -362,7 +362,7 @@
         if (mine !== generation) return null;
         return renderHits(engine, root, result, list, true).then(function () {
           if (mine !== generation) return;
-          if (!result.hits.length) list.innerHTML = '<li class="search-empty">Aucun résultat</li>';
+          if (!result.hits.length) list.innerHTML = '<li class="search-empty">' + escapeHtml(box.dataset.noHits || '') + '</li>';
           list.hidden = false;
         });
       }).catch(function (err) { list.innerHTML = '<li class="search-empty">' + escapeHtml(err.message) + '</li>'; list.hidden = false; });
@@ -391,7 +391,9 @@
     engine.search(query, 50).then(function (result) {
       var summary = document.createElement('p');
       summary.className = 'search-summary';
-      summary.textContent = result.total ? result.total + ' résultat' + (result.total > 1 ? 's' : '') : 'Aucun résultat pour « ' + query + ' »';
+      var labels = (box && box.dataset) || {};
+      var count = result.total === 1 ? labels.oneHit : (labels.manyHits || '').replace('{n}', result.total);
+      summary.textContent = result.total ? count : (labels.noHitsFor || '').replace('{q}', query);
       slot.insertBefore(summary, list);
       return renderHits(engine, root, result, list, true);
     });
