@@ -8,13 +8,16 @@
 #   2. `savoir search` end to end on the warm index (process start to exit), three queries
 #      alternated RUNS times each, median and min-max per query (target <= 30 ms);
 #   3. the index size on disk per note;
-#   4. the site index (examples/site_search_index): total size, and for each query the bytes a
-#      fresh page loads for its first query and the time search.js takes to answer it, in node
+#   4. the site's index, as `savoir build --no-demos` writes it: total size and size per note;
+#      for each query, in headless Chromium (examples/site_search_timing: a fresh tab opens the
+#      home page from disk, the query is typed, the clock stops when the dropdown shows its
+#      hits), the median time over RUNS tabs and the bytes of index the first query loaded
 #      (target <= 150 kB and <= 30 ms; Pagefind promises < 300 kB for 10,000 pages).
 #
+# Needs: chromium (apt-get install -y chromium, or CHROME=path).
 # Usage: bench/search_bench.sh   (SHARED defaults to ../shared next to the repository, RUNS
 #                                 to 7, NOTES to 10000; SAVOIR=path uses that binary and
-#                                 SITE_INDEX=path that example instead of building them)
+#                                 TIMING=path that example instead of building them)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,13 +27,13 @@ notes="${NOTES:-10000}"
 gen="$shared/bench/gen_vault.py"
 [[ -f "$gen" ]] || { echo "error: $gen not found (set SHARED to the shared folder)" >&2; exit 2; }
 
-if [[ -z "${SAVOIR:-}" || -z "${SITE_INDEX:-}" ]]; then
-    echo "building savoir and the site index example (release)…" >&2
-    cargo build --release --quiet --manifest-path "$repo/Cargo.toml" --bin savoir --example site_search_index
+if [[ -z "${SAVOIR:-}" || -z "${TIMING:-}" ]]; then
+    echo "building savoir and the site search timing example (release)…" >&2
+    cargo build --release --quiet --manifest-path "$repo/Cargo.toml" --bin savoir --example site_search_timing
 fi
 target="${CARGO_TARGET_DIR:-$repo/target}/release"
 savoir="${SAVOIR:-$target/savoir}"
-site_index="${SITE_INDEX:-$target/examples/site_search_index}"
+timing="${TIMING:-$target/examples/site_search_timing}"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -74,31 +77,14 @@ notes = sum(1 for d, _, fs in os.walk(vault) for f in fs if f.endswith(".md"))
 print(f"index on disk: {size/1e6:.1f} MB, {size/notes/1024:.2f} KiB per note")
 PY
 
-"$site_index" "$vault" "$work/site" fr
-node - "$repo/templates/assets/search.js" "$work/site/search" <<'JS'
-const fs = require('fs'), path = require('path'), vm = require('vm');
-const [searchJs, dir] = process.argv.slice(2);
-const search = require(searchJs);
-let total = 0, files = 0;
-(function walk(d) { for (const f of fs.readdirSync(d)) { const p = path.join(d, f);
-  if (fs.statSync(p).isDirectory()) walk(p); else { total += fs.statSync(p).size; files++; } } })(dir);
-console.log(`site index: ${files} files, ${(total / 1e6).toFixed(1)} MB in all`);
-(async () => {
-  for (const q of ['reseaux recurrents', 'descente de gradient', 'tranformer', 'apprentissage profond']) {
-    let bytes = 0;
-    const engine = new search.Engine((f) => {
-      const text = fs.readFileSync(path.join(dir, f), 'utf8');
-      bytes += Buffer.byteLength(text);
-      vm.runInThisContext(text);
-      return Promise.resolve();
-    });
-    globalThis.savoirSearch = engine.registry;
-    const start = process.hrtime.bigint();
-    const result = await engine.search(q, 8);
-    await Promise.all(result.hits.map((h) => engine.doc(h.doc)));
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    console.log(`site first query ${JSON.stringify(q)}: ${(bytes / 1024).toFixed(1)} kB loaded, ` +
-      `${ms.toFixed(1)} ms in node with file reads (targets 150 kB, 30 ms; Pagefind: < 300 kB)`);
-  }
-})();
-JS
+"$savoir" --vault "$vault" build --no-demos --out "$work/site" 2>/dev/null
+python3 - "$work/site/search" "$notes" <<'PY'
+import os, sys
+folder, notes = sys.argv[1], int(sys.argv[2])
+sizes = [os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(folder) for f in fs]
+print(f"site index: {len(sizes)} files, {sum(sizes)/1e6:.1f} MB in all, "
+      f"{sum(sizes)/notes/1024:.2f} KiB per note")
+PY
+load=$(cut -d' ' -f1 /proc/loadavg)
+echo "  (load before the browser runs: $load)" >&2
+"$timing" "$work/site" "$runs" 'reseaux recurrents' 'descente de gradient' 'tranformer' 'apprentissage profond'

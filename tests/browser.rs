@@ -10,6 +10,7 @@ mod common;
 
 use common::{fixture, repo, savoir_in, savoir_on};
 use headless_chrome::browser::tab::Tab;
+use headless_chrome::protocol::cdp::Network;
 use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
 use headless_chrome::protocol::cdp::types::Event;
 use headless_chrome::{Browser, LaunchOptions};
@@ -83,6 +84,8 @@ fn build(vault: Option<&str>) -> (tempfile::TempDir, PathBuf) {
 struct Seen {
     /// Console errors, uncaught exceptions and security (CSP) messages.
     errors: Vec<String>,
+    /// Every URL the page requested (the document included), from the network events.
+    requests: Vec<String>,
 }
 
 /// Opens `page` from disk in a new tab, recording console errors.
@@ -90,8 +93,21 @@ fn open(browser: &Browser, page: &Path) -> (Arc<Tab>, Arc<Mutex<Seen>>) {
     let tab = browser.new_tab().unwrap();
     let seen = Arc::new(Mutex::new(Seen::default()));
     tab.enable_log().unwrap().enable_runtime().unwrap();
+    tab.call_method(Network::Enable {
+        max_total_buffer_size: None,
+        max_resource_buffer_size: None,
+        max_post_data_size: None,
+        report_direct_socket_traffic: None,
+        enable_durable_messages: None,
+    })
+    .unwrap();
     let sink = Arc::clone(&seen);
     tab.add_event_listener(Arc::new(move |event: &Event| {
+        if let Event::NetworkRequestWillBeSent(e) = event {
+            let url = e.params.request.url.clone();
+            sink.lock().unwrap().requests.push(url);
+            return;
+        }
         let message = match event {
             Event::LogEntryAdded(e) => {
                 let level = format!("{:?}", e.params.entry.level);
@@ -129,22 +145,27 @@ fn eval(tab: &Tab, expression: &str) -> serde_json::Value {
         .unwrap_or(serde_json::Value::Null)
 }
 
-/// Every resource the page loaded, as URLs (the document included).
-fn loaded_urls(tab: &Tab) -> Vec<String> {
-    let urls = eval(
-        tab,
-        "JSON.stringify([location.href].concat(performance.getEntriesByType('resource').map(r => r.name)))",
-    );
-    serde_json::from_str(urls.as_str().unwrap()).unwrap()
-}
-
-/// No console error and nothing loaded from anywhere but the site's own files.
+/// No console error, nothing requested from anywhere but the site's own files, and no script
+/// loaded twice.
 fn assert_clean(tab: &Tab, seen: &Mutex<Seen>, what: &str) {
-    let errors = &seen.lock().unwrap().errors;
-    assert!(errors.is_empty(), "{what}: console errors {errors:#?}");
-    for url in loaded_urls(tab) {
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.errors.is_empty(),
+        "{what}: console errors {:#?}",
+        seen.errors
+    );
+    assert!(
+        !seen.requests.is_empty(),
+        "{what}: the network events were recorded"
+    );
+    for url in &seen.requests {
         assert!(url.starts_with("file://"), "{what}: request to {url}");
     }
+    let scripts = eval(
+        tab,
+        "JSON.stringify([...document.scripts].filter(s => s.src && document.querySelectorAll(`script[src=\"${s.getAttribute('src')}\"]`).length > 1).map(s => s.src))",
+    );
+    assert_eq!(scripts, "[]", "{what}: scripts included twice");
 }
 
 #[test]

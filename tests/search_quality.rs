@@ -111,10 +111,13 @@ fn site_of_notes() -> (tempfile::TempDir, Vec<SearchDoc>) {
     let graph = ConceptGraph::build(&vault, &Schema::builtin());
     let docs = store::documents(&vault, &graph, |_| true);
     let site = tempfile::tempdir().unwrap();
-    site_index::write(&docs, vault_language(), site.path(), &|doc| {
-        format!("{}.html", doc.id)
-    })
-    .expect("the site index is written");
+    let files = site_index::files(&docs, vault_language(), &|doc| format!("{}.html", doc.id))
+        .expect("the site index is made");
+    for file in files {
+        let path = site.path().join(&file.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, file.text).unwrap();
+    }
     (site, docs)
 }
 

@@ -25,7 +25,6 @@ use crate::config::Language;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
@@ -90,26 +89,6 @@ pub struct IndexFile {
     pub path: String,
     /// Its content.
     pub text: String,
-}
-
-/// Writes the site's search index for `docs` under `out_dir/search/` (see [`files`]) and
-/// returns the files written.
-pub fn write(
-    docs: &[SearchDoc],
-    language: Language,
-    out_dir: &Path,
-    page_url: &dyn Fn(&SearchDoc) -> String,
-) -> Result<Vec<PathBuf>, SearchError> {
-    let mut written = Vec::new();
-    for file in files(docs, language, page_url)? {
-        let path = out_dir.join(&file.path);
-        if let Some(folder) = path.parent() {
-            std::fs::create_dir_all(folder).map_err(|e| SearchError::io(folder, e))?;
-        }
-        std::fs::write(&path, file.text).map_err(|e| SearchError::io(&path, e))?;
-        written.push(path);
-    }
-    Ok(written)
 }
 
 /// The site's search index for `docs` (the vault's notes, in vault order); `page_url` gives a

@@ -63,7 +63,7 @@ impl SiteData<'_> {
             labels: self.labels,
             csp: CSP,
             assets: self.assets,
-            scripts: vec![self.assets.search.clone(), self.assets.graph.clone()],
+            scripts: vec![self.assets.graph.clone()],
         }
     }
 
