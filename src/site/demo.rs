@@ -105,3 +105,78 @@ pub(crate) fn demo_html(
     }
     section.render()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::i18n::labels;
+    use std::time::Duration;
+
+    fn html(impl_id: &str, outcome: DemoOutcome) -> String {
+        let demo = Demo {
+            impl_id: impl_id.to_string(),
+            outcome,
+        };
+        demo_html(&demo, Language::French, labels(Language::French)).unwrap()
+    }
+
+    #[test]
+    fn a_run_shows_its_metrics_in_french_its_checks_plots_source_and_command() {
+        let report: reference_impls::report::Report = serde_json::from_str(
+            r#"{"impl":"mlp","concept":null,"device":"cpu","seed":0,"params":{"epochs":3},
+            "metrics":{"accuracy":0.91234},"series":[{"name":"loss","x":[0,1,2],"y":[1.0,0.6,0.4]}],
+            "checks":[{"name":"learns","passed":true,"detail":"loss 0.4 < 1"},
+                      {"name":"beats chance","passed":false,"detail":"0.91 < 0.95"}],"duration_ms":1}"#,
+        )
+        .unwrap();
+        let page = html(
+            "mlp",
+            DemoOutcome::Ran {
+                report: Box::new(report),
+                cached: true,
+                duration: Duration::from_millis(1500),
+            },
+        );
+        assert!(page.contains("0,9123"), "a French decimal comma");
+        assert!(page.contains("<strong>1,5 s</strong>"), "the duration");
+        assert!(page.contains("<li class=\"passed\">"), "the passed check");
+        assert!(
+            page.contains("<li class=\"failed\"><span class=\"check-mark\">✗</span> <strong>beats chance</strong>"),
+            "the failed check, marked"
+        );
+        assert!(page.contains("<svg"), "the loss curve as inline SVG");
+        assert!(
+            page.contains("reference_impls/src/models/mlp.rs"),
+            "the model's source"
+        );
+        assert!(
+            page.contains("savoir run mlp --seed 0"),
+            "the command that reproduces it"
+        );
+    }
+
+    #[test]
+    fn a_failed_demo_shows_why_and_how_to_reproduce_it() {
+        let page = html(
+            "cnn",
+            DemoOutcome::Failed {
+                error: "ran past its time budget of 1 s and was stopped".to_string(),
+            },
+        );
+        assert!(page.contains("La démonstration a échoué :"), "{page}");
+        assert!(page.contains("ran past its time budget of 1 s"), "{page}");
+        assert!(page.contains("savoir run cnn --seed 0"), "{page}");
+        assert!(!page.contains("<svg"), "no plot without a report");
+    }
+
+    #[test]
+    fn an_unknown_or_skipped_demo_says_so() {
+        let unknown = html("capsnet", DemoOutcome::UnknownImplementation);
+        assert!(
+            unknown.contains("« capsnet » n’est pas encore enregistrée"),
+            "{unknown}"
+        );
+        let skipped = html("mlp", DemoOutcome::Skipped);
+        assert!(skipped.contains("--no-demos"), "{skipped}");
+    }
+}
