@@ -4,7 +4,7 @@
 use super::SiteError;
 use super::context::plain_sentence;
 use super::fingerprint::hash_of;
-use super::graph_view::{GraphViewOptions, local_graph_svg};
+use super::graph_view::{GraphViewOptions, local_graph_fingerprint, local_graph_svg};
 use super::i18n::{format_date, relation_label};
 use super::links::{TAGS_DIR, tag_file};
 use super::markdown::{RenderedNote, render_note};
@@ -58,7 +58,7 @@ pub(crate) fn write_concept_page(
     };
     let note = &site.vault.notes[index];
     let mut page = concept_view(site, node);
-    let key = page_key(site, &page, note);
+    let key = page_key(site, node, &page, note);
     if let Some((previous, entry)) = cache.reusable(path, key, &site.links) {
         staging.link(path, &previous)?;
         return Ok((
@@ -74,6 +74,12 @@ pub(crate) fn write_concept_page(
     } = render_note(&site.links, index);
     page.body = html;
     page.toc = toc;
+    page.local_graph = Some(local_graph_svg(
+        site.graph,
+        node,
+        LOCAL_GRAPH_DEPTH,
+        &GraphViewOptions::new(site.language),
+    ));
     let html = page.render().map_err(|e| SiteError::template(path, e))?;
     staging.write(path, html.as_bytes())?;
     let entry = PageEntry {
@@ -122,18 +128,15 @@ fn concept_view<'s>(site: &'s SiteData<'_>, node: NodeIndex) -> ConceptPage<'s> 
         backlinks: backlinks(site, &view),
         fields: fields(&view),
         demo: site.demos.get(view.id).cloned(),
-        local_graph: Some(local_graph_svg(
-            site.graph,
-            node,
-            LOCAL_GRAPH_DEPTH,
-            &GraphViewOptions::new(site.language),
-        )),
+        // Drawn only when the page is rendered (the page key holds its fingerprint).
+        local_graph: None,
     }
 }
 
 /// The hash of a page's inputs besides what its body looks up: this build of savoir, the
-/// language and assets, what the page shows, and the note's body.
-fn page_key(site: &SiteData<'_>, page: &ConceptPage<'_>, note: &Note) -> u64 {
+/// language and assets, what the page shows (its local graph by fingerprint), and the note's
+/// body.
+fn page_key(site: &SiteData<'_>, node: NodeIndex, page: &ConceptPage<'_>, note: &Note) -> u64 {
     hash_of(&(
         build_identity(),
         (site.language.code(), site.title, site.assets),
@@ -144,7 +147,8 @@ fn page_key(site: &SiteData<'_>, page: &ConceptPage<'_>, note: &Note) -> u64 {
             &page.relations,
             &page.backlinks,
         ),
-        (&page.fields, &page.demo, &page.local_graph),
+        (&page.fields, &page.demo),
+        local_graph_fingerprint(site.graph, node, LOCAL_GRAPH_DEPTH),
         (&note.path, &note.body),
     ))
 }

@@ -11,11 +11,16 @@
 //! fixed order (the parallel map keeps the order), so the same graph and seed give the same
 //! positions on every machine and thread count.
 
-use super::quadtree::QuadTree;
+use super::quadtree::{QuadTree, exact_repulsion};
 use rayon::prelude::*;
 
 /// Strength of the central gravity (the disc's radius is √(n/GRAVITY) edge lengths).
 const GRAVITY: f64 = 2.0;
+
+/// Below this many nodes the repulsion is summed exactly on the calling thread: for a local
+/// graph that is cheaper than building a quadtree and going through the thread pool at every
+/// step (and pages are already laid out in parallel).
+const EXACT_BELOW: usize = 128;
 
 /// Steps of the simulation.
 const ITERATIONS: usize = 200;
@@ -67,16 +72,20 @@ pub(super) fn layout(n: usize, edges: &[(usize, usize)], seed: u64) -> Vec<(f64,
     positions
 }
 
-/// The repulsion of all the other nodes (Barnes–Hut) plus the gravity, per node.
+/// The repulsion of all the other nodes (exact for a small graph, else Barnes–Hut) plus the
+/// gravity, per node.
 fn repulsion_and_gravity(positions: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let with_gravity =
+        |(rx, ry): (f64, f64), (x, y): (f64, f64)| (rx - GRAVITY * x, ry - GRAVITY * y);
+    if positions.len() < EXACT_BELOW {
+        return (0..positions.len())
+            .map(|i| with_gravity(exact_repulsion(positions, i, 1.0), positions[i]))
+            .collect();
+    }
     let tree = QuadTree::new(positions);
     (0..positions.len())
         .into_par_iter()
-        .map(|i| {
-            let (rx, ry) = tree.repulsion(i, 1.0);
-            let (x, y) = positions[i];
-            (rx - GRAVITY * x, ry - GRAVITY * y)
-        })
+        .map(|i| with_gravity(tree.repulsion(i, 1.0), positions[i]))
         .collect()
 }
 

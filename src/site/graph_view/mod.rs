@@ -86,6 +86,13 @@ pub fn local_graph_svg(
     svg::figure(graph, &around, svg::Kind::Local { center }, options)
 }
 
+/// A fingerprint of what the local graph of `center` is drawn from: two calls of
+/// [`local_graph_svg`] with the same fingerprint, language and seed draw the same figure.
+pub fn local_graph_fingerprint(graph: &ConceptGraph, center: NodeIndex, depth: u8) -> u64 {
+    let around = neighbourhood(graph, center, usize::from(depth.clamp(1, 2)));
+    svg::fingerprint(graph, &around)
+}
+
 /// `center` and the concepts within `depth` links of it, breadth first, neighbours in index
 /// order, stopping at [`LOCAL_LIMIT`].
 fn neighbourhood(graph: &ConceptGraph, center: NodeIndex, depth: usize) -> Vec<NodeIndex> {

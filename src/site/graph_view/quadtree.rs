@@ -158,6 +158,19 @@ impl<'a> QuadTree<'a> {
     }
 }
 
+/// The exact repulsion of every other point on point `i` (what the tree approximates): the
+/// cheaper sum for a few dozen points.
+pub fn exact_repulsion(points: &[(f64, f64)], i: usize, strength: f64) -> (f64, f64) {
+    let (px, py) = points[i];
+    let mut force = (0.0, 0.0);
+    for (j, &(qx, qy)) in points.iter().enumerate() {
+        if j != i {
+            add(&mut force, px - qx, py - qy, strength);
+        }
+    }
+    force
+}
+
 /// Adds `strength · (dx, dy) / |(dx, dy)|²` to `force` (nothing for coincident points, which the
 /// layout's jitter separates).
 fn add(force: &mut (f64, f64), dx: f64, dy: f64, strength: f64) {
@@ -174,16 +187,15 @@ mod tests {
 
     /// The exact sum, to compare the tree against, and the sum of the magnitudes of its terms.
     fn exact(points: &[(f64, f64)], i: usize) -> ((f64, f64), f64) {
-        let mut force = (0.0, 0.0);
-        let mut magnitudes = 0.0;
-        for (j, &(x, y)) in points.iter().enumerate() {
-            if j != i {
-                let (dx, dy) = (points[i].0 - x, points[i].1 - y);
-                add(&mut force, dx, dy, 1.0);
-                magnitudes += 1.0 / (dx * dx + dy * dy).sqrt();
-            }
-        }
-        (force, magnitudes)
+        let magnitudes = points
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, &(x, y))| {
+                1.0 / ((points[i].0 - x).powi(2) + (points[i].1 - y).powi(2)).sqrt()
+            })
+            .sum();
+        (exact_repulsion(points, i, 1.0), magnitudes)
     }
 
     #[test]

@@ -10,7 +10,8 @@ use super::layout::layout;
 use super::style::{self, Stroke, Words};
 use crate::graph::{ConceptGraph, EdgeView};
 use crate::html::escape_html as escape;
-use petgraph::graph::NodeIndex;
+use foldhash::HashMap;
+use petgraph::graph::{EdgeIndex, NodeIndex};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
@@ -49,6 +50,24 @@ struct Drawn<'a> {
     edge: EdgeView<'a>,
 }
 
+/// A fingerprint of everything [`figure`] draws `selection` from besides the options: the
+/// concepts (id, title, state), their degrees and the edges between them. Cheap next to the
+/// layout, so a page whose figure would come out the same need not draw it again.
+pub(super) fn fingerprint(graph: &ConceptGraph, selection: &[NodeIndex]) -> u64 {
+    let concepts: Vec<(&str, &str, bool)> = selection
+        .iter()
+        .map(|&n| {
+            let c = graph.node(n);
+            (c.id.as_str(), c.title.as_str(), c.stub)
+        })
+        .collect();
+    let edges: Vec<((usize, usize), &str, bool)> = edges_between(graph, selection)
+        .iter()
+        .map(|e| (e.ends, e.edge.relation(), e.edge.edge.inferred))
+        .collect();
+    crate::site::fingerprint::hash_of(&(concepts, edges))
+}
+
 /// The figure for `selection` (concepts, each once) of `graph`.
 pub(super) fn figure(
     graph: &ConceptGraph,
@@ -56,11 +75,7 @@ pub(super) fn figure(
     kind: Kind,
     options: &GraphViewOptions<'_>,
 ) -> String {
-    let mut slot: Vec<Option<usize>> = vec![None; graph.graph().node_count()];
-    for (i, n) in selection.iter().enumerate() {
-        slot[n.index()] = Some(i);
-    }
-    let edges = edges_between(graph, &slot);
+    let edges = edges_between(graph, selection);
     let pairs: Vec<(usize, usize)> = edges.iter().map(|e| e.ends).collect();
     let mut degree = vec![0usize; selection.len()];
     for &(a, b) in &pairs {
@@ -102,16 +117,23 @@ pub(super) fn figure(
 
 /// One edge per pair of selected concepts that any edge links: a written edge before an
 /// inferred one, a typed relation before a body link (`linksTo`), then the first in graph order.
-fn edges_between<'a>(graph: &'a ConceptGraph, slot: &[Option<usize>]) -> Vec<Drawn<'a>> {
-    let mut best: BTreeMap<(usize, usize), (u8, EdgeView<'a>)> = BTreeMap::new();
-    for edge in graph.edges() {
-        let (Some(a), Some(b)) = (slot[edge.source.index()], slot[edge.target.index()]) else {
+fn edges_between<'a>(graph: &'a ConceptGraph, selection: &[NodeIndex]) -> Vec<Drawn<'a>> {
+    let slot: HashMap<NodeIndex, usize> =
+        selection.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+    // The edges leaving the selection, each once: a local graph never walks the whole graph.
+    // Among the edges of one pair the lowest rank wins, then the first added.
+    let mut best: BTreeMap<(usize, usize), ((u8, EdgeIndex), EdgeView<'a>)> = BTreeMap::new();
+    for edge in selection.iter().flat_map(|&n| graph.outgoing(n)) {
+        let (Some(&a), Some(&b)) = (slot.get(&edge.source), slot.get(&edge.target)) else {
             continue;
         };
         if a == b {
             continue;
         }
-        let rank = 2 * u8::from(edge.edge.inferred) + u8::from(edge.relation() == "linksTo");
+        let rank = (
+            2 * u8::from(edge.edge.inferred) + u8::from(edge.relation() == "linksTo"),
+            edge.id,
+        );
         let pair = (a.min(b), a.max(b));
         match best.get(&pair) {
             Some((kept, _)) if *kept <= rank => {}
@@ -122,10 +144,7 @@ fn edges_between<'a>(graph: &'a ConceptGraph, slot: &[Option<usize>]) -> Vec<Dra
     }
     best.into_values()
         .map(|(_, edge)| Drawn {
-            ends: (
-                slot[edge.source.index()].expect("kept edges join selected concepts"),
-                slot[edge.target.index()].expect("kept edges join selected concepts"),
-            ),
+            ends: (slot[&edge.source], slot[&edge.target]),
             edge,
         })
         .collect()
