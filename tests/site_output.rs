@@ -194,3 +194,58 @@ fn pages_speak_the_vault_language() {
         "nested tag listed under its parent: {tag}"
     );
 }
+
+#[test]
+fn a_rebuild_reuses_what_did_not_change_and_redoes_what_did() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("basic");
+    for (rel, bytes) in files(&fixture("site/basic")) {
+        fs::create_dir_all(vault.join(&rel).parent().unwrap()).unwrap();
+        fs::write(vault.join(&rel), bytes).unwrap();
+    }
+    let build = || {
+        common::savoir_in(
+            dir.path(),
+            &["--vault", "basic", "build", "--no-demos", "--out", "site"],
+        )
+        .expect_code(0);
+    };
+    let inode = |rel: &str| {
+        fs::metadata(dir.path().join("site").join(rel))
+            .unwrap()
+            .ino()
+    };
+    let watched = ["graph.html", "search/index.js", "concepts/neurone.html"];
+    build();
+    let first = watched.map(inode);
+    build();
+    assert_eq!(
+        watched.map(inode),
+        first,
+        "nothing changed: every file reused"
+    );
+
+    // Modèle is embedded in Réseau de neurones, not in Neurone.
+    let note = vault.join("Modèle.md");
+    let text = fs::read_to_string(&note).unwrap();
+    fs::write(&note, format!("{text}\nUn mot rare : zythogala.\n")).unwrap();
+    build();
+    let now = watched.map(inode);
+    assert_eq!(
+        now[0], first[0],
+        "the graph did not change: its page is reused"
+    );
+    assert_ne!(
+        now[1], first[1],
+        "a body changed: the search index is made again"
+    );
+    assert_eq!(now[2], first[2], "another note's page is reused");
+    let index = files(&dir.path().join("site/search"));
+    assert!(
+        index
+            .values()
+            .any(|bytes| String::from_utf8_lossy(bytes).contains("zythogal")),
+        "the new word is searchable"
+    );
+}

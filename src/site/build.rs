@@ -7,18 +7,19 @@ use super::assets::assets;
 use super::concept_page::write_concept_page;
 use super::context::note_preview;
 use super::demo::{Demo, demo_html};
+use super::fingerprint::{build_identity, hash_of};
 use super::i18n::labels;
 use super::index_pages::{graph_page, home_page, search_page, tag_entry_file, tag_page, tags_page};
 use super::links::{CONCEPTS_DIR, FILES_DIR, LinkContext, TAGS_DIR, concept_file};
 use super::model::SiteData;
 use super::output::Staging;
-use super::page_cache::{PageCache, PageEntry};
+use super::page_cache::{Artifact, PageCache, PageEntry};
 use super::sitemap::sitemap;
 use crate::config::Language;
 use crate::graph::{ConceptGraph, GraphFormat, NodeIndex, RelationFilter, export};
 use crate::search::document::SearchDoc;
 use crate::search::site_index;
-use crate::site::graph_view::{GraphViewOptions, global_graph_svg};
+use crate::site::graph_view::{GraphViewOptions, global_graph_fingerprint, global_graph_svg};
 use crate::vault::Vault;
 use crate::view::{TagEntry, TagTree, Views};
 use rayon::prelude::*;
@@ -125,7 +126,6 @@ pub fn build_site(
     let root_pages = [
         ("index.html", home_page(&site, &tags)),
         ("tags.html", tags_page(&site, &tags)),
-        ("graph.html", graph_page(&site, Some(global_graph(&site)))),
         ("search.html", search_page(&site)),
     ];
     for (path, html) in root_pages {
@@ -136,12 +136,34 @@ pub fn build_site(
     for asset in &asset_files {
         staging.write(&asset.path, &asset.bytes)?;
     }
+    let mut artifacts = BTreeMap::new();
+    let identity = (
+        build_identity(),
+        options.language.code(),
+        &options.title,
+        &asset_names,
+    );
+    let graph_key = hash_of(&(identity, "graph", global_graph_fingerprint(graph)));
+    write_artifact(&staging, &cache, &mut artifacts, "graph", graph_key, || {
+        let html = graph_page(&site, Some(global_graph(&site)))
+            .map_err(|e| SiteError::template("graph.html", e))?;
+        Ok(vec![("graph.html".to_string(), html)])
+    })?;
     let search_docs = crate::search::store::documents(vault, graph, |_| true);
-    let page_url = |doc: &SearchDoc| format!("{CONCEPTS_DIR}/{}", concept_file(&doc.id));
-    let index = site_index::files(&search_docs, options.language, &page_url);
-    for file in index.map_err(SiteError::Search)? {
-        staging.write(&file.path, file.text.as_bytes())?;
-    }
+    let search_key = hash_of(&(identity, "search", &search_docs));
+    write_artifact(
+        &staging,
+        &cache,
+        &mut artifacts,
+        "search",
+        search_key,
+        || {
+            let page_url = |doc: &SearchDoc| format!("{CONCEPTS_DIR}/{}", concept_file(&doc.id));
+            let files = site_index::files(&search_docs, options.language, &page_url)
+                .map_err(SiteError::Search)?;
+            Ok(files.into_iter().map(|f| (f.path, f.text)).collect())
+        },
+    )?;
     for path in &referenced {
         staging.copy(&format!("{FILES_DIR}/{path}"), &vault.root.join(path))?;
     }
@@ -171,11 +193,40 @@ pub fn build_site(
         staging.write("sitemap.xml", sitemap(base, &pages).as_bytes())?;
     }
     staging.commit()?;
-    cache.save(entries)?;
+    cache.save(entries, artifacts)?;
     Ok(SiteSummary {
         pages: pages.len(),
         attachments: referenced.len(),
     })
+}
+
+/// Writes the files of the whole-vault output `name` whose inputs hash to `key`: the previous
+/// build's files when it had the same key, else those `make` gives; records it for the next.
+fn write_artifact(
+    staging: &Staging,
+    cache: &PageCache,
+    artifacts: &mut BTreeMap<String, Artifact>,
+    name: &str,
+    key: u64,
+    make: impl FnOnce() -> Result<Vec<(String, String)>, SiteError>,
+) -> Result<(), SiteError> {
+    let files = match cache.reusable_artifact(name, key) {
+        Some(previous) => {
+            for (rel, file) in &previous {
+                staging.link(rel, file)?;
+            }
+            previous.into_iter().map(|(rel, _)| rel).collect()
+        }
+        None => {
+            let made = make()?;
+            for (rel, text) in &made {
+                staging.write(rel, text.as_bytes())?;
+            }
+            made.into_iter().map(|(rel, _)| rel).collect()
+        }
+    };
+    artifacts.insert(name.to_string(), Artifact { key, files });
+    Ok(())
 }
 
 /// The global graph drawn for the graph page (at the site root).

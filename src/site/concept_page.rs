@@ -3,7 +3,7 @@
 
 use super::SiteError;
 use super::context::plain_sentence;
-use super::fingerprint::hash_of;
+use super::fingerprint::{build_identity, hash_of};
 use super::graph_view::{GraphViewOptions, local_graph_fingerprint, local_graph_svg};
 use super::i18n::{format_date, relation_label};
 use super::links::{TAGS_DIR, tag_file};
@@ -17,7 +17,6 @@ use crate::vault::Note;
 use crate::view::ConceptView;
 use askama::Template;
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
 
 /// How many links away the local graph of a concept page reaches.
 const LOCAL_GRAPH_DEPTH: u8 = 2;
@@ -151,25 +150,6 @@ fn page_key(site: &SiteData<'_>, node: NodeIndex, page: &ConceptPage<'_>, note: 
         local_graph_fingerprint(site.graph, node, LOCAL_GRAPH_DEPTH),
         (&note.path, &note.body),
     ))
-}
-
-/// What tells this build of savoir from another (so that a new renderer re-renders every
-/// page): the version, and the size and time of the running program.
-fn build_identity() -> &'static (String, u64, u128) {
-    static IDENTITY: OnceLock<(String, u64, u128)> = OnceLock::new();
-    IDENTITY.get_or_init(|| {
-        let meta = std::env::current_exe().and_then(std::fs::metadata).ok();
-        let modified = meta
-            .as_ref()
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
-        (
-            env!("CARGO_PKG_VERSION").to_string(),
-            meta.map_or(0, |m| m.len()),
-            modified,
-        )
-    })
 }
 
 /// "Not written yet — referenced by …".

@@ -52,3 +52,22 @@ mod tests {
         assert_ne!(hash_of(&("a", "bc")), hash_of(&("ab", "c")));
     }
 }
+
+/// What tells this build of savoir from another (so that a new renderer re-renders every
+/// page): the version, and the size and time of the running program.
+pub(crate) fn build_identity() -> &'static (String, u64, u128) {
+    static IDENTITY: std::sync::OnceLock<(String, u64, u128)> = std::sync::OnceLock::new();
+    IDENTITY.get_or_init(|| {
+        let meta = std::env::current_exe().and_then(std::fs::metadata).ok();
+        let modified = meta
+            .as_ref()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        (
+            env!("CARGO_PKG_VERSION").to_string(),
+            meta.map_or(0, |m| m.len()),
+            modified,
+        )
+    })
+}

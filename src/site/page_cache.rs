@@ -2,7 +2,9 @@
 //! body asked of the rest of the vault (see [`Lookup`]) are kept with their answers in
 //! `<cache>/pages.json`. On the next build a page whose inputs hash the same and whose
 //! questions get the same answers is taken from the previous site (hard-linked) instead of
-//! being rendered again.
+//! being rendered again. Outputs made from the whole vault (the global graph page, the search
+//! index) are kept the same way, as [`Artifact`]s: their files are reused while the hash of
+//! their inputs stays the same.
 
 use super::SiteError;
 use super::links::{LinkContext, Lookup};
@@ -26,6 +28,15 @@ pub(crate) struct PageEntry {
     pub(crate) attachments: Vec<String>,
 }
 
+/// An output made from the whole vault: the hash of its inputs and the files it wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Artifact {
+    /// Hash of its inputs.
+    pub(crate) key: u64,
+    /// Its files, by path in the site.
+    pub(crate) files: Vec<String>,
+}
+
 /// The cache file's contents.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct CacheFile {
@@ -33,6 +44,9 @@ struct CacheFile {
     site: String,
     /// Entries by page path.
     pages: BTreeMap<String, PageEntry>,
+    /// Whole-vault outputs by name.
+    #[serde(default)]
+    artifacts: BTreeMap<String, Artifact>,
 }
 
 /// The previous build's entries, when they describe the site now in the output folder.
@@ -41,6 +55,7 @@ pub(crate) struct PageCache {
     file: Option<PathBuf>,
     site: PathBuf,
     previous: BTreeMap<String, PageEntry>,
+    artifacts: BTreeMap<String, Artifact>,
 }
 
 impl PageCache {
@@ -51,16 +66,16 @@ impl PageCache {
             return PageCache::default();
         };
         let file = dir.join(CACHE_FILE);
-        let previous = fs::read(&file)
+        let cache = fs::read(&file)
             .ok()
             .and_then(|bytes| serde_json::from_slice::<CacheFile>(&bytes).ok())
             .filter(|cache| Path::new(&cache.site) == site && site.join(MARKER).is_file())
-            .map(|cache| cache.pages)
             .unwrap_or_default();
         PageCache {
             file: Some(file),
             site: site.to_path_buf(),
-            previous,
+            previous: cache.pages,
+            artifacts: cache.artifacts,
         }
     }
 
@@ -78,8 +93,26 @@ impl PageCache {
         (same && file.is_file()).then_some((file, entry))
     }
 
+    /// The previous files of artifact `name` (paths in the site, and where they are now),
+    /// when its inputs hash to `key` again and all its files are still there.
+    pub(crate) fn reusable_artifact(&self, name: &str, key: u64) -> Option<Vec<(String, PathBuf)>> {
+        let artifact = self.artifacts.get(name).filter(|a| a.key == key)?;
+        artifact
+            .files
+            .iter()
+            .map(|rel| {
+                let file = self.site.join(rel);
+                file.is_file().then(|| (rel.clone(), file))
+            })
+            .collect()
+    }
+
     /// Writes the entries of this build (atomically: a temporary file renamed).
-    pub(crate) fn save(&self, pages: BTreeMap<String, PageEntry>) -> Result<(), SiteError> {
+    pub(crate) fn save(
+        &self,
+        pages: BTreeMap<String, PageEntry>,
+        artifacts: BTreeMap<String, Artifact>,
+    ) -> Result<(), SiteError> {
         let Some(file) = &self.file else {
             return Ok(());
         };
@@ -88,6 +121,7 @@ impl PageCache {
         let cache = CacheFile {
             site: self.site.to_string_lossy().into_owned(),
             pages,
+            artifacts,
         };
         let bytes = serde_json::to_vec(&cache).unwrap_or_default();
         let temp = file.with_extension(format!("json.tmp-{}", std::process::id()));

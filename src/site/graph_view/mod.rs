@@ -86,6 +86,24 @@ pub fn local_graph_svg(
     svg::figure(graph, &around, svg::Kind::Local { center }, options)
 }
 
+/// A fingerprint of what the global graph and the page around it are drawn from: every
+/// concept as drawn and every edge (the page counts and lists the written ones).
+pub fn global_graph_fingerprint(graph: &ConceptGraph) -> u64 {
+    let every: Vec<NodeIndex> = graph.nodes().map(|(n, _)| n).collect();
+    let edges: Vec<(usize, usize, &str, bool)> = graph
+        .edges()
+        .map(|e| {
+            (
+                e.source.index(),
+                e.target.index(),
+                e.relation(),
+                e.edge.inferred,
+            )
+        })
+        .collect();
+    crate::site::fingerprint::hash_of(&(svg::fingerprint(graph, &every), edges))
+}
+
 /// A fingerprint of what the local graph of `center` is drawn from: two calls of
 /// [`local_graph_svg`] with the same fingerprint, language and seed draw the same figure.
 pub fn local_graph_fingerprint(graph: &ConceptGraph, center: NodeIndex, depth: u8) -> u64 {

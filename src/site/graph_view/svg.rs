@@ -51,14 +51,14 @@ struct Drawn<'a> {
 }
 
 /// A fingerprint of everything [`figure`] draws `selection` from besides the options: the
-/// concepts (id, title, state), their degrees and the edges between them. Cheap next to the
+/// concepts (id, title, state, tags) and the edges drawn between them. Cheap next to the
 /// layout, so a page whose figure would come out the same need not draw it again.
 pub(super) fn fingerprint(graph: &ConceptGraph, selection: &[NodeIndex]) -> u64 {
-    let concepts: Vec<(&str, &str, bool)> = selection
+    let concepts: Vec<(&str, &str, bool, &[String])> = selection
         .iter()
         .map(|&n| {
             let c = graph.node(n);
-            (c.id.as_str(), c.title.as_str(), c.stub)
+            (c.id.as_str(), c.title.as_str(), c.stub, c.tags.as_slice())
         })
         .collect();
     let edges: Vec<((usize, usize), &str, bool)> = edges_between(graph, selection)
