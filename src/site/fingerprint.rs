@@ -40,19 +40,6 @@ pub fn fingerprint(bytes: &[u8]) -> String {
     format!("{:016x}", hasher.finish())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hashes_are_stable_and_tell_inputs_apart() {
-        assert_eq!(fingerprint(b""), "cbf29ce484222325");
-        assert_eq!(fingerprint(b"a"), "af63dc4c8601ec8c");
-        assert_eq!(hash_of("page"), hash_of("page"));
-        assert_ne!(hash_of(&("a", "bc")), hash_of(&("ab", "c")));
-    }
-}
-
 /// What tells this build of savoir from another (so that a new renderer re-renders every
 /// page): the version, and the size and time of the running program.
 pub(crate) fn build_identity() -> &'static (String, u64, u128) {
@@ -70,4 +57,17 @@ pub(crate) fn build_identity() -> &'static (String, u64, u128) {
             modified,
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_stable_and_tell_inputs_apart() {
+        assert_eq!(fingerprint(b""), "cbf29ce484222325");
+        assert_eq!(fingerprint(b"a"), "af63dc4c8601ec8c");
+        assert_eq!(hash_of("page"), hash_of("page"));
+        assert_ne!(hash_of(&("a", "bc")), hash_of(&("ab", "c")));
+    }
 }
