@@ -25,6 +25,10 @@ const EXACT_BELOW: usize = 128;
 /// Steps of the simulation.
 const ITERATIONS: usize = 200;
 
+/// Steps for a graph of fewer than [`EXACT_BELOW`] nodes: a few dozen nodes settle sooner, and
+/// a 10,000-note site lays out 10,000 of them.
+const SMALL_ITERATIONS: usize = 100;
+
 /// Temperature the cooling ends at (in edge lengths per step).
 const FINAL_TEMPERATURE: f64 = 0.01;
 
@@ -39,8 +43,13 @@ pub(super) fn layout(n: usize, edges: &[(usize, usize)], seed: u64) -> Vec<(f64,
         return vec![(0.0, 0.0); n];
     }
     let start_temperature = radius / 4.0 + FINAL_TEMPERATURE;
-    for step in 0..ITERATIONS {
-        let progress = step as f64 / ITERATIONS as f64;
+    let iterations = if n < EXACT_BELOW {
+        SMALL_ITERATIONS
+    } else {
+        ITERATIONS
+    };
+    for step in 0..iterations {
+        let progress = step as f64 / iterations as f64;
         let temperature =
             FINAL_TEMPERATURE + (start_temperature - FINAL_TEMPERATURE) * (1.0 - progress);
         let mut forces = repulsion_and_gravity(&positions);
