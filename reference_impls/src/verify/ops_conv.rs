@@ -35,10 +35,10 @@ fn conv2d(case: &Case) -> Result<Outputs, VerifyError> {
     let padding = case.usize_param_or("padding", 0)?;
     let mut conv = Conv2d::from_weights(weight, bias, stride, padding)?;
     conv.geometry(dims4(x.shape()))?;
-    let y = conv.forward(x.view()).to_owned(); // y: [N, F, OH, OW]
+    let y = conv.forward(&x)?.to_owned(); // y: [N, F, OH, OW]
     let mut out = Outputs::new();
     if let Some(g) = case.grad_output::<Ix4>(y.shape())? {
-        out.insert("grad_x", conv.backward(g.view()).to_owned());
+        out.insert("grad_x", conv.backward(&g)?.to_owned());
         out.insert("grad_weight", conv.grad_weight.clone());
         if case.has_input("bias") {
             out.insert("grad_bias", conv.grad_bias.clone());
@@ -65,10 +65,10 @@ fn pool(case: &Case, kind: PoolKind) -> Result<Outputs, VerifyError> {
     let x = case.input_nd::<Ix4>("x")?; // x: [N, C, H, W]
     let mut layer = Pool2d::new(kind, kernel, stride, padding);
     layer.geometry(dims4(x.shape()))?;
-    let y = layer.forward(x.view()).to_owned(); // y: [N, C, OH, OW]
+    let y = layer.forward(&x)?.to_owned(); // y: [N, C, OH, OW]
     let mut out = Outputs::new();
     if let Some(g) = case.grad_output::<Ix4>(y.shape())? {
-        out.insert("grad_x", layer.backward(g.view()).to_owned());
+        out.insert("grad_x", layer.backward(&g)?.to_owned());
     }
     out.insert("y", y);
     Ok(out)
