@@ -12,7 +12,7 @@
 //! ```
 //! The residual connections make each backward the sum of a skip path and a sub-layer path.
 
-use ndarray::{Array3, ArrayView3, Ix2};
+use ndarray::{Array3, ArrayView3, Ix2, Ix3};
 use rand::Rng;
 
 use super::activation::{Activation, ActivationLayer};
@@ -33,9 +33,9 @@ pub struct TransformerEncoderLayer<T: Scalar> {
     /// W2: [E, F], b2: [E]
     pub linear2: Linear<T>,
     /// LN1, before the attention.
-    pub norm1: LayerNorm<T>,
+    pub norm1: LayerNorm<T, Ix3>,
     /// LN2, before the feed-forward block.
-    pub norm2: LayerNorm<T>,
+    pub norm2: LayerNorm<T, Ix3>,
     /// The ReLU between W1 and W2.
     relu: ActivationLayer<T>,
     /// y of the latest forward: [B, L, E]
@@ -50,8 +50,8 @@ impl<T: Scalar> TransformerEncoderLayer<T> {
         self_attn: MultiHeadAttention<T>,
         linear1: Linear<T>,
         linear2: Linear<T>,
-        norm1: LayerNorm<T>,
-        norm2: LayerNorm<T>,
+        norm1: LayerNorm<T, Ix3>,
+        norm2: LayerNorm<T, Ix3>,
     ) -> Result<Self, ShapeError> {
         let (e, f) = (self_attn.embed_dim(), linear1.out_features());
         ShapeError::check("encoder linear1.weight", &[f, e], linear1.weight.shape())?;
@@ -88,16 +88,16 @@ impl<T: Scalar> TransformerEncoderLayer<T> {
     /// y `[B, L, E]` for x `[B, L, E]`; every part caches what its backward needs.
     pub fn forward(&mut self, x: ArrayView3<'_, T>) -> ArrayView3<'_, T> {
         let (batch, len, e) = x.dim();
+        let cpu = "the CPU backend does not fail";
         // h = x + SA(LN1(x)): [B, L, E]
-        let normed = self.norm1.forward(x); // [B, L, E]
+        let normed = self.norm1.forward(&x.to_owned()).expect(cpu).view(); // [B, L, E]
         let attended = self.self_attn.forward(normed, normed, normed); // [B, L, E]
         let h = &x + &attended;
         // y = h + W2 · relu(W1 · LN2(h) + b1) + b2: [B, L, E]
-        let normed = self.norm2.forward(h.view()); // [B, L, E]
+        let normed = self.norm2.forward(&h).expect(cpu).view(); // [B, L, E]
         let normed = normed
             .into_shape_with_order(Ix2(batch * len, e))
             .expect("contiguous"); // [B·L, E]
-        let cpu = "the CPU backend does not fail";
         let hidden = self.linear1.forward(&normed.to_owned()).expect(cpu); // [B·L, F]
         let hidden = self.relu.forward(hidden).expect(cpu); // [B·L, F]
         let ff = self.linear2.forward(hidden).expect(cpu); // [B·L, E]
@@ -125,11 +125,12 @@ impl<T: Scalar> TransformerEncoderLayer<T> {
         let d_normed = d_normed
             .view()
             .into_shape_with_order((batch, len, e))
-            .expect("contiguous");
-        let dh = &dy + &self.norm2.backward(d_normed); // [B, L, E]
+            .expect("contiguous")
+            .to_owned();
+        let dh = &dy + self.norm2.backward(&d_normed).expect(cpu); // [B, L, E]
         // dx = dh + LN1ᵀ(SAᵀ(dh))
         let d_attn_in = self.self_attn.backward_self(dh.view()); // [B, L, E]
-        self.grad_input = dh + self.norm1.backward(d_attn_in.view());
+        self.grad_input = dh + self.norm1.backward(&d_attn_in.to_owned()).expect(cpu);
         self.grad_input.view()
     }
 }

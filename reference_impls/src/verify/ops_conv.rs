@@ -91,10 +91,10 @@ fn layer_norm(case: &Case) -> Result<Outputs, VerifyError> {
     let x = case.input("x")?; // x: [.., D]
     let last = x.shape().last().copied().unwrap_or(0);
     ShapeError::check("layer_norm input's last axis", &[norm.features()], &[last])?;
-    let y = norm.forward(x.view()).to_owned();
+    let y = norm.forward(&x)?.to_owned();
     let mut out = Outputs::new();
     if let Some(g) = case.grad_output::<IxDyn>(x.shape())? {
-        out.insert("grad_x", norm.backward(g.view()).to_owned());
+        out.insert("grad_x", norm.backward(&g)?.to_owned());
         out.insert("grad_weight", norm.grad_weight.clone());
         out.insert("grad_bias", norm.grad_bias.clone());
     }
