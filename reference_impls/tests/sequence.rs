@@ -6,15 +6,13 @@
 //! loss is `L = Σ output ⊙ G` (plus the final recurrent state against its own probe), and every
 //! input and parameter gradient must match the central difference of L.
 
-use ndarray::{Array, Array3, ArrayD, Dimension, IxDyn, ShapeBuilder};
+use ndarray::{Array, Array2, Array3, ArrayD, Dimension, IxDyn, ShapeBuilder};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use reference_impls::gan::{discriminator_loss, generator_loss_nonsaturating};
 use reference_impls::gradcheck::{GradCheck, weighted_sum};
 use reference_impls::layers::attention::{MultiHeadAttention, ScaledDotProductAttention};
-use reference_impls::layers::recurrent::{
-    Cell, GruCell, HiddenState, LstmCell, Recurrent, RnnTanhCell,
-};
+use reference_impls::layers::recurrent::{Cell, GruCell, LstmCell, Recurrent, RnnTanhCell};
 use reference_impls::layers::transformer::TransformerEncoderLayer;
 use reference_impls::layers::{Layer, uniform};
 
@@ -66,56 +64,50 @@ fn check_input<D: Dimension>(
 }
 
 /// L = Σ output ⊙ G + Σ_parts final_state_part ⊙ G_part for a recurrent layer.
-fn recurrent_loss<C: Cell<f64>>(
+fn recurrent_loss<C: Cell>(
     layer: &mut Recurrent<f64, C>,
     x: &Array3<f64>,
-    state0: &C::State,
+    state0: &[Array2<f64>],
     probe: &Array3<f64>,
-    final_probe: &C::State,
+    final_probe: &[Array2<f64>],
 ) -> f64 {
-    let out = weighted_sum(&layer.forward(x.view(), state0), probe);
-    let fin = layer.final_state().parts();
+    let out = weighted_sum(layer.forward(x, state0).unwrap(), probe);
+    let fin = layer.final_state();
     out + fin
         .iter()
-        .zip(final_probe.parts())
-        .map(|(part, g)| weighted_sum(part, &g))
+        .zip(final_probe)
+        .map(|(part, g)| weighted_sum(part, g))
         .sum::<f64>()
 }
 
 /// B=2, T=3, I=5, H=4: gradients of x, every part of the initial state and the four weights,
 /// with the loss reading both the outputs and the final state.
-fn check_recurrent<C: Cell<f64>>(seed: u64) {
+fn check_recurrent<C: Cell>(seed: u64) {
     let (b, t, i, h) = (2, 3, 5, 4);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut layer = Recurrent::<f64, C>::new(i, h, &mut rng);
     let x = random((b, t, i), &mut rng);
-    let random_state = |rng: &mut ChaCha8Rng| {
-        C::State::from_parts(
-            C::State::PARTS
-                .iter()
-                .map(|_| random((b, h), rng))
-                .collect(),
-        )
+    let random_state = |rng: &mut ChaCha8Rng| -> Vec<Array2<f64>> {
+        C::PARTS.iter().map(|_| random((b, h), rng)).collect()
     };
     let state0 = random_state(&mut rng);
     let probe = random((b, t, h), &mut rng);
     let final_probe = random_state(&mut rng);
 
     layer.zero_grad().unwrap();
-    layer.forward(x.view(), &state0);
-    let (dx, d_state0) = layer.backward(probe.view(), Some(&final_probe));
-    let (dx, d_state0) = (dx.to_owned(), d_state0.clone());
+    layer.forward(&x, &state0).unwrap();
+    let (dx, d_state0) = layer.backward(&probe, Some(&final_probe)).unwrap();
+    let (dx, d_state0) = (dx.to_owned(), d_state0.to_vec());
 
     check_input("x", &x, &dx, |x| {
         recurrent_loss(&mut layer, x, &state0, &probe, &final_probe)
     });
-    for (k, name) in C::State::PARTS.iter().enumerate() {
-        let part = state0.parts()[k].to_owned();
-        let analytic = d_state0.parts()[k].to_owned();
+    for (k, name) in C::PARTS.iter().enumerate() {
+        let part = state0[k].to_owned();
+        let analytic = d_state0[k].to_owned();
         check_input(&format!("{name}0"), &part, &analytic, |v| {
-            let mut parts: Vec<_> = state0.parts().iter().map(|p| p.to_owned()).collect();
-            parts[k] = v.clone();
-            let s0 = C::State::from_parts(parts);
+            let mut s0 = state0.clone();
+            s0[k] = v.clone();
             recurrent_loss(&mut layer, &x, &s0, &probe, &final_probe)
         });
     }

@@ -25,10 +25,17 @@
 use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2, ArrayView3, Axis, Ix3, Zip, s};
 use rand::Rng;
 
-use super::recurrent::sequence_rows;
 use super::{Layer, Linear, Param, ShapeError, reuse, uniform};
 use crate::backend::{Cpu, host};
 use crate::scalar::Scalar;
+
+/// A `[B, T, X]` sequence seen as `[B·T, X]` rows in (b, t) order.
+fn sequence_rows<T>(a: &Array3<T>) -> ArrayView2<'_, T> {
+    let (batch, steps, cols) = a.dim();
+    a.view()
+        .into_shape_with_order((batch * steps, cols))
+        .expect("the layer's buffers are contiguous")
+}
 
 /// Scaled dot-product attention over N independent problems: `softmax(scale · q kᵀ) v`.
 #[derive(Clone, Debug)]

@@ -13,7 +13,7 @@ use super::{Case, Handler, Outputs, VerifyError};
 use crate::diffusion::{DdpmSchedule, DiffusionError};
 use crate::gan;
 use crate::layers::attention::{AttentionError, MultiHeadAttention, ScaledDotProductAttention};
-use crate::layers::recurrent::{Cell, GruCell, HiddenState, LstmCell, Recurrent, RnnTanhCell};
+use crate::layers::recurrent::{Cell, GruCell, LstmCell, Recurrent, RnnTanhCell};
 use crate::layers::transformer::TransformerEncoderLayer;
 use crate::layers::{Layer, ShapeError};
 
@@ -73,7 +73,7 @@ fn placeholder_rng() -> ChaCha8Rng {
 /// `x` `[B, T, I]`, `h0` (and `c0`) `[B, H]` (zeros when absent), the four weights, and
 /// `grad_output` `[B, T, H]` → `output`, `h_n` (`c_n`), `grad_x`, `grad_h0` (`grad_c0`), and
 /// `grad_<weight>`. The loss uses `output` only.
-fn recurrent<C: Cell<f64>>(case: &Case) -> Result<Outputs, VerifyError> {
+fn recurrent<C: Cell>(case: &Case) -> Result<Outputs, VerifyError> {
     let mut layer = Recurrent::<f64, C>::from_weights(
         case.input_nd::<Ix2>("weight_ih")?, // [G, I]
         case.input_nd::<Ix2>("weight_hh")?, // [G, H]
@@ -88,7 +88,7 @@ fn recurrent<C: Cell<f64>>(case: &Case) -> Result<Outputs, VerifyError> {
         x.shape(),
     )?;
     let mut parts = Vec::new();
-    for part in C::State::PARTS {
+    for part in C::PARTS {
         let name = format!("{part}0");
         let value = if case.has_input(&name) {
             case.input_nd::<Ix2>(&name)?
@@ -98,17 +98,15 @@ fn recurrent<C: Cell<f64>>(case: &Case) -> Result<Outputs, VerifyError> {
         ShapeError::check(&name, &[batch, hidden], value.shape())?;
         parts.push(value); // [B, H]
     }
-    let state0 = C::State::from_parts(parts);
-
-    let output = layer.forward(x.view(), &state0).to_owned(); // [B, T, H]
+    let output = layer.forward(&x, &parts)?.to_owned(); // [B, T, H]
     let mut out = Outputs::new();
-    for (part, value) in C::State::PARTS.iter().zip(layer.final_state().parts()) {
+    for (part, value) in C::PARTS.iter().zip(layer.final_state()) {
         out.insert(format!("{part}_n"), value.to_owned());
     }
     if let Some(g) = case.grad_output::<Ix3>(output.shape())? {
-        let (dx, d_state0) = layer.backward(g.view(), None);
+        let (dx, d_state0) = layer.backward(&g, None)?;
         out.insert("grad_x", dx.to_owned());
-        for (part, value) in C::State::PARTS.iter().zip(d_state0.parts()) {
+        for (part, value) in C::PARTS.iter().zip(d_state0) {
             out.insert(format!("grad_{part}0"), value.to_owned());
         }
         insert_param_grads(&mut out, &mut layer);
