@@ -9,7 +9,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use reference_impls::backend::gpu::{Gpu, GpuError};
 use reference_impls::backend::{Backend, Cpu, GpuChoice};
+use reference_impls::layers::attention::MultiHeadAttention;
 use reference_impls::layers::recurrent::{Cell, GruCell, LstmCell, Recurrent, RnnTanhCell};
+use reference_impls::layers::transformer::TransformerEncoderLayer;
 use reference_impls::layers::{Embedding, LayerNorm};
 
 /// The GPU, or `None` (with a message) when there is none outside CI.
@@ -112,5 +114,31 @@ fn norm_and_embedding_run<B: Backend>(be: &B) -> Vec<(&'static str, ArrayD<f32>)
 fn layer_norm_and_embedding_on_the_gpu_match_the_cpu() {
     if let Some(gpu) = gpu() {
         assert_close(&norm_and_embedding_run(&Cpu), &norm_and_embedding_run(&gpu));
+    }
+}
+
+/// Causal multi-head self-attention (B 2, L 5, E 8, 2 heads) and a pre-norm encoder layer
+/// (F 12), forward and backward: outputs, dx and the in-projection gradients.
+fn attention_run<B: Backend>(be: &B) -> Vec<(&'static str, ArrayD<f32>)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let mut mha = MultiHeadAttention::<f32, B>::new_on(be, 8, 2, true, &mut rng).unwrap();
+    let x = be.upload(random((2, 5, 8), 1).view()).unwrap();
+    let dy = be.upload(random((2, 5, 8), 2).view()).unwrap();
+    let mut out = vec![("mha y", host(be, mha.forward(&x, &x, &x).unwrap()))];
+    out.push(("mha dx", host(be, mha.backward_self(&dy).unwrap())));
+    out.push(("mha d in_proj", host(be, &mha.grad_in_proj_weight)));
+    out.push(("mha d in_bias", host(be, &mha.grad_in_proj_bias)));
+    let mut encoder = TransformerEncoderLayer::<f32, B>::new_on(be, 8, 2, 12, &mut rng).unwrap();
+    out.push(("encoder y", host(be, encoder.forward(&x).unwrap())));
+    out.push(("encoder dx", host(be, encoder.backward(&dy).unwrap())));
+    out.push(("encoder d W1", host(be, &encoder.linear1.grad_weight)));
+    out.push(("encoder d γ1", host(be, &encoder.norm1.grad_weight)));
+    out
+}
+
+#[test]
+fn attention_and_the_encoder_layer_on_the_gpu_match_the_cpu() {
+    if let Some(gpu) = gpu() {
+        assert_close(&attention_run(&Cpu), &attention_run(&gpu));
     }
 }

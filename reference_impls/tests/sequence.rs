@@ -139,11 +139,10 @@ fn check_sdpa(causal: bool, scale: Option<f64>, dims: (usize, usize, usize, usiz
     let v = random((n, lk, dv), &mut rng);
     let probe = random((n, lq, dv), &mut rng);
     let mut sdpa = ScaledDotProductAttention::new(causal, scale);
-    sdpa.forward(q.view(), k.view(), v.view());
-    let (dq, dk, dv_) = sdpa.backward(probe.view());
-    let (dq, dk, dv_) = (dq.to_owned(), dk.to_owned(), dv_.to_owned());
+    sdpa.forward(&q, &k, &v).unwrap();
+    let [dq, dk, dv_] = sdpa.backward(&probe).unwrap().map(|g| g.to_owned());
     let mut loss = |q: &Array3<f64>, k: &Array3<f64>, v: &Array3<f64>| {
-        weighted_sum(&sdpa.forward(q.view(), k.view(), v.view()), &probe)
+        weighted_sum(sdpa.forward(q, k, v).unwrap(), &probe)
     };
     check_input("q", &q, &dq, |q| loss(q, &k, &v));
     check_input("k", &k, &dk, |k| loss(&q, k, &v));
@@ -170,10 +169,10 @@ fn causal_mask_blocks_gradients_from_the_future() {
         random((1, 4, 2), &mut rng),
     );
     let mut sdpa = ScaledDotProductAttention::new(true, None);
-    sdpa.forward(q.view(), k.view(), v.view());
+    sdpa.forward(&q, &k, &v).unwrap();
     let mut probe = Array3::zeros((1, 4, 2));
     probe[[0, 1, 0]] = 1.0; // the loss reads query 1 only
-    let (_, dk, dv) = sdpa.backward(probe.view());
+    let [_, dk, dv] = sdpa.backward(&probe).unwrap();
     assert!(dk.slice(ndarray::s![0, 2.., ..]).iter().all(|&g| g == 0.0));
     assert!(dv.slice(ndarray::s![0, 2.., ..]).iter().all(|&g| g == 0.0));
 }
@@ -194,18 +193,18 @@ fn check_mha(self_attention: bool, causal: bool) {
     let run =
         |mha: &mut MultiHeadAttention<f64>, q: &Array3<f64>, k: &Array3<f64>, v: &Array3<f64>| {
             if self_attention {
-                weighted_sum(&mha.forward(q.view(), q.view(), q.view()), &probe)
+                weighted_sum(mha.forward(q, q, q).unwrap(), &probe)
             } else {
-                weighted_sum(&mha.forward(q.view(), k.view(), v.view()), &probe)
+                weighted_sum(mha.forward(q, k, v).unwrap(), &probe)
             }
         };
     mha.zero_grad().unwrap();
     run(&mut mha, &query, &key, &value);
     if self_attention {
-        let dx = mha.backward_self(probe.view());
+        let dx = mha.backward_self(&probe).unwrap().to_owned();
         check_input("x", &query, &dx, |x| run(&mut mha, x, &key, &value));
     } else {
-        let [dq, dk, dv] = mha.backward(probe.view());
+        let [dq, dk, dv] = mha.backward(&probe).unwrap().map(|g| g.to_owned());
         check_input("query", &query, &dq, |q| run(&mut mha, q, &key, &value));
         check_input("key", &key, &dk, |k| run(&mut mha, &query, k, &value));
         check_input("value", &value, &dv, |v| run(&mut mha, &query, &key, v));
@@ -233,8 +232,8 @@ fn mha_averages_attention_weights_over_heads() {
     let mut rng = ChaCha8Rng::seed_from_u64(4);
     let mut mha = MultiHeadAttention::<f64>::new(6, 3, true, &mut rng).unwrap();
     let x = random((2, 4, 6), &mut rng);
-    mha.forward(x.view(), x.view(), x.view());
-    let avg = mha.attn_weights_avg();
+    mha.forward(&x, &x, &x).unwrap();
+    let avg = mha.attn_weights_avg().unwrap();
     assert_eq!(avg.dim(), (2, 4, 4));
     for row in avg.rows() {
         assert!((row.sum() - 1.0).abs() < 1e-12);
@@ -255,13 +254,13 @@ fn transformer_encoder_layer_backward_matches_finite_differences() {
     let x = random((b, l, e), &mut rng);
     let probe = random((b, l, e), &mut rng);
     layer.zero_grad().unwrap();
-    layer.forward(x.view());
-    let dx = layer.backward(probe.view()).to_owned();
+    layer.forward(&x).unwrap();
+    let dx = layer.backward(&probe).unwrap().to_owned();
     check_input("x", &x, &dx, |x| {
-        weighted_sum(&layer.forward(x.view()), &probe)
+        weighted_sum(layer.forward(x).unwrap(), &probe)
     });
     check_params(&mut layer, |layer| {
-        weighted_sum(&layer.forward(x.view()), &probe)
+        weighted_sum(layer.forward(&x).unwrap(), &probe)
     });
 }
 

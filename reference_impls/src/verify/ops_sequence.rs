@@ -58,6 +58,7 @@ fn insert_param_grads(out: &mut Outputs, layer: &mut impl Layer<f64>) {
 fn attention_error(err: AttentionError, heads_param: &str) -> VerifyError {
     match err {
         AttentionError::Shape(e) => VerifyError::Shape(e),
+        AttentionError::Backend(e) => VerifyError::Backend(e),
         other => VerifyError::BadParam {
             name: heads_param.to_string(),
             detail: other.to_string(),
@@ -129,10 +130,10 @@ fn scaled_dot_product_attention(case: &Case) -> Result<Outputs, VerifyError> {
     ShapeError::check("attention value v", &[batch, lk, dv], v.shape())?;
     let scale = case.params.get("scale").copied();
     let mut sdpa = ScaledDotProductAttention::new(case.flag_or("causal", false)?, scale);
-    let y = sdpa.forward(q.view(), k.view(), v.view()).to_owned();
+    let y = sdpa.forward(&q, &k, &v)?.to_owned();
     let mut out = Outputs::new().with("attn", sdpa.attn().to_owned());
     if let Some(g) = case.grad_output::<Ix3>(y.shape())? {
-        let (dq, dk, dv) = sdpa.backward(g.view());
+        let [dq, dk, dv] = sdpa.backward(&g)?;
         out.insert("grad_q", dq.to_owned());
         out.insert("grad_k", dk.to_owned());
         out.insert("grad_v", dv.to_owned());
@@ -176,16 +177,14 @@ fn multi_head_attention(case: &Case) -> Result<Outputs, VerifyError> {
     )?;
     ShapeError::check("key batch", &[query.dim().0], &[key.dim().0])?;
 
-    let y = mha
-        .forward(query.view(), key.view(), value.view())
-        .to_owned(); // [B, Lq, E]
-    let mut out = Outputs::new().with("attn_weights_avg", mha.attn_weights_avg());
+    let y = mha.forward(query, key, value)?.to_owned(); // [B, Lq, E]
+    let mut out = Outputs::new().with("attn_weights_avg", mha.attn_weights_avg()?);
     if let Some(g) = case.grad_output::<Ix3>(y.shape())? {
         if self_attention {
-            out.insert("grad_x", mha.backward_self(g.view()));
+            out.insert("grad_x", mha.backward_self(&g)?.to_owned());
         } else {
-            for (name, grad) in names.iter().zip(mha.backward(g.view())) {
-                out.insert(format!("grad_{name}"), grad);
+            for (name, grad) in names.iter().zip(mha.backward(&g)?) {
+                out.insert(format!("grad_{name}"), grad.to_owned());
             }
         }
         insert_param_grads(&mut out, &mut mha);
@@ -213,10 +212,10 @@ fn transformer_encoder_layer(case: &Case) -> Result<Outputs, VerifyError> {
     let x = case.input_nd::<Ix3>("x")?; // [B, L, E]
     ShapeError::check("x", &[x.dim().0, x.dim().1, embed], x.shape())?;
 
-    let y = layer.forward(x.view()).to_owned();
+    let y = layer.forward(&x)?.to_owned();
     let mut out = Outputs::new();
     if let Some(g) = case.grad_output::<Ix3>(y.shape())? {
-        out.insert("grad_x", layer.backward(g.view()).to_owned());
+        out.insert("grad_x", layer.backward(&g)?.to_owned());
         insert_param_grads(&mut out, &mut layer);
     }
     out.insert("y", y);
