@@ -34,6 +34,12 @@ use crate::scalar::Scalar;
 /// A recurrent state on backend `B`: its parts `[B, H]` in the order of [`Cell::PARTS`].
 pub type State<T, B = Cpu> = Vec<<B as Backend>::Tensor<T, Ix2>>;
 
+/// What [`Recurrent::backward`] returns: dL/dx `[B, T, I]` and dL/d state0 (its parts `[B, H]`).
+pub type InputGrads<'a, T, B> = (
+    &'a <B as Backend>::Tensor<T, Ix3>,
+    &'a [<B as Backend>::Tensor<T, Ix2>],
+);
+
 /// What one step keeps for its backward, on the layer's backend (sizes `[B, G]` and `[B, H]`).
 #[derive(Clone, Debug)]
 pub struct StepBuffers<T: Scalar, B: Backend> {
@@ -464,7 +470,7 @@ impl<T: Scalar, C: Cell, B: Backend> Recurrent<T, C, B> {
         &mut self,
         d_output: &B::Tensor<T, Ix3>,
         d_final: Option<&[B::Tensor<T, Ix2>]>,
-    ) -> BackendResult<(&B::Tensor<T, Ix3>, &[B::Tensor<T, Ix2>])> {
+    ) -> BackendResult<InputGrads<'_, T, B>> {
         let (batch, steps, hidden) = {
             let s = self.output.shape();
             (s[0], s[1], s[2])
@@ -628,7 +634,10 @@ mod tests {
         .unwrap();
         let h0 = array![[0.3_f64, -0.7]];
         let x = Array3::from_elem((1, 4, 3), 2.0);
-        let y = gru.forward(&x, &[h0.clone()]).unwrap().to_owned();
+        let y = gru
+            .forward(&x, std::slice::from_ref(&h0))
+            .unwrap()
+            .to_owned();
         assert!(
             y.index_axis(Axis(1), 3)
                 .iter()
