@@ -1,6 +1,7 @@
 //! The layers ported onto the `Backend` seam run unchanged on the GPU backend and agree with the
 //! CPU: the same layer code, seeded weights and inputs, forward and backward, in f32 (sums in
-//! another order: 1e-4 relative to the largest value). Lavapipe in CI; without an adapter the
+//! another order: 1e-4 relative to the largest value); and `verify --device gpu` passes the public
+//! cases of the ops it runs there. Lavapipe in CI; without an adapter the
 //! tests skip with a message, except when `CI` is set.
 #![cfg(feature = "gpu")]
 
@@ -8,11 +9,12 @@ use ndarray::{Array, Array3, ArrayD, Dimension, Ix2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use reference_impls::backend::gpu::{Gpu, GpuError};
-use reference_impls::backend::{Backend, Cpu, GpuChoice};
+use reference_impls::backend::{Backend, Cpu, Device, GpuChoice};
 use reference_impls::layers::attention::MultiHeadAttention;
 use reference_impls::layers::recurrent::{Cell, GruCell, LstmCell, Recurrent, RnnTanhCell};
 use reference_impls::layers::transformer::TransformerEncoderLayer;
 use reference_impls::layers::{Embedding, LayerNorm};
+use reference_impls::verify::{CaseOutcome, gpu_supported_ops, verify_dir};
 
 /// The GPU, or `None` (with a message) when there is none outside CI.
 fn gpu() -> Option<Gpu> {
@@ -141,4 +143,31 @@ fn attention_and_the_encoder_layer_on_the_gpu_match_the_cpu() {
     if let Some(gpu) = gpu() {
         assert_close(&attention_run(&Cpu), &attention_run(&gpu));
     }
+}
+
+/// `verify --device gpu`: every public case of an op with a GPU handler passes there in f64
+/// (the same tolerances as on the CPU), and the other ops are `unsupported`, saying so, never
+/// run on the CPU instead.
+#[test]
+fn verify_on_the_gpu_passes_every_case_of_its_ops() {
+    if gpu().is_none() {
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/refvectors");
+    let report = verify_dir(&dir, Device::GPU).expect("the GPU opens and the vectors are read");
+    let on_gpu = gpu_supported_ops();
+    assert!(
+        on_gpu.contains(&"conv2d") && on_gpu.contains(&"lstm"),
+        "{on_gpu:?}"
+    );
+    for case in &report.cases {
+        if on_gpu.contains(&case.op.as_str()) {
+            assert!(case.passed, "{} on the GPU: {}", case.case, case.detail);
+        } else {
+            assert_eq!(case.outcome, CaseOutcome::Unsupported, "{}", case.case);
+            assert!(case.detail.contains("--device cpu"), "{}", case.detail);
+        }
+    }
+    let ran = report.cases.iter().filter(|c| c.passed).count();
+    assert!(ran >= 15, "only {ran} cases ran on the GPU");
 }
