@@ -139,7 +139,11 @@ pub type GpuHandler = (&'static str, GpuHandlerFn);
 
 /// The ops that run on the GPU backend, one table per file of ops.
 #[cfg(feature = "gpu")]
-const GPU_TABLES: [&[GpuHandler]; 2] = [ops_conv::GPU_HANDLERS, ops_sequence::GPU_HANDLERS];
+const GPU_TABLES: [&[GpuHandler]; 3] = [
+    ops_basic::GPU_HANDLERS,
+    ops_conv::GPU_HANDLERS,
+    ops_sequence::GPU_HANDLERS,
+];
 
 /// Where `verify` runs the cases: the CPU, or an opened GPU.
 #[derive(Debug)]

@@ -6,8 +6,6 @@
 //! heads from its parameters (`num_heads`, `nhead`), else PyTorch's documented 4.
 
 use ndarray::{Array2, ArrayD, Ix1, Ix2, Ix3, IxDyn};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
 #[cfg(feature = "gpu")]
 use super::GpuHandler;
@@ -18,7 +16,7 @@ use crate::gan;
 use crate::layers::attention::{AttentionError, MultiHeadAttention, ScaledDotProductAttention};
 use crate::layers::recurrent::{Cell, GruCell, LstmCell, Recurrent, RnnTanhCell};
 use crate::layers::transformer::TransformerEncoderLayer;
-use crate::layers::{Layer, ShapeError};
+use crate::layers::{Layer, LayerNorm, Linear, ShapeError};
 
 pub(crate) const HANDLERS: &[Handler] = &[
     ("rnn_tanh", |c| recurrent::<RnnTanhCell, _>(c, &Cpu)),
@@ -28,7 +26,9 @@ pub(crate) const HANDLERS: &[Handler] = &[
         scaled_dot_product_attention(c, &Cpu)
     }),
     ("multi_head_attention", |c| multi_head_attention(c, &Cpu)),
-    ("transformer_encoder_layer", transformer_encoder_layer),
+    ("transformer_encoder_layer", |c| {
+        transformer_encoder_layer(c, &Cpu)
+    }),
     ("ddpm_linear_schedule", ddpm_linear_schedule),
     ("ddpm_q_sample", ddpm_q_sample),
     ("gan_d_loss_bce", gan_d_loss_bce),
@@ -47,26 +47,13 @@ pub(crate) const GPU_HANDLERS: &[GpuHandler] = &[
     ("multi_head_attention", |c, gpu| {
         multi_head_attention(c, gpu)
     }),
+    ("transformer_encoder_layer", |c, gpu| {
+        transformer_encoder_layer(c, gpu)
+    }),
 ];
 
 /// The heads PyTorch's vectors use when a case does not say (README of the vectors).
 const DEFAULT_HEADS: usize = 4;
-
-/// Overwrites every parameter of `layer` with the case input of the same (PyTorch) name.
-fn load_params(case: &Case, layer: &mut impl Layer<f64>) -> Result<(), VerifyError> {
-    let mut result = Ok(());
-    layer.params_mut(&mut |mut p| {
-        if result.is_err() {
-            return;
-        }
-        result = case.input(&p.name).and_then(|value| {
-            ShapeError::check(&p.name, p.value.shape(), value.shape())?;
-            p.value.assign(&value);
-            Ok(())
-        });
-    });
-    result
-}
 
 /// Records `grad_<name>` for every parameter of `layer` (brought back to the host).
 fn insert_param_grads<B: Backend>(
@@ -96,11 +83,6 @@ fn attention_error(err: AttentionError, heads_param: &str) -> VerifyError {
             detail: other.to_string(),
         },
     }
-}
-
-/// A fixed RNG for layers whose weights are then loaded from the case.
-fn placeholder_rng() -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(0)
 }
 
 /// `x` `[B, T, I]`, `h0` (and `c0`) `[B, H]` (zeros when absent), the four weights, and
@@ -246,26 +228,52 @@ fn multi_head_attention<B: Backend>(case: &Case, be: &B) -> Result<Outputs, Veri
 /// `x` `[B, L, E]`, the twelve parameters by PyTorch name, `grad_output`; params `nhead`,
 /// `layer_norm_eps` and the supported options (`norm_first=1`, `activation_relu=1`,
 /// `dropout=0`) → `y`, `grad_x`, `grad_<param>`.
-fn transformer_encoder_layer(case: &Case) -> Result<Outputs, VerifyError> {
+fn transformer_encoder_layer<B: Backend>(case: &Case, be: &B) -> Result<Outputs, VerifyError> {
     case.require_param("norm_first", 1.0)?;
     case.require_param("activation_relu", 1.0)?;
     case.require_param("dropout", 0.0)?;
-    let embed = case.input_nd::<Ix2>("self_attn.in_proj_weight")?.ncols(); // [3E, E]
-    let feedforward = case.input_nd::<Ix2>("linear1.weight")?.nrows(); // [F, E]
+    let pair = |name: &str| -> Result<_, VerifyError> {
+        let weight = case.input_nd::<Ix2>(&format!("{name}.weight"))?;
+        Ok((weight, case.input_nd::<Ix1>(&format!("{name}.bias"))?))
+    };
+    let in_proj = (
+        case.input_nd::<Ix2>("self_attn.in_proj_weight")?, // [3E, E]
+        case.input_nd::<Ix1>("self_attn.in_proj_bias")?,   // [3E]
+    );
+    let embed = in_proj.0.ncols();
     let heads = case.usize_param_or("nhead", DEFAULT_HEADS)?;
-    let mut layer = TransformerEncoderLayer::new(embed, heads, feedforward, &mut placeholder_rng())
-        .map_err(|e| attention_error(e, "nhead"))?;
+    let self_attn =
+        MultiHeadAttention::from_weights_on(be, in_proj, pair("self_attn.out_proj")?, heads, false)
+            .map_err(|e| attention_error(e, "nhead"))?;
+    let linear = |name: &str| -> Result<_, VerifyError> {
+        let (weight, bias) = pair(name)?;
+        Ok(Linear::from_weights_on(be, weight, bias)?)
+    };
     let eps = case.param_or("layer_norm_eps", 1e-5);
-    layer.norm1.eps = eps;
-    layer.norm2.eps = eps;
-    load_params(case, &mut layer)?;
+    let norm = |name: &str| -> Result<_, VerifyError> {
+        let (gamma, beta) = case
+            .input_nd::<Ix1>(&format!("{name}.weight"))
+            .and_then(|g| Ok((g, case.input_nd::<Ix1>(&format!("{name}.bias"))?)))?;
+        Ok(LayerNorm::from_weights_on(be, gamma, beta, eps)?)
+    };
+    let (linear1, linear2) = (linear("linear1")?, linear("linear2")?);
+    let mut layer = TransformerEncoderLayer::from_parts(
+        self_attn,
+        linear1,
+        linear2,
+        norm("norm1")?,
+        norm("norm2")?,
+    )
+    .map_err(|e| attention_error(e, "nhead"))?;
     let x = case.input_nd::<Ix3>("x")?; // [B, L, E]
     ShapeError::check("x", &[x.dim().0, x.dim().1, embed], x.shape())?;
 
-    let y = layer.forward(&x)?.to_owned();
+    let x = be.upload(x.view())?;
+    let y = be.download(layer.forward(&x)?)?;
     let mut out = Outputs::new();
     if let Some(g) = case.grad_output::<Ix3>(y.shape())? {
-        out.insert("grad_x", layer.backward(&g)?.to_owned());
+        let g = be.upload(g.view())?;
+        out.insert("grad_x", be.download(layer.backward(&g)?)?);
         insert_param_grads(&mut out, &mut layer)?;
     }
     out.insert("y", y);
