@@ -21,7 +21,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use reference_impls::layers::Layer;
 use reference_impls::layers::attention::MultiHeadAttention;
-use reference_impls::layers::recurrent::{HiddenState, Lstm, LstmState};
+use reference_impls::layers::recurrent::Lstm;
+
+/// Why a CPU op cannot fail.
+const CPU: &str = "the CPU backend does not fail";
 
 /// Warm-up steps before timing (as the PyTorch scripts).
 const WARM_UP: usize = 5;
@@ -70,12 +73,12 @@ fn main() -> ExitCode {
         "lstm" => {
             let mut lstm = Lstm::<f32>::new(64, 128, &mut rng);
             let x = randn((32, 50, 64), &mut rng); // [B, T, I]
-            let state0 = LstmState::zeros(32, 128);
+            let state0 = lstm.zero_state(32).expect(CPU);
             let ones = Array3::<f32>::ones((32, 50, 128)); // dL/d output of L = Σ output
             let times = time_steps(iters, || {
-                lstm.zero_grad().expect("the CPU backend does not fail");
-                lstm.forward(x.view(), &state0);
-                lstm.backward(ones.view(), None);
+                lstm.zero_grad().expect(CPU);
+                lstm.forward(&x, &state0).expect(CPU);
+                lstm.backward(&ones, None).expect(CPU);
             });
             ("lstm fwd+bwd", times)
         }
@@ -85,9 +88,9 @@ fn main() -> ExitCode {
             let x = randn((32, 128, 128), &mut rng); // [B, L, E]
             let ones = Array3::<f32>::ones((32, 128, 128));
             let times = time_steps(iters, || {
-                mha.zero_grad().expect("the CPU backend does not fail");
-                mha.forward(x.view(), x.view(), x.view());
-                mha.backward_self(ones.view());
+                mha.zero_grad().expect(CPU);
+                mha.forward(&x, &x, &x).expect(CPU);
+                mha.backward_self(&ones).expect(CPU);
             });
             ("attention mha fwd+bwd", times)
         }

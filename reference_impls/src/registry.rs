@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{Device, DeviceError};
+use crate::backend::{Backend, Cpu, Device, DeviceError};
 use crate::data::DataError;
 use crate::report::Report;
 
@@ -57,6 +57,41 @@ pub trait Implementation: Sync {
         seed: u64,
         progress: &dyn Progress,
     ) -> Result<Report, RunError>;
+}
+
+/// A run written once against the [`Backend`] seam: [`run_on_device`] opens the device a run
+/// asks for and calls it with that device's backend.
+pub trait RunOnBackend {
+    /// The run on `backend` (what [`Implementation::run`] does once the device is open).
+    fn run_on<B: Backend>(
+        &self,
+        backend: &B,
+        cfg: &Config,
+        seed: u64,
+        progress: &dyn Progress,
+    ) -> Result<Report, RunError>;
+}
+
+/// Runs `model` on the backend of `device`: the CPU, or the GPU adapter it names (an error naming
+/// the device when none can be opened, or when this build has no GPU support).
+pub fn run_on_device(
+    model: &impl RunOnBackend,
+    cfg: &Config,
+    device: Device,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<Report, RunError> {
+    match device {
+        Device::Cpu => model.run_on(&Cpu, cfg, seed, progress),
+        #[cfg(feature = "gpu")]
+        Device::Gpu(choice) => {
+            let gpu = crate::backend::gpu::Gpu::open(choice)
+                .map_err(|e| RunError::Device(DeviceError::GpuOpen(e.to_string())))?;
+            model.run_on(&gpu, cfg, seed, progress)
+        }
+        #[cfg(not(feature = "gpu"))]
+        Device::Gpu(_) => Err(RunError::Device(DeviceError::GpuUnavailable(device))),
+    }
 }
 
 /// Receives progress of a long run (the CLI shows it as a progress bar on stderr).

@@ -6,15 +6,13 @@
 //! loss is `L = Σ output ⊙ G` (plus the final recurrent state against its own probe), and every
 //! input and parameter gradient must match the central difference of L.
 
-use ndarray::{Array, Array3, ArrayD, Dimension, IxDyn, ShapeBuilder};
+use ndarray::{Array, Array2, Array3, ArrayD, Dimension, IxDyn, ShapeBuilder};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use reference_impls::gan::{discriminator_loss, generator_loss_nonsaturating};
 use reference_impls::gradcheck::{GradCheck, weighted_sum};
 use reference_impls::layers::attention::{MultiHeadAttention, ScaledDotProductAttention};
-use reference_impls::layers::recurrent::{
-    Cell, GruCell, HiddenState, LstmCell, Recurrent, RnnTanhCell,
-};
+use reference_impls::layers::recurrent::{Cell, GruCell, LstmCell, Recurrent, RnnTanhCell};
 use reference_impls::layers::transformer::TransformerEncoderLayer;
 use reference_impls::layers::{Layer, uniform};
 
@@ -66,56 +64,50 @@ fn check_input<D: Dimension>(
 }
 
 /// L = Σ output ⊙ G + Σ_parts final_state_part ⊙ G_part for a recurrent layer.
-fn recurrent_loss<C: Cell<f64>>(
+fn recurrent_loss<C: Cell>(
     layer: &mut Recurrent<f64, C>,
     x: &Array3<f64>,
-    state0: &C::State,
+    state0: &[Array2<f64>],
     probe: &Array3<f64>,
-    final_probe: &C::State,
+    final_probe: &[Array2<f64>],
 ) -> f64 {
-    let out = weighted_sum(&layer.forward(x.view(), state0), probe);
-    let fin = layer.final_state().parts();
+    let out = weighted_sum(layer.forward(x, state0).unwrap(), probe);
+    let fin = layer.final_state();
     out + fin
         .iter()
-        .zip(final_probe.parts())
-        .map(|(part, g)| weighted_sum(part, &g))
+        .zip(final_probe)
+        .map(|(part, g)| weighted_sum(part, g))
         .sum::<f64>()
 }
 
 /// B=2, T=3, I=5, H=4: gradients of x, every part of the initial state and the four weights,
 /// with the loss reading both the outputs and the final state.
-fn check_recurrent<C: Cell<f64>>(seed: u64) {
+fn check_recurrent<C: Cell>(seed: u64) {
     let (b, t, i, h) = (2, 3, 5, 4);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut layer = Recurrent::<f64, C>::new(i, h, &mut rng);
     let x = random((b, t, i), &mut rng);
-    let random_state = |rng: &mut ChaCha8Rng| {
-        C::State::from_parts(
-            C::State::PARTS
-                .iter()
-                .map(|_| random((b, h), rng))
-                .collect(),
-        )
+    let random_state = |rng: &mut ChaCha8Rng| -> Vec<Array2<f64>> {
+        C::PARTS.iter().map(|_| random((b, h), rng)).collect()
     };
     let state0 = random_state(&mut rng);
     let probe = random((b, t, h), &mut rng);
     let final_probe = random_state(&mut rng);
 
     layer.zero_grad().unwrap();
-    layer.forward(x.view(), &state0);
-    let (dx, d_state0) = layer.backward(probe.view(), Some(&final_probe));
-    let (dx, d_state0) = (dx.to_owned(), d_state0.clone());
+    layer.forward(&x, &state0).unwrap();
+    let (dx, d_state0) = layer.backward(&probe, Some(&final_probe)).unwrap();
+    let (dx, d_state0) = (dx.to_owned(), d_state0.to_vec());
 
     check_input("x", &x, &dx, |x| {
         recurrent_loss(&mut layer, x, &state0, &probe, &final_probe)
     });
-    for (k, name) in C::State::PARTS.iter().enumerate() {
-        let part = state0.parts()[k].to_owned();
-        let analytic = d_state0.parts()[k].to_owned();
+    for (k, name) in C::PARTS.iter().enumerate() {
+        let part = state0[k].to_owned();
+        let analytic = d_state0[k].to_owned();
         check_input(&format!("{name}0"), &part, &analytic, |v| {
-            let mut parts: Vec<_> = state0.parts().iter().map(|p| p.to_owned()).collect();
-            parts[k] = v.clone();
-            let s0 = C::State::from_parts(parts);
+            let mut s0 = state0.clone();
+            s0[k] = v.clone();
             recurrent_loss(&mut layer, &x, &s0, &probe, &final_probe)
         });
     }
@@ -147,11 +139,10 @@ fn check_sdpa(causal: bool, scale: Option<f64>, dims: (usize, usize, usize, usiz
     let v = random((n, lk, dv), &mut rng);
     let probe = random((n, lq, dv), &mut rng);
     let mut sdpa = ScaledDotProductAttention::new(causal, scale);
-    sdpa.forward(q.view(), k.view(), v.view());
-    let (dq, dk, dv_) = sdpa.backward(probe.view());
-    let (dq, dk, dv_) = (dq.to_owned(), dk.to_owned(), dv_.to_owned());
+    sdpa.forward(&q, &k, &v).unwrap();
+    let [dq, dk, dv_] = sdpa.backward(&probe).unwrap().map(|g| g.to_owned());
     let mut loss = |q: &Array3<f64>, k: &Array3<f64>, v: &Array3<f64>| {
-        weighted_sum(&sdpa.forward(q.view(), k.view(), v.view()), &probe)
+        weighted_sum(sdpa.forward(q, k, v).unwrap(), &probe)
     };
     check_input("q", &q, &dq, |q| loss(q, &k, &v));
     check_input("k", &k, &dk, |k| loss(&q, k, &v));
@@ -178,10 +169,10 @@ fn causal_mask_blocks_gradients_from_the_future() {
         random((1, 4, 2), &mut rng),
     );
     let mut sdpa = ScaledDotProductAttention::new(true, None);
-    sdpa.forward(q.view(), k.view(), v.view());
+    sdpa.forward(&q, &k, &v).unwrap();
     let mut probe = Array3::zeros((1, 4, 2));
     probe[[0, 1, 0]] = 1.0; // the loss reads query 1 only
-    let (_, dk, dv) = sdpa.backward(probe.view());
+    let [_, dk, dv] = sdpa.backward(&probe).unwrap();
     assert!(dk.slice(ndarray::s![0, 2.., ..]).iter().all(|&g| g == 0.0));
     assert!(dv.slice(ndarray::s![0, 2.., ..]).iter().all(|&g| g == 0.0));
 }
@@ -202,18 +193,18 @@ fn check_mha(self_attention: bool, causal: bool) {
     let run =
         |mha: &mut MultiHeadAttention<f64>, q: &Array3<f64>, k: &Array3<f64>, v: &Array3<f64>| {
             if self_attention {
-                weighted_sum(&mha.forward(q.view(), q.view(), q.view()), &probe)
+                weighted_sum(mha.forward(q, q, q).unwrap(), &probe)
             } else {
-                weighted_sum(&mha.forward(q.view(), k.view(), v.view()), &probe)
+                weighted_sum(mha.forward(q, k, v).unwrap(), &probe)
             }
         };
     mha.zero_grad().unwrap();
     run(&mut mha, &query, &key, &value);
     if self_attention {
-        let dx = mha.backward_self(probe.view());
+        let dx = mha.backward_self(&probe).unwrap().to_owned();
         check_input("x", &query, &dx, |x| run(&mut mha, x, &key, &value));
     } else {
-        let [dq, dk, dv] = mha.backward(probe.view());
+        let [dq, dk, dv] = mha.backward(&probe).unwrap().map(|g| g.to_owned());
         check_input("query", &query, &dq, |q| run(&mut mha, q, &key, &value));
         check_input("key", &key, &dk, |k| run(&mut mha, &query, k, &value));
         check_input("value", &value, &dv, |v| run(&mut mha, &query, &key, v));
@@ -241,8 +232,8 @@ fn mha_averages_attention_weights_over_heads() {
     let mut rng = ChaCha8Rng::seed_from_u64(4);
     let mut mha = MultiHeadAttention::<f64>::new(6, 3, true, &mut rng).unwrap();
     let x = random((2, 4, 6), &mut rng);
-    mha.forward(x.view(), x.view(), x.view());
-    let avg = mha.attn_weights_avg();
+    mha.forward(&x, &x, &x).unwrap();
+    let avg = mha.attn_weights_avg().unwrap();
     assert_eq!(avg.dim(), (2, 4, 4));
     for row in avg.rows() {
         assert!((row.sum() - 1.0).abs() < 1e-12);
@@ -263,13 +254,13 @@ fn transformer_encoder_layer_backward_matches_finite_differences() {
     let x = random((b, l, e), &mut rng);
     let probe = random((b, l, e), &mut rng);
     layer.zero_grad().unwrap();
-    layer.forward(x.view());
-    let dx = layer.backward(probe.view()).to_owned();
+    layer.forward(&x).unwrap();
+    let dx = layer.backward(&probe).unwrap().to_owned();
     check_input("x", &x, &dx, |x| {
-        weighted_sum(&layer.forward(x.view()), &probe)
+        weighted_sum(layer.forward(x).unwrap(), &probe)
     });
     check_params(&mut layer, |layer| {
-        weighted_sum(&layer.forward(x.view()), &probe)
+        weighted_sum(layer.forward(&x).unwrap(), &probe)
     });
 }
 

@@ -37,7 +37,7 @@ pub enum DeviceError {
     /// `gpu` feature (the backend's kernels are tested on their own:
     /// `cargo test -p reference_impls --test gpu_backend`).
     #[error(
-        "`{0}`: this command does not run on the GPU backend yet (its kernels are built and tested; `savoir run mlp --device gpu` runs on it); run with --device cpu"
+        "`{0}`: this command does not run on the GPU backend yet (its kernels are built and tested; `savoir run mlp|cnn|activations --device gpu` runs on it); run with --device cpu"
     )]
     GpuUnavailable(Device),
     /// The GPU backend could not open the device (no adapter, lost device…): its message.

@@ -574,6 +574,30 @@ pub fn reuse_on<'a, B: Backend, T: Scalar, D: Dimension>(
     Ok(buf)
 }
 
+/// Copies `x` into `buf` reshaped to `dim` (the same elements in the same row-major order: a
+/// flatten or unflatten between layers), allocating only when the shape changed; returns it.
+pub fn reshape_on<'a, B: Backend, T: Scalar, DX: Dimension, D: Dimension>(
+    backend: &B,
+    x: &B::Tensor<T, DX>,
+    buf: &'a mut B::Tensor<T, D>,
+    dim: D,
+) -> BackendResult<&'a mut B::Tensor<T, D>> {
+    assert_eq!(
+        x.len(),
+        dim.size(),
+        "a reshape keeps the number of elements"
+    );
+    let cols = dim.slice().last().copied().unwrap_or(1);
+    let out = reuse_on(backend, buf, dim)?;
+    backend.geam(
+        T::one(),
+        Mat::flat(x, cols),
+        T::zero(),
+        Mat::flat(&mut *out, cols),
+    )?;
+    Ok(out)
+}
+
 /// The row range of block `k` of `size` rows (gate k of a stacked weight, head k).
 pub fn block(k: usize, size: usize) -> Range<usize> {
     k * size..(k + 1) * size

@@ -14,24 +14,27 @@
 //! With `cols = im2col(x)` `[K, P]` these are the matrix products
 //! `Y = W·cols` `[F, P]`, `dW += dY·colsᵀ`, `dcols = Wᵀ·dY`, `dx = col2im(dcols)`.
 
-use ndarray::{Array1, Array2, Array4, ArrayView2, ArrayView4, ArrayViewMut2, Ix2, Ix3, Ix4};
+use ndarray::{Array1, Array4, Ix1, Ix2, Ix4};
 use rand::Rng;
 
-use super::{Layer, Param, ShapeError, reuse, uniform, visit_weight_and_bias};
-use crate::backend::{ConvGeometry, Cpu, host};
+use super::{Layer, LayerError, Param, ShapeError, uniform, visit_weight_and_bias};
+use crate::backend::{Backend, BackendResult, ConvGeometry, Cpu, Mat, Shaped, reuse_on};
 use crate::scalar::Scalar;
 
-/// A 2-D convolution with PyTorch's layout: weight `[F, C, kH, kW]`, bias `[F]`, input NCHW.
+/// A 2-D convolution with PyTorch's layout: weight `[F, C, kH, kW]`, bias `[F]`, input NCHW, on
+/// backend `B` (the CPU unless said otherwise).
 #[derive(Clone, Debug)]
-pub struct Conv2d<T> {
+pub struct Conv2d<T: Scalar, B: Backend = Cpu> {
+    /// Where the tensors live and the products run.
+    backend: B,
     /// W: `[F, C, kH, kW]`
-    pub weight: Array4<T>,
+    pub weight: B::Tensor<T, Ix4>,
     /// b: `[F]`
-    pub bias: Array1<T>,
+    pub bias: B::Tensor<T, Ix1>,
     /// dL/dW: `[F, C, kH, kW]`, accumulated by `backward`.
-    pub grad_weight: Array4<T>,
+    pub grad_weight: B::Tensor<T, Ix4>,
     /// dL/db: `[F]`, accumulated by `backward`.
-    pub grad_bias: Array1<T>,
+    pub grad_bias: B::Tensor<T, Ix1>,
     /// s, the same on both axes.
     pub stride: usize,
     /// p, zero padding on all four sides.
@@ -39,55 +42,30 @@ pub struct Conv2d<T> {
     /// The geometry of the latest forward.
     geom: Option<ConvGeometry>,
     /// cols = im2col(x): `[K, P]`
-    cols: Array2<T>,
-    /// Y = W·cols: `[F, P]`
-    out_mat: Array2<T>,
+    cols: B::Tensor<T, Ix2>,
     /// y: `[N, F, OH, OW]`
-    output: Array4<T>,
+    output: B::Tensor<T, Ix4>,
     /// dY, dy regrouped by filter: `[F, P]`
-    grad_out_mat: Array2<T>,
+    grad_out_mat: B::Tensor<T, Ix2>,
     /// dcols = Wᵀ·dY: `[K, P]`
-    grad_cols: Array2<T>,
+    grad_cols: B::Tensor<T, Ix2>,
     /// dx: `[N, C, H, W]`
-    grad_input: Array4<T>,
+    grad_input: B::Tensor<T, Ix4>,
 }
 
 impl<T: Scalar> Conv2d<T> {
-    /// A layer with the given weight `[F, C, kH, kW]`, bias `[F]`, stride and padding.
+    /// A CPU layer with the given weight `[F, C, kH, kW]`, bias `[F]`, stride and padding.
     pub fn from_weights(
         weight: Array4<T>,
         bias: Array1<T>,
         stride: usize,
         padding: usize,
     ) -> Result<Self, ShapeError> {
-        ShapeError::check("conv2d bias", &[weight.shape()[0]], bias.shape())?;
-        if stride == 0 {
-            return Err(ShapeError {
-                what: "conv2d stride (must be at least 1)".into(),
-                expected: vec![1],
-                got: vec![0],
-            });
-        }
-        // The matrix view W [F, K] needs row-major weights.
-        let weight = weight.as_standard_layout().into_owned();
-        Ok(Self {
-            grad_weight: Array4::zeros(weight.raw_dim()),
-            grad_bias: Array1::zeros(bias.raw_dim()),
-            weight,
-            bias,
-            stride,
-            padding,
-            geom: None,
-            cols: Array2::zeros((0, 0)),
-            out_mat: Array2::zeros((0, 0)),
-            output: Array4::zeros((0, 0, 0, 0)),
-            grad_out_mat: Array2::zeros((0, 0)),
-            grad_cols: Array2::zeros((0, 0)),
-            grad_input: Array4::zeros((0, 0, 0, 0)),
-        })
+        Self::from_weights_on(&Cpu, weight, bias, stride, padding)
+            .map_err(LayerError::into_cpu_shape_error)
     }
 
-    /// A layer initialised like PyTorch's `nn.Conv2d`: W and b uniform in ±1/√(C·kH·kW).
+    /// A CPU layer initialised like PyTorch's `nn.Conv2d`: W and b uniform in ±1/√(C·kH·kW).
     pub fn new(
         in_channels: usize,
         out_channels: usize,
@@ -96,11 +74,71 @@ impl<T: Scalar> Conv2d<T> {
         padding: usize,
         rng: &mut impl Rng,
     ) -> Result<Self, ShapeError> {
-        let fan_in = in_channels * kernel.0 * kernel.1;
+        Self::new_on(
+            &Cpu,
+            (in_channels, out_channels),
+            kernel,
+            stride,
+            padding,
+            rng,
+        )
+        .map_err(LayerError::into_cpu_shape_error)
+    }
+}
+
+impl<T: Scalar, B: Backend> Conv2d<T, B> {
+    /// A layer on `backend` with the given host weight `[F, C, kH, kW]`, bias `[F]`, stride and
+    /// padding.
+    pub fn from_weights_on(
+        backend: &B,
+        weight: Array4<T>,
+        bias: Array1<T>,
+        stride: usize,
+        padding: usize,
+    ) -> Result<Self, LayerError> {
+        ShapeError::check("conv2d bias", &[weight.shape()[0]], bias.shape())?;
+        if stride == 0 {
+            return Err(ShapeError {
+                what: "conv2d stride (must be at least 1)".into(),
+                expected: vec![1],
+                got: vec![0],
+            }
+            .into());
+        }
+        // The backend's tensors are row-major: W is the matrix [F, K].
+        let weight = weight.as_standard_layout().into_owned();
+        Ok(Self {
+            backend: backend.clone(),
+            grad_weight: backend.zeros(weight.raw_dim())?,
+            grad_bias: backend.zeros(bias.raw_dim())?,
+            weight: backend.upload(weight.view())?,
+            bias: backend.upload(bias.view())?,
+            stride,
+            padding,
+            geom: None,
+            cols: backend.zeros(Ix2(0, 0))?,
+            output: backend.zeros(Ix4(0, 0, 0, 0))?,
+            grad_out_mat: backend.zeros(Ix2(0, 0))?,
+            grad_cols: backend.zeros(Ix2(0, 0))?,
+            grad_input: backend.zeros(Ix4(0, 0, 0, 0))?,
+        })
+    }
+
+    /// A layer on `backend` initialised like PyTorch's `nn.Conv2d`: W and b uniform in
+    /// ±1/√(C·kH·kW); `channels` is (C, F).
+    pub fn new_on(
+        backend: &B,
+        (in_channels, out_channels): (usize, usize),
+        (kh, kw): (usize, usize),
+        stride: usize,
+        padding: usize,
+        rng: &mut impl Rng,
+    ) -> Result<Self, LayerError> {
+        let fan_in = in_channels * kh * kw;
         let bound = 1.0 / (fan_in.max(1) as f64).sqrt();
-        let weight = uniform((out_channels, in_channels, kernel.0, kernel.1), bound, rng);
+        let weight = uniform((out_channels, in_channels, kh, kw), bound, rng);
         let bias = uniform(out_channels, bound, rng);
-        Self::from_weights(weight, bias, stride, padding)
+        Self::from_weights_on(backend, weight, bias, stride, padding)
     }
 
     /// The geometry for an input of shape `[N, C, H, W]`, or an error when the channels differ
@@ -120,127 +158,100 @@ impl<T: Scalar> Conv2d<T> {
 
     /// `[F, C, kH, kW]`.
     fn weight_dims(&self) -> [usize; 4] {
-        let d = self.weight.dim();
-        [d.0, d.1, d.2, d.3]
+        let d = self.weight.shape();
+        [d[0], d[1], d[2], d[3]]
     }
 
     /// y `[N, F, OH, OW]` for x `[N, C, H, W]`; caches im2col(x) for backward.
-    pub fn forward(&mut self, x: ArrayView4<'_, T>) -> ArrayView4<'_, T> {
-        let (n, _, h, w) = x.dim();
+    pub fn forward(&mut self, x: &B::Tensor<T, Ix4>) -> BackendResult<&B::Tensor<T, Ix4>> {
+        let s = x.shape();
         let g = self
-            .geometry([n, x.dim().1, h, w])
+            .geometry([s[0], s[1], s[2], s[3]])
             .unwrap_or_else(|e| panic!("{e}"));
-        let filters = self.weight_dims()[0];
-        let cols = reuse(&mut self.cols, Ix2(g.patch_len(), g.positions())); // cols: [K, P]
-        host::im2col(x, &g, cols.view_mut());
-        let out_mat = reuse(&mut self.out_mat, Ix2(filters, g.positions())); // Y: [F, P]
-        host::gemm(
+        let (filters, k) = (self.weight_dims()[0], g.patch_len());
+        let be = &self.backend;
+        let cols = reuse_on(be, &mut self.cols, Ix2(k, g.positions()))?; // cols: [K, P]
+        be.im2col(x, &g, cols)?;
+        let y = reuse_on(
+            be,
+            &mut self.output,
+            Ix4(g.batch, filters, g.out_h, g.out_w),
+        )?;
+        // y[n, f, :] = b[f] + (W·cols)[f, n·OH·OW ..]: the bias first, then for each sample n
+        // y[n] [F, OH·OW] ← W [F, K] · cols[:, n-th block] [K, OH·OW] + 1·y[n].
+        be.add_bias(&self.bias, g.out_h * g.out_w, T::zero(), y)?;
+        be.gemm(
             T::one(),
-            as_matrix(&self.weight),
-            false,
-            self.cols.view(),
-            false,
-            T::zero(),
-            out_mat.view_mut(),
-        );
-        // y[n, f, :] = Y[f, n·OH·OW ..] + b[f]
-        let y = reuse(&mut self.output, Ix4(n, filters, g.out_h, g.out_w)); // y: [N, F, OH, OW]
-        let plane = g.out_h * g.out_w;
-        let by_sample = self
-            .out_mat
-            .view()
-            .into_shape_with_order(Ix3(filters, n, plane))
-            .expect("fresh buffer")
-            .permuted_axes([1, 0, 2]); // [N, F, OH·OW]
-        let mut y3 = y
-            .view_mut()
-            .into_shape_with_order(Ix3(n, filters, plane))
-            .expect("fresh buffer");
-        y3.assign(&by_sample);
-        for mut sample in y3.outer_iter_mut() {
-            for (mut row, &b) in sample.outer_iter_mut().zip(&self.bias) {
-                row.mapv_inplace(|v| v + b);
-            }
-        }
+            Mat::flat(&self.weight, k),
+            by_sample(Mat::of(&self.cols), &g),
+            T::one(),
+            by_sample_nchw(Mat::of(y), &g, filters),
+        )?;
         self.geom = Some(g);
-        self.output.view()
+        Ok(&self.output)
     }
 
     /// Adds dW and db for `dy` `[N, F, OH, OW]` and returns dx `[N, C, H, W]`.
-    pub fn backward(&mut self, dy: ArrayView4<'_, T>) -> ArrayView4<'_, T> {
+    pub fn backward(&mut self, dy: &B::Tensor<T, Ix4>) -> BackendResult<&B::Tensor<T, Ix4>> {
         let g = self.geom.expect("conv2d: backward before forward");
         assert_eq!(dy.shape(), self.output.shape(), "conv2d: grad_output shape");
-        let filters = self.weight_dims()[0];
-        let plane = g.out_h * g.out_w;
+        let (filters, k) = (self.weight_dims()[0], g.patch_len());
+        let be = &self.backend;
         // dY[f, n·OH·OW + q] = dy[n, f, q]: [F, P]
-        let dy_mat = reuse(&mut self.grad_out_mat, Ix2(filters, g.positions()));
-        dy_mat
-            .view_mut()
-            .into_shape_with_order(Ix3(filters, g.batch, plane))
-            .expect("fresh buffer")
-            .assign(
-                &dy.as_standard_layout()
-                    .view()
-                    .into_shape_with_order(Ix3(g.batch, filters, plane))
-                    .expect("standard layout")
-                    .permuted_axes([1, 0, 2]),
-            );
-        // dW: [F, K] += dY [F, P] · colsᵀ [P, K]
-        let dw = as_matrix_mut(&mut self.grad_weight);
-        host::gemm(
+        let dy_mat = reuse_on(be, &mut self.grad_out_mat, Ix2(filters, g.positions()))?;
+        be.geam(
             T::one(),
-            self.grad_out_mat.view(),
-            false,
-            self.cols.view(),
-            true,
-            T::one(),
-            dw,
-        );
-        // db: [F] += row sums of dY
-        host::add_column_sums(self.grad_out_mat.t(), self.grad_bias.view_mut());
-        // dcols: [K, P] = Wᵀ [K, F] · dY [F, P]
-        let dcols = reuse(&mut self.grad_cols, Ix2(g.patch_len(), g.positions()));
-        host::gemm(
-            T::one(),
-            as_matrix(&self.weight),
-            true,
-            self.grad_out_mat.view(),
-            false,
+            by_sample_nchw(Mat::of(dy), &g, filters),
             T::zero(),
-            dcols.view_mut(),
-        );
-        let dx = reuse(
-            &mut self.grad_input,
-            Ix4(g.batch, g.channels, g.height, g.width),
-        );
-        dx.fill(T::zero());
-        host::col2im(self.grad_cols.view(), &g, dx.view_mut());
-        self.grad_input.view()
+            by_sample(Mat::of(dy_mat), &g),
+        )?;
+        // dW: [F, K] += dY [F, P] · colsᵀ [P, K]
+        be.gemm(
+            T::one(),
+            Mat::of(&self.grad_out_mat),
+            Mat::of(&self.cols).t(),
+            T::one(),
+            Mat::flat(&mut self.grad_weight, k),
+        )?;
+        // db: [F] += Σ_{n, q} dy[n, f, q]
+        be.add_channel_sums(dy, g.out_h * g.out_w, &mut self.grad_bias)?;
+        // dcols: [K, P] = Wᵀ [K, F] · dY [F, P]
+        let dcols = reuse_on(be, &mut self.grad_cols, Ix2(k, g.positions()))?;
+        be.gemm(
+            T::one(),
+            Mat::flat(&self.weight, k).t(),
+            Mat::of(&self.grad_out_mat),
+            T::zero(),
+            Mat::of(dcols),
+        )?;
+        let dim = Ix4(g.batch, g.channels, g.height, g.width);
+        let dx = reuse_on(be, &mut self.grad_input, dim)?; // dx: [N, C, H, W]
+        be.fill(dx, T::zero())?;
+        be.col2im(&self.grad_cols, &g, dx)?;
+        Ok(&self.grad_input)
     }
 }
 
-/// A row-major `[F, C, kH, kW]` array seen as the matrix `[F, K]`.
-fn as_matrix<T>(w: &Array4<T>) -> ArrayView2<'_, T> {
-    let (f, c, kh, kw) = w.dim();
-    w.view()
-        .into_shape_with_order((f, c * kh * kw))
-        .expect("weights are row-major")
+/// A `[rows, N·OH·OW]` matrix (cols, dY) seen as N matrices `[rows, OH·OW]`, one per sample.
+fn by_sample<R: Shaped>(m: Mat<R>, g: &ConvGeometry) -> Mat<R> {
+    let (rows, plane) = (m.layout.rows, g.out_h * g.out_w);
+    m.strided(0, rows, plane, g.positions())
+        .batched(g.batch, plane)
 }
 
-/// [`as_matrix`], mutable.
-fn as_matrix_mut<T>(w: &mut Array4<T>) -> ArrayViewMut2<'_, T> {
-    let (f, c, kh, kw) = w.dim();
-    w.view_mut()
-        .into_shape_with_order((f, c * kh * kw))
-        .expect("weights are row-major")
+/// An `[N, F, OH, OW]` tensor (y, dy) seen as N matrices `[F, OH·OW]`, one per sample.
+fn by_sample_nchw<R: Shaped>(m: Mat<R>, g: &ConvGeometry, filters: usize) -> Mat<R> {
+    let plane = g.out_h * g.out_w;
+    m.strided(0, filters, plane, plane)
+        .batched(g.batch, filters * plane)
 }
 
-impl<T: Scalar> Layer<T> for Conv2d<T> {
-    fn backend(&self) -> &Cpu {
-        &Cpu
+impl<T: Scalar, B: Backend> Layer<T, B> for Conv2d<T, B> {
+    fn backend(&self) -> &B {
+        &self.backend
     }
 
-    fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
+    fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T, B>)) {
         visit_weight_and_bias(
             visit,
             (&mut self.weight, &mut self.grad_weight),
@@ -260,7 +271,7 @@ mod tests {
             Array4::from_shape_vec((2, 3, 1, 1), vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0]).unwrap();
         let mut conv = Conv2d::from_weights(weight, Array1::from(vec![0.0, 10.0]), 1, 0).unwrap();
         let x = Array4::from_shape_fn((1, 3, 2, 2), |(_, c, h, w)| (c * 4 + h * 2 + w) as f64);
-        let y = conv.forward(x.view()).to_owned();
+        let y = conv.forward(&x).unwrap().to_owned();
         assert_eq!(y.shape(), &[1, 2, 2, 2]);
         assert_eq!(y[[0, 0, 1, 1]], 3.0);
         assert_eq!(y[[0, 1, 0, 0]], 10.0 + 0.0 + 4.0 + 8.0);

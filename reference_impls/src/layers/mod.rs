@@ -156,6 +156,16 @@ pub enum LayerError {
     Backend(#[from] BackendError),
 }
 
+impl LayerError {
+    /// The shape error of a layer built on the CPU, whose backend never fails.
+    pub fn into_cpu_shape_error(self) -> ShapeError {
+        match self {
+            LayerError::Shape(e) => e,
+            LayerError::Backend(e) => unreachable!("the CPU backend does not fail: {e}"),
+        }
+    }
+}
+
 /// Makes `buf` have `shape`, reallocating (to zeros) only when the shape changed, and returns it.
 ///
 /// Layers keep their caches and outputs in such buffers so a training loop allocates nothing

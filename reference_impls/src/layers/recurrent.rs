@@ -18,187 +18,105 @@
 //! `d gh_t` and the gradient that reaches `state_{t−1}` directly (not through `W_hh`). The layer
 //! ([`Recurrent`]) does the products around the cells: in backward, one product per step for
 //! `dh_{t−1} += d gh_t · W_hh`, then one product each for `dW_ih`, `dW_hh` and `dx` over all steps.
+//!
+//! Everything runs on the layer's backend; a state is a list of `[B, H]` tensors, its parts in
+//! the order of [`Cell::PARTS`] (`h`, then `c` for the LSTM).
 
 use std::marker::PhantomData;
 
-use ndarray::{Array1, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut2, Axis, Ix2, Ix3};
+use ndarray::{Array1, Array2, Dimension, Ix1, Ix2, Ix3};
 use rand::Rng;
 
-use super::{Layer, Param, ShapeError, reuse, uniform};
-use crate::backend::{Cpu, host};
+use super::{Activation, Layer, LayerError, Param, ShapeError, uniform};
+use crate::backend::{Backend, BackendResult, Binary, Cpu, Mat, Shaped, reuse_on};
 use crate::scalar::Scalar;
 
-/// The state a cell carries from one step to the next: `h`, and `c` for the LSTM.
-pub trait HiddenState<T: Scalar>: Clone {
-    /// The names of the state's parts, `h` first (`["h"]` or `["h", "c"]`).
-    const PARTS: &'static [&'static str];
+/// A recurrent state on backend `B`: its parts `[B, H]` in the order of [`Cell::PARTS`].
+pub type State<T, B = Cpu> = Vec<<B as Backend>::Tensor<T, Ix2>>;
 
-    /// Builds a state from its parts `[B, H]`, in the order of [`HiddenState::PARTS`].
-    ///
-    /// # Panics
-    /// When the number of parts differs from `PARTS.len()`.
-    fn from_parts(parts: Vec<Array2<T>>) -> Self;
+/// What [`Recurrent::backward`] returns: dL/dx `[B, T, I]` and dL/d state0 (its parts `[B, H]`).
+pub type InputGrads<'a, T, B> = (
+    &'a <B as Backend>::Tensor<T, Ix3>,
+    &'a [<B as Backend>::Tensor<T, Ix2>],
+);
 
-    /// The parts `[B, H]`, in the order of [`HiddenState::PARTS`].
-    fn parts(&self) -> Vec<ArrayView2<'_, T>>;
-
-    /// The hidden output h `[B, H]`.
-    fn h(&self) -> ArrayView2<'_, T>;
-
-    /// The hidden output h `[B, H]`, writable.
-    fn h_mut(&mut self) -> ArrayViewMut2<'_, T>;
-
-    /// The all-zero state for `batch` rows of `hidden` units (PyTorch's default h0, c0).
-    fn zeros(batch: usize, hidden: usize) -> Self {
-        Self::from_parts(
-            Self::PARTS
-                .iter()
-                .map(|_| Array2::zeros((batch, hidden)))
-                .collect(),
-        )
-    }
-}
-
-impl<T: Scalar> HiddenState<T> for Array2<T> {
-    const PARTS: &'static [&'static str] = &["h"];
-
-    fn from_parts(parts: Vec<Array2<T>>) -> Self {
-        let [h]: [Array2<T>; 1] = parts
-            .try_into()
-            .expect("an RNN or GRU state has one part, h");
-        h
-    }
-
-    fn parts(&self) -> Vec<ArrayView2<'_, T>> {
-        vec![self.view()]
-    }
-
-    fn h(&self) -> ArrayView2<'_, T> {
-        self.view()
-    }
-
-    fn h_mut(&mut self) -> ArrayViewMut2<'_, T> {
-        self.view_mut()
-    }
-}
-
-/// The LSTM's state: hidden output h and cell c, both `[B, H]`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LstmState<T> {
-    /// h: [B, H]
-    pub h: Array2<T>,
-    /// c: [B, H]
-    pub c: Array2<T>,
-}
-
-impl<T: Scalar> HiddenState<T> for LstmState<T> {
-    const PARTS: &'static [&'static str] = &["h", "c"];
-
-    fn from_parts(parts: Vec<Array2<T>>) -> Self {
-        let [h, c]: [Array2<T>; 2] = parts
-            .try_into()
-            .expect("an LSTM state has two parts, h and c");
-        Self { h, c }
-    }
-
-    fn parts(&self) -> Vec<ArrayView2<'_, T>> {
-        vec![self.h.view(), self.c.view()]
-    }
-
-    fn h(&self) -> ArrayView2<'_, T> {
-        self.h.view()
-    }
-
-    fn h_mut(&mut self) -> ArrayViewMut2<'_, T> {
-        self.h.view_mut()
-    }
-}
-
-/// What the backward of one step returns.
+/// What one step keeps for its backward, on the layer's backend (sizes `[B, G]` and `[B, H]`).
 #[derive(Clone, Debug)]
-pub struct StepGrads<T, S> {
-    /// dL/d gx_t: [B, G] (gx_t = x_t W_ihᵀ + b_ih)
-    pub d_gx: Array2<T>,
-    /// dL/d gh_t: [B, G] (gh_t = h_{t−1} W_hhᵀ + b_hh)
-    pub d_gh: Array2<T>,
-    /// The part of dL/d state_{t−1} that does not go through W_hh (zero for the plain RNN).
-    pub d_prev: S,
+pub struct StepBuffers<T: Scalar, B: Backend> {
+    /// gx_t = x_t W_ihᵀ + b_ih: `[B, G]`
+    pub gx: B::Tensor<T, Ix2>,
+    /// gh_t = h_{t−1} W_hhᵀ + b_hh: `[B, G]`
+    pub gh: B::Tensor<T, Ix2>,
+    /// The gates of the step (pre-activations for the RNN, activated for the LSTM and GRU): `[B, G]`
+    pub gates: B::Tensor<T, Ix2>,
+    /// tanh(c_t) for the LSTM: `[B, H]` (empty for the others)
+    pub tanh_c: B::Tensor<T, Ix2>,
 }
 
 /// One recurrent step: how a kind of cell turns the pre-activations and the previous state into
-/// the next state, and back.
-pub trait Cell<T: Scalar> {
+/// the next state, and back, with the backend's ops.
+pub trait Cell {
     /// The number of gate blocks stacked in the weight rows (G = GATES·H).
     const GATES: usize;
     /// The PyTorch-style name (`rnn_tanh`, `lstm`, `gru`).
     const NAME: &'static str;
-    /// The state carried between steps.
-    type State: HiddenState<T>;
-    /// What the step's backward needs from its forward.
-    type Cache;
+    /// The names of the state's parts, `h` first (`["h"]` or `["h", "c"]`).
+    const PARTS: &'static [&'static str];
 
-    /// The next state from gx `[B, G]`, gh `[B, G]` and the previous state.
-    fn step(
-        gx: ArrayView2<'_, T>,
-        gh: ArrayView2<'_, T>,
-        prev: &Self::State,
-    ) -> (Self::State, Self::Cache);
+    /// Writes `next` (the state after the step) from `step.gx`, `step.gh` and `prev`; keeps in
+    /// `step` what the backward needs.
+    fn step<T: Scalar, B: Backend>(
+        be: &B,
+        step: &mut StepBuffers<T, B>,
+        prev: &[B::Tensor<T, Ix2>],
+        next: &mut [B::Tensor<T, Ix2>],
+    ) -> BackendResult<()>;
 
-    /// The gradients of one step, given dL/d(next state) (all paths into it summed).
-    fn step_backward(cache: &Self::Cache, d_next: &Self::State) -> StepGrads<T, Self::State>;
-}
-
-/// tanh(x) element-wise: [B, H] → [B, H], as `2σ(2x) − 1` ([`host::fast_tanh`]).
-fn tanh_of<T: Scalar>(x: ArrayView2<'_, T>) -> Array2<T> {
-    let mut y = Array2::zeros(x.raw_dim());
-    host::map(x, y.view_mut(), host::fast_tanh);
-    y
-}
-
-/// dL/d(pre-activation) of a tanh from dL/d tanh and tanh: `d ⊙ (1 − tanh²)`.
-fn through_tanh<T: Scalar>(d: &Array2<T>, t: &Array2<T>) -> Array2<T> {
-    let mut out = Array2::zeros(d.raw_dim());
-    host::zip_map(d.view(), t.view(), out.view_mut(), |d, t| {
-        d * (T::one() - t * t)
-    });
-    out
-}
-
-/// A `[B, T, X]` sequence seen as `[B·T, X]` rows in (b, t) order.
-pub(super) fn sequence_rows<T>(a: &Array3<T>) -> ArrayView2<'_, T> {
-    let (batch, steps, cols) = a.dim();
-    a.view()
-        .into_shape_with_order((batch * steps, cols))
-        .expect("the layer's buffers are contiguous")
+    /// The backward of one step: `d_state` holds dL/d(next state), all paths summed, and
+    /// becomes the part of dL/d(previous state) that does not go through W_hh; writes
+    /// dL/d gx_t and dL/d gh_t `[B, G]`.
+    fn step_backward<T: Scalar, B: Backend>(
+        be: &B,
+        step: &StepBuffers<T, B>,
+        prev: &[B::Tensor<T, Ix2>],
+        d_state: &mut [B::Tensor<T, Ix2>],
+        d_gx: &mut B::Tensor<T, Ix2>,
+        d_gh: &mut B::Tensor<T, Ix2>,
+    ) -> BackendResult<()>;
 }
 
 /// The Elman RNN cell: `h' = tanh(gx + gh)` (PyTorch's `nn.RNN(nonlinearity="tanh")`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RnnTanhCell;
 
-impl<T: Scalar> Cell<T> for RnnTanhCell {
+impl Cell for RnnTanhCell {
     const GATES: usize = 1;
     const NAME: &'static str = "rnn_tanh";
-    type State = Array2<T>;
-    /// h' [B, H]
-    type Cache = Array2<T>;
+    const PARTS: &'static [&'static str] = &["h"];
 
-    fn step(
-        gx: ArrayView2<'_, T>,
-        gh: ArrayView2<'_, T>,
-        _prev: &Array2<T>,
-    ) -> (Array2<T>, Array2<T>) {
-        let h = tanh_of((&gx + &gh).view()); // h' = tanh(W_ih x + b_ih + W_hh h + b_hh): [B, H]
-        (h.clone(), h)
+    fn step<T: Scalar, B: Backend>(
+        be: &B,
+        step: &mut StepBuffers<T, B>,
+        _prev: &[B::Tensor<T, Ix2>],
+        next: &mut [B::Tensor<T, Ix2>],
+    ) -> BackendResult<()> {
+        // h' = tanh(W_ih x + b_ih + W_hh h + b_hh): [B, H]; the sum is kept for backward.
+        be.binary(Binary::Add, &step.gx, &step.gh, &mut step.gates)?;
+        be.activation(Activation::Tanh, &step.gates, &mut next[0])
     }
 
-    fn step_backward(h: &Array2<T>, d_h: &Array2<T>) -> StepGrads<T, Array2<T>> {
-        let d_pre = through_tanh(d_h, h); // [B, H]
-        StepGrads {
-            d_gx: d_pre.clone(),
-            d_prev: Array2::zeros(d_pre.raw_dim()), // h reaches h' only through W_hh
-            d_gh: d_pre,
-        }
+    fn step_backward<T: Scalar, B: Backend>(
+        be: &B,
+        step: &StepBuffers<T, B>,
+        _prev: &[B::Tensor<T, Ix2>],
+        d_state: &mut [B::Tensor<T, Ix2>],
+        d_gx: &mut B::Tensor<T, Ix2>,
+        d_gh: &mut B::Tensor<T, Ix2>,
+    ) -> BackendResult<()> {
+        let d_h = &mut d_state[0];
+        be.activation_backward(Activation::Tanh, &step.gates, d_h, d_gx)?; // dh' ⊙ (1 − h'²)
+        be.axpby(T::one(), d_gx, T::zero(), d_gh)?;
+        be.fill(d_h, T::zero()) // h reaches h' only through W_hh
     }
 }
 
@@ -206,72 +124,41 @@ impl<T: Scalar> Cell<T> for RnnTanhCell {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LstmCell;
 
-/// What the LSTM step keeps for its backward.
-#[derive(Clone, Debug)]
-pub struct LstmCache<T> {
-    /// The activated gates σ(i), σ(f), tanh(g), σ(o), side by side: `[B, 4H]`.
-    gates: Array2<T>,
-    /// The previous cell c: `[B, H]`.
-    c_prev: Array2<T>,
-    /// tanh(c'): `[B, H]`.
-    tanh_c: Array2<T>,
-}
-
-impl<T: Scalar> Cell<T> for LstmCell {
+impl Cell for LstmCell {
     const GATES: usize = 4;
     const NAME: &'static str = "lstm";
-    type State = LstmState<T>;
-    type Cache = LstmCache<T>;
+    const PARTS: &'static [&'static str] = &["h", "c"];
 
-    fn step(
-        gx: ArrayView2<'_, T>,
-        gh: ArrayView2<'_, T>,
-        prev: &LstmState<T>,
-    ) -> (LstmState<T>, LstmCache<T>) {
+    fn step<T: Scalar, B: Backend>(
+        be: &B,
+        step: &mut StepBuffers<T, B>,
+        prev: &[B::Tensor<T, Ix2>],
+        next: &mut [B::Tensor<T, Ix2>],
+    ) -> BackendResult<()> {
         // pre = W_ih x + b_ih + W_hh h + b_hh: [B, 4H], blocks i, f, g, o; activated in place:
         // i = σ(·), f = σ(·), g = tanh(·), o = σ(·); c' = f ⊙ c + i ⊙ g; h' = o ⊙ tanh(c').
-        let mut gates = &gx + &gh;
-        let mut next = LstmState {
-            h: Array2::zeros(prev.h.raw_dim()),
-            c: Array2::zeros(prev.c.raw_dim()),
+        be.binary(Binary::Add, &step.gx, &step.gh, &mut step.gates)?;
+        let [h, c] = next else {
+            unreachable!("an LSTM state has two parts, h and c")
         };
-        let mut tanh_c = Array2::zeros(prev.c.raw_dim());
-        host::lstm_cell(
-            gates.view_mut(),
-            prev.c.view(),
-            next.c.view_mut(),
-            tanh_c.view_mut(),
-            next.h.view_mut(),
-        );
-        let cache = LstmCache {
-            gates,
-            c_prev: prev.c.clone(),
-            tanh_c,
-        };
-        (next, cache)
+        be.lstm_cell(&mut step.gates, &prev[1], c, &mut step.tanh_c, h)
     }
 
-    fn step_backward(cache: &LstmCache<T>, d_next: &LstmState<T>) -> StepGrads<T, LstmState<T>> {
+    fn step_backward<T: Scalar, B: Backend>(
+        be: &B,
+        step: &StepBuffers<T, B>,
+        prev: &[B::Tensor<T, Ix2>],
+        d_state: &mut [B::Tensor<T, Ix2>],
+        d_gx: &mut B::Tensor<T, Ix2>,
+        d_gh: &mut B::Tensor<T, Ix2>,
+    ) -> BackendResult<()> {
         // dL/dh' and dL/dc' in; dL/d(pre-activations) [B, 4H] and dL/dc = dc' ⊙ f out.
-        let mut d_c = d_next.c.clone();
-        let mut d_pre = Array2::zeros(cache.gates.raw_dim());
-        host::lstm_cell_backward(
-            cache.gates.view(),
-            cache.c_prev.view(),
-            cache.tanh_c.view(),
-            d_next.h.view(),
-            d_c.view_mut(),
-            d_pre.view_mut(),
-        );
-        let d_prev = LstmState {
-            h: Array2::zeros(d_next.h.raw_dim()), // h reaches the step only through W_hh
-            c: d_c,
+        let [d_h, d_c] = d_state else {
+            unreachable!("an LSTM state has two parts, h and c")
         };
-        StepGrads {
-            d_gx: d_pre.clone(),
-            d_gh: d_pre,
-            d_prev,
-        }
+        be.lstm_cell_backward(&step.gates, &prev[1], &step.tanh_c, d_h, d_c, d_gx)?;
+        be.axpby(T::one(), d_gx, T::zero(), d_gh)?;
+        be.fill(d_h, T::zero()) // h reaches the step only through W_hh
     }
 }
 
@@ -280,116 +167,122 @@ impl<T: Scalar> Cell<T> for LstmCell {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GruCell;
 
-/// What the GRU step keeps for its backward.
-#[derive(Clone, Debug)]
-pub struct GruCache<T> {
-    /// The activated gates r, z, n side by side: `[B, 3H]`.
-    gates: Array2<T>,
-    /// gh = W_hh h + b_hh (its block n is the hidden part of the candidate): `[B, 3H]`.
-    gh: Array2<T>,
-    /// The previous hidden state h: `[B, H]`.
-    h_prev: Array2<T>,
-}
-
-impl<T: Scalar> Cell<T> for GruCell {
+impl Cell for GruCell {
     const GATES: usize = 3;
     const NAME: &'static str = "gru";
-    type State = Array2<T>;
-    type Cache = GruCache<T>;
+    const PARTS: &'static [&'static str] = &["h"];
 
-    fn step(
-        gx: ArrayView2<'_, T>,
-        gh: ArrayView2<'_, T>,
-        h: &Array2<T>,
-    ) -> (Array2<T>, GruCache<T>) {
+    fn step<T: Scalar, B: Backend>(
+        be: &B,
+        step: &mut StepBuffers<T, B>,
+        prev: &[B::Tensor<T, Ix2>],
+        next: &mut [B::Tensor<T, Ix2>],
+    ) -> BackendResult<()> {
         // r = σ(gx_r + gh_r), z = σ(gx_z + gh_z), n = tanh(gx_n + r ⊙ gh_n),
         // h' = (1 − z) ⊙ n + z ⊙ h; gx, gh: [B, 3H], every state [B, H].
-        let mut gates = Array2::zeros(gx.raw_dim());
-        let mut h_next = Array2::zeros(h.raw_dim());
-        host::gru_cell(gx, gh, h.view(), gates.view_mut(), h_next.view_mut());
-        let cache = GruCache {
-            gates,
-            gh: gh.to_owned(),
-            h_prev: h.clone(),
-        };
-        (h_next, cache)
+        be.gru_cell(&step.gx, &step.gh, &prev[0], &mut step.gates, &mut next[0])
     }
 
-    fn step_backward(cache: &GruCache<T>, d_h: &Array2<T>) -> StepGrads<T, Array2<T>> {
-        let mut d_prev = d_h.clone(); // becomes dL/dh' ⊙ z
-        let mut d_gx = Array2::zeros(cache.gates.raw_dim());
-        let mut d_gh = Array2::zeros(cache.gates.raw_dim());
-        host::gru_cell_backward(
-            cache.gates.view(),
-            cache.gh.view(),
-            cache.h_prev.view(),
-            d_prev.view_mut(),
-            d_gx.view_mut(),
-            d_gh.view_mut(),
-        );
-        StepGrads { d_gx, d_gh, d_prev }
+    fn step_backward<T: Scalar, B: Backend>(
+        be: &B,
+        step: &StepBuffers<T, B>,
+        prev: &[B::Tensor<T, Ix2>],
+        d_state: &mut [B::Tensor<T, Ix2>],
+        d_gx: &mut B::Tensor<T, Ix2>,
+        d_gh: &mut B::Tensor<T, Ix2>,
+    ) -> BackendResult<()> {
+        // dL/dh' becomes dL/dh' ⊙ z, the part of dL/dh that skips W_hh.
+        be.gru_cell_backward(&step.gates, &step.gh, &prev[0], &mut d_state[0], d_gx, d_gh)
     }
+}
+
+/// Time step `t` of a `[B, T, C]` sequence tensor: the matrix `[B, C]` with rows `T·C` apart.
+fn at_step<R: Shaped>(seq: R, t: usize) -> Mat<R> {
+    let (batch, steps, cols) = (seq.shape()[0], seq.shape()[1], seq.shape()[2]);
+    Mat::of(seq).strided(t * cols, batch, cols, steps * cols)
 }
 
 /// A one-layer recurrent network unrolled over `[B, T, I]` sequences (`batch_first=True`), with
-/// cell kind `C` and PyTorch's parameters.
+/// cell kind `C` and PyTorch's parameters, on backend `B` (the CPU unless said otherwise).
 #[derive(Clone, Debug)]
-pub struct Recurrent<T: Scalar, C: Cell<T>> {
+pub struct Recurrent<T: Scalar, C: Cell, B: Backend = Cpu> {
+    /// Where the tensors live and the steps run.
+    backend: B,
     /// W_ih: [G, I]
-    pub weight_ih: Array2<T>,
+    pub weight_ih: B::Tensor<T, Ix2>,
     /// W_hh: [G, H]
-    pub weight_hh: Array2<T>,
+    pub weight_hh: B::Tensor<T, Ix2>,
     /// b_ih: [G]
-    pub bias_ih: Array1<T>,
+    pub bias_ih: B::Tensor<T, Ix1>,
     /// b_hh: [G]
-    pub bias_hh: Array1<T>,
+    pub bias_hh: B::Tensor<T, Ix1>,
     /// dL/dW_ih: [G, I], accumulated by `backward`.
-    pub grad_weight_ih: Array2<T>,
+    pub grad_weight_ih: B::Tensor<T, Ix2>,
     /// dL/dW_hh: [G, H], accumulated by `backward`.
-    pub grad_weight_hh: Array2<T>,
+    pub grad_weight_hh: B::Tensor<T, Ix2>,
     /// dL/db_ih: [G], accumulated by `backward`.
-    pub grad_bias_ih: Array1<T>,
+    pub grad_bias_ih: B::Tensor<T, Ix1>,
     /// dL/db_hh: [G], accumulated by `backward`.
-    pub grad_bias_hh: Array1<T>,
+    pub grad_bias_hh: B::Tensor<T, Ix1>,
     /// x of the latest forward: [B, T, I]
-    input: Array3<T>,
-    /// gx = x W_ihᵀ + b_ih for every step: [B·T, G] (rows in (b, t) order)
-    gx: Array2<T>,
+    input: B::Tensor<T, Ix3>,
+    /// gx = x W_ihᵀ + b_ih for every step: [B, T, G]
+    gx: B::Tensor<T, Ix3>,
     /// h_{t−1}, the state each step started from: [B, T, H]
-    h_prev: Array3<T>,
+    h_prev: B::Tensor<T, Ix3>,
     /// h_t for every step: [B, T, H]
-    output: Array3<T>,
-    /// The cells' caches, one per step.
-    caches: Vec<C::Cache>,
-    /// The state after the last step (h_n, c_n).
-    final_state: C::State,
+    output: B::Tensor<T, Ix3>,
+    /// What each step keeps for backward, one per step (kept across calls).
+    steps: Vec<StepBuffers<T, B>>,
+    /// The states: entry 0 the initial state, entry t + 1 the state after step t.
+    states: Vec<State<T, B>>,
     /// dL/dx of the latest backward: [B, T, I]
-    grad_input: Array3<T>,
-    /// dL/d(state0) of the latest backward.
-    grad_state0: C::State,
+    grad_input: B::Tensor<T, Ix3>,
+    /// dL/d(state) while going back in time; dL/d(state0) after the latest backward.
+    grad_state: State<T, B>,
     /// dL/d gx of the latest backward: [B, T, G]
-    grad_gx: Array3<T>,
+    grad_gx: B::Tensor<T, Ix3>,
     /// dL/d gh of the latest backward: [B, T, G]
-    grad_gh: Array3<T>,
+    grad_gh: B::Tensor<T, Ix3>,
+    /// dL/d gx_t and dL/d gh_t of one step: [B, G] each
+    step_grads: [B::Tensor<T, Ix2>; 2],
     cell: PhantomData<C>,
 }
 
 /// The Elman RNN with tanh, like `nn.RNN(nonlinearity="tanh", batch_first=True)`.
-pub type RnnTanh<T> = Recurrent<T, RnnTanhCell>;
+pub type RnnTanh<T, B = Cpu> = Recurrent<T, RnnTanhCell, B>;
 /// The LSTM, like `nn.LSTM(batch_first=True)`.
-pub type Lstm<T> = Recurrent<T, LstmCell>;
+pub type Lstm<T, B = Cpu> = Recurrent<T, LstmCell, B>;
 /// The GRU, like `nn.GRU(batch_first=True)`.
-pub type Gru<T> = Recurrent<T, GruCell>;
+pub type Gru<T, B = Cpu> = Recurrent<T, GruCell, B>;
 
-impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
-    /// A layer with PyTorch's weights `weight_ih` `[G, I]`, `weight_hh` `[G, H]`, `bias_ih` and
-    /// `bias_hh` `[G]`, G = GATES·H.
+impl<T: Scalar, C: Cell> Recurrent<T, C> {
+    /// A CPU layer with PyTorch's weights `weight_ih` `[G, I]`, `weight_hh` `[G, H]`, `bias_ih`
+    /// and `bias_hh` `[G]`, G = GATES·H.
     pub fn from_weights(
         weight_ih: Array2<T>,
         weight_hh: Array2<T>,
         bias_ih: Array1<T>,
         bias_hh: Array1<T>,
     ) -> Result<Self, ShapeError> {
+        Self::from_weights_on(&Cpu, [weight_ih, weight_hh], [bias_ih, bias_hh])
+            .map_err(LayerError::into_cpu_shape_error)
+    }
+
+    /// A CPU layer initialised like PyTorch's: every weight and bias uniform in ±1/√H.
+    pub fn new(input_size: usize, hidden_size: usize, rng: &mut impl Rng) -> Self {
+        Self::new_on(&Cpu, input_size, hidden_size, rng).expect("the CPU backend does not fail")
+    }
+}
+
+impl<T: Scalar, C: Cell, B: Backend> Recurrent<T, C, B> {
+    /// A layer on `backend` with PyTorch's host weights `[weight_ih, weight_hh]` (`[G, I]`,
+    /// `[G, H]`) and `[bias_ih, bias_hh]` (`[G]` each), G = GATES·H.
+    pub fn from_weights_on(
+        backend: &B,
+        [weight_ih, weight_hh]: [Array2<T>; 2],
+        [bias_ih, bias_hh]: [Array1<T>; 2],
+    ) -> Result<Self, LayerError> {
         let hidden = weight_hh.ncols();
         let rows = C::GATES * hidden;
         let what = |name: &str| format!("{} {name}", C::NAME);
@@ -401,115 +294,173 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
         )?;
         ShapeError::check(&what("bias_ih"), &[rows], bias_ih.shape())?;
         ShapeError::check(&what("bias_hh"), &[rows], bias_hh.shape())?;
+        let seq = || backend.zeros(Ix3(0, 0, 0));
+        let mat = || backend.zeros(Ix2(0, 0));
         Ok(Self {
-            grad_weight_ih: Array2::zeros(weight_ih.raw_dim()),
-            grad_weight_hh: Array2::zeros(weight_hh.raw_dim()),
-            grad_bias_ih: Array1::zeros(rows),
-            grad_bias_hh: Array1::zeros(rows),
-            weight_ih,
-            weight_hh,
-            bias_ih,
-            bias_hh,
-            input: Array3::zeros((0, 0, 0)),
-            gx: Array2::zeros((0, 0)),
-            h_prev: Array3::zeros((0, 0, 0)),
-            output: Array3::zeros((0, 0, 0)),
-            caches: Vec::new(),
-            final_state: C::State::zeros(0, hidden),
-            grad_input: Array3::zeros((0, 0, 0)),
-            grad_gx: Array3::zeros((0, 0, 0)),
-            grad_gh: Array3::zeros((0, 0, 0)),
-            grad_state0: C::State::zeros(0, hidden),
+            backend: backend.clone(),
+            grad_weight_ih: backend.zeros(weight_ih.raw_dim())?,
+            grad_weight_hh: backend.zeros(weight_hh.raw_dim())?,
+            grad_bias_ih: backend.zeros(Ix1(rows))?,
+            grad_bias_hh: backend.zeros(Ix1(rows))?,
+            weight_ih: backend.upload(weight_ih.view())?,
+            weight_hh: backend.upload(weight_hh.view())?,
+            bias_ih: backend.upload(bias_ih.view())?,
+            bias_hh: backend.upload(bias_hh.view())?,
+            input: seq()?,
+            gx: seq()?,
+            h_prev: seq()?,
+            output: seq()?,
+            steps: Vec::new(),
+            states: Vec::new(),
+            grad_input: seq()?,
+            grad_state: Vec::new(),
+            grad_gx: seq()?,
+            grad_gh: seq()?,
+            step_grads: [mat()?, mat()?],
             cell: PhantomData,
         })
     }
 
-    /// A layer initialised like PyTorch's: every weight and bias uniform in ±1/√H.
-    pub fn new(input_size: usize, hidden_size: usize, rng: &mut impl Rng) -> Self {
+    /// A layer on `backend` initialised like PyTorch's: every weight and bias uniform in ±1/√H.
+    pub fn new_on(
+        backend: &B,
+        input_size: usize,
+        hidden_size: usize,
+        rng: &mut impl Rng,
+    ) -> BackendResult<Self> {
         let bound = 1.0 / (hidden_size.max(1) as f64).sqrt();
         let rows = C::GATES * hidden_size;
-        Self::from_weights(
+        let weights = [
             uniform((rows, input_size), bound, rng),
             uniform((rows, hidden_size), bound, rng),
-            uniform(rows, bound, rng),
-            uniform(rows, bound, rng),
-        )
-        .expect("shapes match by construction")
+        ];
+        let biases = [uniform(rows, bound, rng), uniform(rows, bound, rng)];
+        Self::from_weights_on(backend, weights, biases).map_err(|e| match e {
+            LayerError::Backend(e) => e,
+            LayerError::Shape(e) => unreachable!("shapes match by construction: {e}"),
+        })
     }
 
     /// I: the number of input features.
     pub fn input_size(&self) -> usize {
-        self.weight_ih.ncols()
+        self.weight_ih.shape()[1]
     }
 
     /// H: the number of hidden units.
     pub fn hidden_size(&self) -> usize {
-        self.weight_hh.ncols()
+        self.weight_hh.shape()[1]
+    }
+
+    /// The all-zero state for `batch` rows (PyTorch's default h0, c0).
+    pub fn zero_state(&self, batch: usize) -> BackendResult<State<T, B>> {
+        let dim = Ix2(batch, self.hidden_size());
+        C::PARTS.iter().map(|_| self.backend.zeros(dim)).collect()
     }
 
     /// Runs the sequence x `[B, T, I]` from `state0` (h0 `[B, H]`, and c0 for the LSTM; use
-    /// [`HiddenState::zeros`] for PyTorch's default) and returns the hidden outputs `[B, T, H]`.
-    /// The state after the last step is [`Recurrent::final_state`].
-    pub fn forward(&mut self, x: ArrayView3<'_, T>, state0: &C::State) -> ArrayView3<'_, T> {
-        let (batch, steps, features) = x.dim();
+    /// [`Recurrent::zero_state`] for PyTorch's default) and returns the hidden outputs
+    /// `[B, T, H]`. The state after the last step is [`Recurrent::final_state`].
+    pub fn forward(
+        &mut self,
+        x: &B::Tensor<T, Ix3>,
+        state0: &[B::Tensor<T, Ix2>],
+    ) -> BackendResult<&B::Tensor<T, Ix3>> {
+        let (batch, steps, features) = (x.shape()[0], x.shape()[1], x.shape()[2]);
         let (hidden, rows) = (self.hidden_size(), C::GATES * self.hidden_size());
         assert_eq!(features, self.input_size(), "{}: input features", C::NAME);
-        assert_eq!(
-            state0.h().dim(),
-            (batch, hidden),
-            "{}: initial state shape",
-            C::NAME
-        );
-        reuse(&mut self.input, x.raw_dim()).assign(&x); // x: [B, T, I]
+        assert_eq!(state0.len(), C::PARTS.len(), "{}: state parts", C::NAME);
+        for part in state0 {
+            assert_eq!(
+                part.shape(),
+                [batch, hidden],
+                "{}: initial state shape",
+                C::NAME
+            );
+        }
+        let be = &self.backend;
+        let input = reuse_on(be, &mut self.input, Ix3(batch, steps, features))?; // x: [B, T, I]
+        be.geam(T::one(), Mat::of(x), T::zero(), Mat::of(input))?;
 
         // gx = x W_ihᵀ + b_ih for all B·T rows at once: [B·T, I]·[I, G] → [B·T, G]
-        let x_rows = sequence_rows(&self.input); // [B·T, I]
-        let gx = reuse(&mut self.gx, Ix2(batch * steps, rows));
-        gx.assign(&self.bias_ih);
-        host::gemm(
+        let gx = reuse_on(be, &mut self.gx, Ix3(batch, steps, rows))?;
+        be.add_bias(&self.bias_ih, 1, T::zero(), gx)?;
+        be.gemm(
             T::one(),
-            x_rows,
-            false,
-            self.weight_ih.view(),
-            true,
+            Mat::flat(&self.input, features),
+            Mat::of(&self.weight_ih).t(),
             T::one(),
-            gx.view_mut(),
-        );
-        let gx = self
-            .gx
-            .view()
-            .into_shape_with_order((batch, steps, rows))
-            .expect("gx is contiguous"); // [B, T, G]
+            Mat::flat(gx, rows),
+        )?;
 
-        reuse(&mut self.h_prev, Ix3(batch, steps, hidden));
-        reuse(&mut self.output, Ix3(batch, steps, hidden));
-        self.caches.clear();
-        let mut gh = Array2::zeros((batch, rows)); // gh = h W_hhᵀ + b_hh: [B, G]
-        let mut state = state0.clone();
-        for t in 0..steps {
-            self.h_prev.index_axis_mut(Axis(1), t).assign(&state.h());
-            gh.assign(&self.bias_hh);
-            host::gemm(
-                T::one(),
-                state.h(),
-                false,
-                self.weight_hh.view(),
-                true,
-                T::one(),
-                gh.view_mut(),
-            );
-            let (next, cache) = C::step(gx.index_axis(Axis(1), t), gh.view(), &state);
-            self.output.index_axis_mut(Axis(1), t).assign(&next.h());
-            self.caches.push(cache);
-            state = next;
+        reuse_on(be, &mut self.h_prev, Ix3(batch, steps, hidden))?;
+        reuse_on(be, &mut self.output, Ix3(batch, steps, hidden))?;
+        self.size_step_buffers(batch, steps)?;
+        let be = &self.backend;
+        for (part, value) in self.states[0].iter_mut().zip(state0) {
+            be.axpby(T::one(), value, T::zero(), part)?;
         }
-        self.final_state = state;
-        self.output.view()
+        for t in 0..steps {
+            let (done, rest) = self.states.split_at_mut(t + 1);
+            let (prev, next) = (&done[t], &mut rest[0]);
+            let step = &mut self.steps[t];
+            let h_prev = at_step(&mut self.h_prev, t);
+            be.geam(T::one(), Mat::of(&prev[0]), T::zero(), h_prev)?;
+            be.geam(
+                T::one(),
+                at_step(&self.gx, t),
+                T::zero(),
+                Mat::of(&mut step.gx),
+            )?;
+            // gh = h W_hhᵀ + b_hh: [B, G]
+            be.add_bias(&self.bias_hh, 1, T::zero(), &mut step.gh)?;
+            be.gemm(
+                T::one(),
+                Mat::of(&prev[0]),
+                Mat::of(&self.weight_hh).t(),
+                T::one(),
+                Mat::of(&mut step.gh),
+            )?;
+            C::step(be, step, prev, next)?;
+            let h_t = at_step(&mut self.output, t);
+            be.geam(T::one(), Mat::of(&next[0]), T::zero(), h_t)?;
+        }
+        Ok(&self.output)
+    }
+
+    /// Makes the per-step buffers and states fit `batch` × `steps` (allocating only when the
+    /// sizes changed).
+    fn size_step_buffers(&mut self, batch: usize, steps: usize) -> BackendResult<()> {
+        let (hidden, rows) = (self.hidden_size(), C::GATES * self.hidden_size());
+        let be = &self.backend;
+        let lstm = C::PARTS.len() == 2;
+        let tanh_dim = if lstm { Ix2(batch, hidden) } else { Ix2(0, 0) };
+        let fits = |m: &B::Tensor<T, Ix2>, d: Ix2| m.shape() == d.slice();
+        let stale = self.steps.len() != steps
+            || self
+                .steps
+                .first()
+                .is_some_and(|s| !fits(&s.gx, Ix2(batch, rows)));
+        if stale {
+            self.steps = (0..steps)
+                .map(|_| {
+                    Ok(StepBuffers {
+                        gx: be.zeros(Ix2(batch, rows))?,
+                        gh: be.zeros(Ix2(batch, rows))?,
+                        gates: be.zeros(Ix2(batch, rows))?,
+                        tanh_c: be.zeros(tanh_dim)?,
+                    })
+                })
+                .collect::<BackendResult<_>>()?;
+            self.states = (0..=steps)
+                .map(|_| self.zero_state(batch))
+                .collect::<BackendResult<_>>()?;
+        }
+        Ok(())
     }
 
     /// The state after the last step of the latest forward (h_n, and c_n for the LSTM).
-    pub fn final_state(&self) -> &C::State {
-        &self.final_state
+    pub fn final_state(&self) -> &[B::Tensor<T, Ix2>] {
+        self.states.last().map_or(&[], Vec::as_slice)
     }
 
     /// Backpropagates through time. Takes dL/d output `[B, T, H]` and, if the loss also uses the
@@ -517,110 +468,128 @@ impl<T: Scalar, C: Cell<T>> Recurrent<T, C> {
     /// and dL/d state0.
     pub fn backward(
         &mut self,
-        d_output: ArrayView3<'_, T>,
-        d_final: Option<&C::State>,
-    ) -> (ArrayView3<'_, T>, &C::State) {
-        let (batch, steps, hidden) = self.output.dim();
-        let rows = C::GATES * hidden;
+        d_output: &B::Tensor<T, Ix3>,
+        d_final: Option<&[B::Tensor<T, Ix2>]>,
+    ) -> BackendResult<InputGrads<'_, T, B>> {
+        let (batch, steps, hidden) = {
+            let s = self.output.shape();
+            (s[0], s[1], s[2])
+        };
+        let (rows, features) = (C::GATES * hidden, self.input_size());
         assert_eq!(
-            d_output.dim(),
-            self.output.dim(),
+            d_output.shape(),
+            self.output.shape(),
             "{}: grad_output shape",
             C::NAME
         );
-        let d_gx = reuse(&mut self.grad_gx, Ix3(batch, steps, rows)); // dL/d gx: [B, T, G]
-        let d_gh = reuse(&mut self.grad_gh, Ix3(batch, steps, rows)); // dL/d gh: [B, T, G]
-        let mut d_state = d_final
-            .cloned()
-            .unwrap_or_else(|| C::State::zeros(batch, hidden));
-        for t in (0..steps).rev() {
-            d_state
-                .h_mut()
-                .zip_mut_with(&d_output.index_axis(Axis(1), t), |d, &g| *d += g);
-            let step = C::step_backward(&self.caches[t], &d_state);
-            d_gx.index_axis_mut(Axis(1), t).assign(&step.d_gx);
-            d_gh.index_axis_mut(Axis(1), t).assign(&step.d_gh);
-            d_state = step.d_prev;
-            // dh_{t−1} += d gh_t [B, G] · W_hh [G, H]
-            host::gemm(
-                T::one(),
-                step.d_gh.view(),
-                false,
-                self.weight_hh.view(),
-                false,
-                T::one(),
-                d_state.h_mut(),
-            );
+        let be = &self.backend;
+        reuse_on(be, &mut self.grad_gx, Ix3(batch, steps, rows))?; // dL/d gx: [B, T, G]
+        reuse_on(be, &mut self.grad_gh, Ix3(batch, steps, rows))?; // dL/d gh: [B, T, G]
+        if self
+            .grad_state
+            .first()
+            .is_none_or(|h| h.shape() != [batch, hidden])
+        {
+            self.grad_state = self.zero_state(batch)?;
         }
-        self.grad_state0 = d_state;
+        let be = &self.backend;
+        for (k, d) in self.grad_state.iter_mut().enumerate() {
+            match d_final {
+                Some(d_final) => be.axpby(T::one(), &d_final[k], T::zero(), d)?,
+                None => be.fill(d, T::zero())?,
+            }
+        }
+        let [d_gx, d_gh] = &mut self.step_grads;
+        let d_gx = reuse_on(be, d_gx, Ix2(batch, rows))?;
+        let d_gh = reuse_on(be, d_gh, Ix2(batch, rows))?;
+        for t in (0..steps).rev() {
+            // dL/dh_t += dL/d output_t
+            let d_h = Mat::of(&mut self.grad_state[0]);
+            be.geam(T::one(), at_step(d_output, t), T::one(), d_h)?;
+            let prev = &self.states[t];
+            C::step_backward(be, &self.steps[t], prev, &mut self.grad_state, d_gx, d_gh)?;
+            be.geam(
+                T::one(),
+                Mat::of(&*d_gx),
+                T::zero(),
+                at_step(&mut self.grad_gx, t),
+            )?;
+            be.geam(
+                T::one(),
+                Mat::of(&*d_gh),
+                T::zero(),
+                at_step(&mut self.grad_gh, t),
+            )?;
+            // dh_{t−1} += d gh_t [B, G] · W_hh [G, H]
+            be.gemm(
+                T::one(),
+                Mat::of(&*d_gh),
+                Mat::of(&self.weight_hh),
+                T::one(),
+                Mat::of(&mut self.grad_state[0]),
+            )?;
+        }
 
-        let (d_gx, d_gh) = (sequence_rows(&self.grad_gx), sequence_rows(&self.grad_gh)); // [B·T, G] each
+        let (d_gx, d_gh) = (
+            Mat::flat(&self.grad_gx, rows),
+            Mat::flat(&self.grad_gh, rows),
+        ); // [B·T, G] each
         // dW_ih: [G, I] += d gxᵀ [G, B·T] · x [B·T, I];  db_ih += Σ rows of d gx
-        host::gemm(
+        be.gemm(
             T::one(),
-            d_gx,
-            true,
-            sequence_rows(&self.input),
-            false,
+            d_gx.t(),
+            Mat::flat(&self.input, features),
             T::one(),
-            self.grad_weight_ih.view_mut(),
-        );
-        host::add_column_sums(d_gx, self.grad_bias_ih.view_mut());
+            Mat::of(&mut self.grad_weight_ih),
+        )?;
+        be.add_channel_sums(&self.grad_gx, 1, &mut self.grad_bias_ih)?;
         // dW_hh: [G, H] += d ghᵀ [G, B·T] · h_prev [B·T, H];  db_hh += Σ rows of d gh
-        host::gemm(
+        be.gemm(
             T::one(),
-            d_gh,
-            true,
-            sequence_rows(&self.h_prev),
-            false,
+            d_gh.t(),
+            Mat::flat(&self.h_prev, hidden),
             T::one(),
-            self.grad_weight_hh.view_mut(),
-        );
-        host::add_column_sums(d_gh, self.grad_bias_hh.view_mut());
+            Mat::of(&mut self.grad_weight_hh),
+        )?;
+        be.add_channel_sums(&self.grad_gh, 1, &mut self.grad_bias_hh)?;
         // dx: [B·T, I] = d gx [B·T, G] · W_ih [G, I]
-        let dx = reuse(&mut self.grad_input, self.input.raw_dim());
-        let dx_rows = dx
-            .view_mut()
-            .into_shape_with_order((batch * steps, self.weight_ih.ncols()))
-            .expect("contiguous");
-        host::gemm(
+        let dx = reuse_on(be, &mut self.grad_input, Ix3(batch, steps, features))?;
+        be.gemm(
             T::one(),
-            d_gx,
-            false,
-            self.weight_ih.view(),
-            false,
+            Mat::flat(&self.grad_gx, rows),
+            Mat::of(&self.weight_ih),
             T::zero(),
-            dx_rows,
-        );
-        (self.grad_input.view(), &self.grad_state0)
+            Mat::flat(dx, features),
+        )?;
+        Ok((&self.grad_input, &self.grad_state))
     }
 }
 
-impl<T: Scalar, C: Cell<T>> Layer<T> for Recurrent<T, C> {
-    fn backend(&self) -> &Cpu {
-        &Cpu
+impl<T: Scalar, C: Cell, B: Backend> Layer<T, B> for Recurrent<T, C, B> {
+    fn backend(&self) -> &B {
+        &self.backend
     }
 
-    fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
-        visit(Param::new(
+    fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T, B>)) {
+        visit(Param::of(
             "weight_ih",
-            self.weight_ih.view_mut(),
-            self.grad_weight_ih.view_mut(),
+            &mut self.weight_ih,
+            &mut self.grad_weight_ih,
         ));
-        visit(Param::new(
+        visit(Param::of(
             "weight_hh",
-            self.weight_hh.view_mut(),
-            self.grad_weight_hh.view_mut(),
+            &mut self.weight_hh,
+            &mut self.grad_weight_hh,
         ));
-        visit(Param::new(
+        visit(Param::of(
             "bias_ih",
-            self.bias_ih.view_mut(),
-            self.grad_bias_ih.view_mut(),
+            &mut self.bias_ih,
+            &mut self.grad_bias_ih,
         ));
-        visit(Param::new(
+        visit(Param::of(
             "bias_hh",
-            self.bias_hh.view_mut(),
-            self.grad_bias_hh.view_mut(),
+            &mut self.bias_hh,
+            &mut self.grad_bias_hh,
         ));
     }
 }
@@ -629,7 +598,7 @@ impl<T: Scalar, C: Cell<T>> Layer<T> for Recurrent<T, C> {
 mod tests {
     use super::*;
     use crate::layers::activation::sigmoid;
-    use ndarray::array;
+    use ndarray::{Array3, Axis, array};
     use rand::SeedableRng;
 
     #[test]
@@ -642,14 +611,11 @@ mod tests {
             Array1::zeros(4),
         )
         .unwrap();
-        let state0 = LstmState {
-            h: array![[0.5]],
-            c: array![[-1.0]],
-        };
-        let y = lstm.forward(array![[[0.25]]].view(), &state0).to_owned();
+        let state0 = [array![[0.5]], array![[-1.0]]]; // h, c
+        let y = lstm.forward(&array![[[0.25]]], &state0).unwrap().to_owned();
         let s = sigmoid(0.75_f64);
         let c = -s + s * 0.75_f64.tanh(); // f ⊙ c + i ⊙ g with c = −1
-        assert!((lstm.final_state().c[[0, 0]] - c).abs() < 1e-15);
+        assert!((lstm.final_state()[1][[0, 0]] - c).abs() < 1e-15);
         assert!((y[[0, 0, 0]] - s * c.tanh()).abs() < 1e-15);
     }
 
@@ -668,7 +634,10 @@ mod tests {
         .unwrap();
         let h0 = array![[0.3_f64, -0.7]];
         let x = Array3::from_elem((1, 4, 3), 2.0);
-        let y = gru.forward(x.view(), &h0).to_owned();
+        let y = gru
+            .forward(&x, std::slice::from_ref(&h0))
+            .unwrap()
+            .to_owned();
         assert!(
             y.index_axis(Axis(1), 3)
                 .iter()
@@ -693,5 +662,38 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.expected, vec![16, 4]);
         assert_eq!(err.what, "lstm weight_hh");
+    }
+
+    /// The ops of an LSTM forward and backward through time go through the layer's backend,
+    /// and a second pass allocates nothing.
+    #[test]
+    fn an_lstm_step_runs_through_the_backend() {
+        use crate::backend::counting::Counting;
+        let backend = Counting::new(Cpu);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let mut lstm = Lstm::<f32, _>::new_on(&backend, 3, 4, &mut rng).unwrap();
+        let (batch, steps) = (2, 5);
+        let x = backend
+            .upload(Array3::from_elem((batch, steps, 3), 0.5_f32).view())
+            .unwrap();
+        let dy = backend
+            .upload(Array3::from_elem((batch, steps, 4), 1.0_f32).view())
+            .unwrap();
+        let state0 = lstm.zero_state(batch).unwrap();
+        for pass in 0..2 {
+            backend.reset();
+            lstm.forward(&x, &state0).unwrap();
+            lstm.backward(&dy, None).unwrap();
+            if pass == 0 {
+                continue; // buffers sized
+            }
+            let counts = backend.counts();
+            // gx for all steps, gh per step, dh per step, then dW_ih, dW_hh and dx.
+            assert_eq!(counts.get("gemm"), Some(&(2 * steps + 4)), "{counts:?}");
+            assert_eq!(counts.get("lstm_cell"), Some(&steps), "{counts:?}");
+            assert_eq!(counts.get("lstm_cell_backward"), Some(&steps), "{counts:?}");
+            assert_eq!(counts.get("add_channel_sums"), Some(&2), "{counts:?}");
+            assert_eq!(counts.get("zeros"), None, "{counts:?}");
+        }
     }
 }

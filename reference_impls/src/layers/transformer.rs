@@ -12,134 +12,168 @@
 //! ```
 //! The residual connections make each backward the sum of a skip path and a sub-layer path.
 
-use ndarray::{Array3, ArrayView3, Ix2};
+use ndarray::{Ix2, Ix3};
 use rand::Rng;
 
 use super::activation::{Activation, ActivationLayer};
 use super::attention::{AttentionError, MultiHeadAttention};
 use super::norm::LayerNorm;
 use super::{Layer, Linear, Param, ShapeError};
-use crate::backend::Cpu;
+use crate::backend::{Backend, BackendResult, Binary, Cpu, Shaped, reshape_on, reuse_on};
 use crate::scalar::Scalar;
 
 /// One pre-norm encoder layer: self-attention then a ReLU feed-forward block, each behind a
-/// LayerNorm and inside a residual connection. Field names are PyTorch's parameter prefixes.
+/// LayerNorm and inside a residual connection, on backend `B` (the CPU unless said otherwise).
+/// Field names are PyTorch's parameter prefixes.
 #[derive(Clone, Debug)]
-pub struct TransformerEncoderLayer<T: Scalar> {
+pub struct TransformerEncoderLayer<T: Scalar, B: Backend = Cpu> {
+    /// Where the tensors live and the sums run.
+    backend: B,
     /// Multi-head self-attention, E → E.
-    pub self_attn: MultiHeadAttention<T>,
+    pub self_attn: MultiHeadAttention<T, B>,
     /// W1: [F, E], b1: [F]
-    pub linear1: Linear<T>,
+    pub linear1: Linear<T, B>,
     /// W2: [E, F], b2: [E]
-    pub linear2: Linear<T>,
+    pub linear2: Linear<T, B>,
     /// LN1, before the attention.
-    pub norm1: LayerNorm<T>,
+    pub norm1: LayerNorm<T, Ix3, B>,
     /// LN2, before the feed-forward block.
-    pub norm2: LayerNorm<T>,
+    pub norm2: LayerNorm<T, Ix3, B>,
     /// The ReLU between W1 and W2.
-    relu: ActivationLayer<T>,
+    relu: ActivationLayer<T, Ix2, B>,
+    /// h = x + SA(LN1(x)): [B, L, E]
+    residual: B::Tensor<T, Ix3>,
+    /// A [B, L, E] tensor seen as rows [B·L, E] (LN2(h) forward, dy backward)
+    rows: B::Tensor<T, Ix2>,
+    /// A [B·L, E] result seen as [B, L, E] (the feed-forward output, then dL/d LN2(h))
+    unrows: B::Tensor<T, Ix3>,
     /// y of the latest forward: [B, L, E]
-    output: Array3<T>,
+    output: B::Tensor<T, Ix3>,
+    /// dL/dh: [B, L, E]
+    grad_residual: B::Tensor<T, Ix3>,
     /// dx of the latest backward: [B, L, E]
-    grad_input: Array3<T>,
+    grad_input: B::Tensor<T, Ix3>,
 }
 
-impl<T: Scalar> TransformerEncoderLayer<T> {
+impl<T: Scalar, B: Backend> TransformerEncoderLayer<T, B> {
     /// A layer from its parts, checking that their widths agree (E from the attention).
     pub fn from_parts(
-        self_attn: MultiHeadAttention<T>,
-        linear1: Linear<T>,
-        linear2: Linear<T>,
-        norm1: LayerNorm<T>,
-        norm2: LayerNorm<T>,
-    ) -> Result<Self, ShapeError> {
+        self_attn: MultiHeadAttention<T, B>,
+        linear1: Linear<T, B>,
+        linear2: Linear<T, B>,
+        norm1: LayerNorm<T, Ix3, B>,
+        norm2: LayerNorm<T, Ix3, B>,
+    ) -> Result<Self, AttentionError> {
         let (e, f) = (self_attn.embed_dim(), linear1.out_features());
         ShapeError::check("encoder linear1.weight", &[f, e], linear1.weight.shape())?;
         ShapeError::check("encoder linear2.weight", &[e, f], linear2.weight.shape())?;
         ShapeError::check("encoder norm1.weight", &[e], norm1.weight.shape())?;
         ShapeError::check("encoder norm2.weight", &[e], norm2.weight.shape())?;
+        let backend = self_attn.backend().clone();
+        let seq = || backend.zeros(Ix3(0, 0, 0));
         Ok(Self {
+            relu: ActivationLayer::new_on(&backend, Activation::Relu)?,
+            residual: seq()?,
+            rows: backend.zeros(Ix2(0, 0))?,
+            unrows: seq()?,
+            output: seq()?,
+            grad_residual: seq()?,
+            grad_input: seq()?,
             self_attn,
             linear1,
             linear2,
             norm1,
             norm2,
-            relu: ActivationLayer::new(Activation::Relu),
-            output: Array3::zeros((0, 0, 0)),
-            grad_input: Array3::zeros((0, 0, 0)),
+            backend,
         })
     }
 
-    /// A layer initialised like PyTorch's: attention as [`MultiHeadAttention::new`], linears
-    /// uniform in ±1/√fan_in, LayerNorms γ = 1, β = 0, ε = 1e-5.
+    /// A layer on `backend` initialised like PyTorch's: attention as
+    /// [`MultiHeadAttention::new_on`], linears uniform in ±1/√fan_in, LayerNorms γ = 1, β = 0,
+    /// ε = 1e-5.
+    pub fn new_on(
+        backend: &B,
+        d_model: usize,
+        nhead: usize,
+        dim_feedforward: usize,
+        rng: &mut impl Rng,
+    ) -> Result<Self, AttentionError> {
+        let self_attn = MultiHeadAttention::new_on(backend, d_model, nhead, false, rng)?;
+        let linear1 = Linear::new_on(backend, d_model, dim_feedforward, rng)?;
+        let linear2 = Linear::new_on(backend, dim_feedforward, d_model, rng)?;
+        let norm1 = LayerNorm::new_on(backend, d_model)?;
+        let norm2 = LayerNorm::new_on(backend, d_model)?;
+        Self::from_parts(self_attn, linear1, linear2, norm1, norm2)
+    }
+
+    /// y `[B, L, E]` for x `[B, L, E]`; every part caches what its backward needs.
+    pub fn forward(&mut self, x: &B::Tensor<T, Ix3>) -> BackendResult<&B::Tensor<T, Ix3>> {
+        let s = x.shape();
+        let (batch, len, e) = (s[0], s[1], s[2]);
+        let be = &self.backend;
+        // h = x + SA(LN1(x)): [B, L, E]
+        let normed = self.norm1.forward(x)?; // [B, L, E]
+        let attended = self.self_attn.forward(normed, normed, normed)?; // [B, L, E]
+        let h = reuse_on(be, &mut self.residual, Ix3(batch, len, e))?;
+        be.binary(Binary::Add, x, attended, h)?;
+        // y = h + W2 · relu(W1 · LN2(h) + b1) + b2: [B, L, E]
+        let normed = self.norm2.forward(&self.residual)?; // [B, L, E]
+        let normed = reshape_on(be, normed, &mut self.rows, Ix2(batch * len, e))?; // [B·L, E]
+        let hidden = self.linear1.forward(normed)?; // [B·L, F]
+        let hidden = self.relu.forward(hidden)?; // [B·L, F]
+        let ff = self.linear2.forward(hidden)?; // [B·L, E]
+        let ff = reshape_on(be, ff, &mut self.unrows, Ix3(batch, len, e))?;
+        let y = reuse_on(be, &mut self.output, Ix3(batch, len, e))?;
+        be.binary(Binary::Add, &self.residual, ff, y)?;
+        Ok(&self.output)
+    }
+
+    /// Adds the gradients of all twelve parameters for dy `[B, L, E]` and returns dx `[B, L, E]`.
+    pub fn backward(&mut self, dy: &B::Tensor<T, Ix3>) -> BackendResult<&B::Tensor<T, Ix3>> {
+        assert_eq!(
+            dy.shape(),
+            self.output.shape(),
+            "encoder: grad_output shape"
+        );
+        let s = dy.shape();
+        let (batch, len, e) = (s[0], s[1], s[2]);
+        let be = &self.backend;
+        // dh = dy + LN2ᵀ(W1ᵀ(relu'(W2ᵀ dy)))
+        let dy_rows = reshape_on(be, dy, &mut self.rows, Ix2(batch * len, e))?; // [B·L, E]
+        let d_hidden = self.linear2.backward(dy_rows)?; // [B·L, F]
+        let d_hidden = self.relu.backward(d_hidden)?; // [B·L, F]
+        let d_normed = self.linear1.backward(d_hidden)?; // [B·L, E]
+        let d_normed = reshape_on(be, d_normed, &mut self.unrows, Ix3(batch, len, e))?;
+        let d_ln2 = self.norm2.backward(d_normed)?; // [B, L, E]
+        let dh = reuse_on(be, &mut self.grad_residual, Ix3(batch, len, e))?;
+        be.binary(Binary::Add, dy, d_ln2, dh)?;
+        // dx = dh + LN1ᵀ(SAᵀ(dh))
+        let d_attn_in = self.self_attn.backward_self(&self.grad_residual)?; // [B, L, E]
+        let d_ln1 = self.norm1.backward(d_attn_in)?;
+        let dx = reuse_on(be, &mut self.grad_input, Ix3(batch, len, e))?;
+        be.binary(Binary::Add, &self.grad_residual, d_ln1, dx)?;
+        Ok(&self.grad_input)
+    }
+}
+
+impl<T: Scalar> TransformerEncoderLayer<T> {
+    /// A CPU layer initialised like PyTorch's (see [`TransformerEncoderLayer::new_on`]).
     pub fn new(
         d_model: usize,
         nhead: usize,
         dim_feedforward: usize,
         rng: &mut impl Rng,
     ) -> Result<Self, AttentionError> {
-        let self_attn = MultiHeadAttention::new(d_model, nhead, false, rng)?;
-        let linear1 = Linear::new(d_model, dim_feedforward, rng);
-        let linear2 = Linear::new(dim_feedforward, d_model, rng);
-        let (norm1, norm2) = (LayerNorm::new(d_model), LayerNorm::new(d_model));
-        Ok(Self::from_parts(self_attn, linear1, linear2, norm1, norm2)?)
-    }
-
-    /// y `[B, L, E]` for x `[B, L, E]`; every part caches what its backward needs.
-    pub fn forward(&mut self, x: ArrayView3<'_, T>) -> ArrayView3<'_, T> {
-        let (batch, len, e) = x.dim();
-        // h = x + SA(LN1(x)): [B, L, E]
-        let normed = self.norm1.forward(x); // [B, L, E]
-        let attended = self.self_attn.forward(normed, normed, normed); // [B, L, E]
-        let h = &x + &attended;
-        // y = h + W2 · relu(W1 · LN2(h) + b1) + b2: [B, L, E]
-        let normed = self.norm2.forward(h.view()); // [B, L, E]
-        let normed = normed
-            .into_shape_with_order(Ix2(batch * len, e))
-            .expect("contiguous"); // [B·L, E]
-        let cpu = "the CPU backend does not fail";
-        let hidden = self.linear1.forward(&normed.to_owned()).expect(cpu); // [B·L, F]
-        let hidden = self.relu.forward(hidden).expect(cpu); // [B·L, F]
-        let ff = self.linear2.forward(hidden).expect(cpu); // [B·L, E]
-        self.output = h + ff
-            .view()
-            .into_shape_with_order((batch, len, e))
-            .expect("linear output is contiguous");
-        self.output.view()
-    }
-
-    /// Adds the gradients of all twelve parameters for dy `[B, L, E]` and returns dx `[B, L, E]`.
-    pub fn backward(&mut self, dy: ArrayView3<'_, T>) -> ArrayView3<'_, T> {
-        let (batch, len, e) = dy.dim();
-        assert_eq!(dy.dim(), self.output.dim(), "encoder: grad_output shape");
-        let dy = dy.as_standard_layout();
-        let dy_rows = dy
-            .view()
-            .into_shape_with_order((batch * len, e))
-            .expect("standard layout");
-        // dh = dy + LN2ᵀ(W1ᵀ(relu'(W2ᵀ dy)))
-        let cpu = "the CPU backend does not fail";
-        let d_hidden = self.linear2.backward(&dy_rows.to_owned()).expect(cpu); // [B·L, F]
-        let d_hidden = self.relu.backward(d_hidden).expect(cpu); // [B·L, F]
-        let d_normed = self.linear1.backward(d_hidden).expect(cpu); // [B·L, E]
-        let d_normed = d_normed
-            .view()
-            .into_shape_with_order((batch, len, e))
-            .expect("contiguous");
-        let dh = &dy + &self.norm2.backward(d_normed); // [B, L, E]
-        // dx = dh + LN1ᵀ(SAᵀ(dh))
-        let d_attn_in = self.self_attn.backward_self(dh.view()); // [B, L, E]
-        self.grad_input = dh + self.norm1.backward(d_attn_in.view());
-        self.grad_input.view()
+        Self::new_on(&Cpu, d_model, nhead, dim_feedforward, rng)
     }
 }
 
-impl<T: Scalar> Layer<T> for TransformerEncoderLayer<T> {
-    fn backend(&self) -> &Cpu {
-        &Cpu
+impl<T: Scalar, B: Backend> Layer<T, B> for TransformerEncoderLayer<T, B> {
+    fn backend(&self) -> &B {
+        &self.backend
     }
 
-    fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
+    fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T, B>)) {
         self.self_attn
             .params_mut(&mut |p| visit(p.prefixed("self_attn")));
         self.linear1
@@ -180,6 +214,9 @@ mod tests {
             LayerNorm::new(8),
         )
         .unwrap_err();
-        assert_eq!(err.what, "encoder linear2.weight");
+        match err {
+            AttentionError::Shape(e) => assert_eq!(e.what, "encoder linear2.weight"),
+            e => panic!("not a shape error: {e}"),
+        }
     }
 }

@@ -15,15 +15,17 @@
 //!
 //! Legend: N batch, L number of linear layers (`depth` + 1), W width, C classes.
 
-use ndarray::{Array1, Array2, s};
+use ndarray::{Array2, Ix2, s};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::mlp::{self, Mlp, OptimizerKind, Training};
-use crate::backend::{Cpu, Device};
+use crate::backend::{Backend, BackendError, Device};
 use crate::data::Dataset;
-use crate::layers::{Activation, uniform};
-use crate::registry::{Config, Implementation, ParamSpec, Progress, RunError};
+use crate::layers::{Activation, Layer, uniform};
+use crate::registry::{
+    Config, Implementation, ParamSpec, Progress, RunError, RunOnBackend, run_on_device,
+};
 use crate::report::{Axes, Report, Series};
 
 // ---------------------------------------------------------------------------------------------
@@ -110,50 +112,59 @@ impl Init {
     }
 }
 
-/// The deep MLP of the experiment with `activation`: `[D, W × depth, C]`, weights drawn by `init`
-/// from `seed` (the same weights whatever the activation).
-pub fn deep_mlp(
+/// A run error for a device that failed.
+fn device_failed(e: BackendError) -> RunError {
+    RunError::Failed(e.to_string())
+}
+
+/// The deep MLP of the experiment with `activation` on `backend`: `[D, W × depth, C]`, weights
+/// drawn by `init` from `seed` (the same weights whatever the activation and the backend).
+pub fn deep_mlp<B: Backend>(
+    backend: &B,
     activation: Activation,
     (inputs, depth, width, classes): (usize, usize, usize, usize),
     init: Init,
     seed: u64,
-) -> (Mlp<f32>, ChaCha8Rng) {
+) -> Result<(Mlp<f32, B>, ChaCha8Rng), BackendError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let sizes: Vec<usize> = std::iter::once(inputs)
         .chain(std::iter::repeat_n(width, depth))
         .chain(std::iter::once(classes))
         .collect();
-    let mut net = Mlp::new(&sizes, activation, &mut rng);
+    let mut net = Mlp::new_on(backend, &sizes, activation, &mut rng)?;
     for linear in net.linears_mut() {
-        let (fan_out, fan_in) = linear.weight.dim();
+        let (fan_out, fan_in) = (linear.out_features(), linear.in_features());
         if let Some(bound) = init.weight_bound(fan_in, fan_out) {
-            linear.weight = uniform((fan_out, fan_in), bound, &mut rng);
-            linear.bias = Array1::zeros(fan_out);
+            let weight: Array2<f32> = uniform((fan_out, fan_in), bound, &mut rng);
+            backend.write(weight.view(), &mut linear.weight)?;
+            backend.fill(&mut linear.bias, 0.0)?;
         }
     }
-    (net, rng)
+    Ok((net, rng))
 }
 
 /// `‖∂L/∂W⁽ˡ⁾‖` (Frobenius) of every linear layer, input side first, for one forward and backward
 /// pass of the mean cross-entropy on (`x`, `y`).
-pub fn layer_gradient_norms(
-    net: &mut Mlp<f32>,
-    x: &Array2<f32>,
+pub fn layer_gradient_norms<B: Backend>(
+    net: &mut Mlp<f32, B>,
+    x: &B::Tensor<f32, Ix2>,
     y: &[usize],
 ) -> Result<Vec<f64>, RunError> {
-    let mut scratch = mlp::LossScratch::new(&Cpu).map_err(|e| RunError::Failed(e.to_string()))?;
+    let backend = net.backend().clone();
+    let mut scratch = mlp::LossScratch::new(&backend).map_err(device_failed)?;
     mlp::backprop(net, x, y, &mut scratch).map_err(|e| RunError::Failed(e.to_string()))?;
-    Ok(net
-        .linears()
+    net.linears()
         .map(|linear| {
-            linear
-                .grad_weight
+            let grad = backend
+                .download(&linear.grad_weight)
+                .map_err(device_failed)?;
+            Ok(grad
                 .iter()
                 .map(|&g| f64::from(g).powi(2))
                 .sum::<f64>()
-                .sqrt()
+                .sqrt())
         })
-        .collect())
+        .collect()
 }
 
 /// What one activation gave in the experiment.
@@ -185,7 +196,8 @@ impl Outcome {
 const PROBE_SAMPLES: usize = 256;
 
 /// Runs the experiment for one activation: gradient norms at initialisation, then training.
-pub fn experiment(
+pub fn experiment<B: Backend>(
+    backend: &B,
     activation: Activation,
     settings: &Settings,
     (train, test): (&Dataset, &Dataset),
@@ -198,9 +210,12 @@ pub fn experiment(
         settings.width,
         train.classes,
     );
-    let (mut net, mut rng) = deep_mlp(activation, shape, settings.init, seed);
+    let (mut net, mut rng) =
+        deep_mlp(backend, activation, shape, settings.init, seed).map_err(device_failed)?;
     let probe = PROBE_SAMPLES.min(train.len());
-    let x = train.x.slice(s![..probe, ..]).to_owned();
+    let x = backend
+        .upload(train.x.slice(s![..probe, ..]))
+        .map_err(device_failed)?;
     let gradient_norms = layer_gradient_norms(&mut net, &x, &train.y[..probe])?;
     let history = mlp::fit(
         &mut net,
@@ -303,6 +318,10 @@ impl Implementation for Activations {
         ]
     }
 
+    fn devices(&self) -> &'static [Device] {
+        &[Device::Cpu, Device::GPU]
+    }
+
     fn run(
         &self,
         cfg: &Config,
@@ -310,6 +329,19 @@ impl Implementation for Activations {
         seed: u64,
         progress: &dyn Progress,
     ) -> Result<Report, RunError> {
+        run_on_device(self, cfg, device, seed, progress)
+    }
+}
+
+impl RunOnBackend for Activations {
+    fn run_on<B: Backend>(
+        &self,
+        backend: &B,
+        cfg: &Config,
+        seed: u64,
+        progress: &dyn Progress,
+    ) -> Result<Report, RunError> {
+        let device = backend.device();
         let settings = Settings::from_config(cfg);
         let mut report = Report::new(self.id(), device, seed, cfg);
 
@@ -357,7 +389,7 @@ impl Implementation for Activations {
         );
         let outcomes = COMPARED
             .iter()
-            .map(|&a| experiment(a, &settings, (&train, &test), seed, progress))
+            .map(|&a| experiment(backend, a, &settings, (&train, &test), seed, progress))
             .collect::<Result<Vec<_>, _>>()?;
         progress.finish();
 

@@ -16,21 +16,20 @@
 //! Legend: N batch, C channels, H×W image (8×8 for the digits), F filters of a convolution,
 //! K classes (10).
 
-use ndarray::{Array2, Array4, ArrayView2, Ix4};
+use ndarray::{Array4, Ix2, Ix4};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::mlp::{self, Classifier, Evaluation, History, MlpSettings, Training};
-use crate::backend::{BackendResult, Cpu, Device};
-
-/// Why a CPU op cannot fail: the CPU backend has no device to lose.
-const CPU: &str = "the CPU backend does not fail";
+use crate::backend::{Backend, BackendResult, Cpu, Device, Shaped, reshape_on};
 use crate::data::Dataset;
 use crate::gradcheck::GradCheckError;
 use crate::layers::conv::Conv2d;
-use crate::layers::pool::Pool2d;
-use crate::layers::{Activation, ActivationLayer, Layer, Linear, Param, reuse};
-use crate::registry::{Config, Implementation, ParamSpec, Progress, RunError};
+use crate::layers::pool::{Pool2d, PoolKind};
+use crate::layers::{Activation, ActivationLayer, Layer, LayerError, Linear, Param};
+use crate::registry::{
+    Config, Implementation, ParamSpec, Progress, RunError, RunOnBackend, run_on_device,
+};
 use crate::report::{Image, Matrix, Report};
 use crate::scalar::Scalar;
 
@@ -45,25 +44,31 @@ const POOL: usize = 2;
 // 1. The architecture
 // ---------------------------------------------------------------------------------------------
 
-/// `conv → ReLU → pool → conv → ReLU → pool → linear` over one-channel images.
+/// `conv → ReLU → pool → conv → ReLU → pool → linear` over one-channel images, on backend `B`.
 #[derive(Clone, Debug)]
-pub struct LeNet<T: Scalar> {
+pub struct LeNet<T: Scalar, B: Backend = Cpu> {
+    /// Where the tensors live (the flatten and unflatten between the stages run there).
+    backend: B,
     /// First convolution, 1 → F₁ channels: weight `[F₁, 1, 3, 3]` (the learned filters).
-    pub conv1: Conv2d<T>,
-    relu1: ActivationLayer<T, Ix4>,
-    pool1: Pool2d<T>,
+    pub conv1: Conv2d<T, B>,
+    relu1: ActivationLayer<T, Ix4, B>,
+    pool1: Pool2d<T, B>,
     /// Second convolution, F₁ → F₂ channels: weight `[F₂, F₁, 3, 3]`.
-    pub conv2: Conv2d<T>,
-    relu2: ActivationLayer<T, Ix4>,
-    pool2: Pool2d<T>,
+    pub conv2: Conv2d<T, B>,
+    relu2: ActivationLayer<T, Ix4, B>,
+    pool2: Pool2d<T, B>,
     /// Classifier on the flattened maps: weight `[K, F₂·H₂·W₂]`.
-    pub fc: Linear<T>,
+    pub fc: Linear<T, B>,
     /// H×W of the input images.
     image: (usize, usize),
     /// The input rows seen as images: [N, 1, H, W]
-    images: Array4<T>,
+    images: B::Tensor<T, Ix4>,
+    /// The last pooled maps flattened: [N, F₂·H₂·W₂]
+    flat: B::Tensor<T, Ix2>,
     /// Shape of the last pooled maps, [N, F₂, H₂, W₂], to unflatten the gradient.
     pooled: Ix4,
+    /// dL/d(last pooled maps), unflattened: [N, F₂, H₂, W₂]
+    grad_pooled: B::Tensor<T, Ix4>,
 }
 
 /// The shape of one image's features after a stage of a [`LeNet`].
@@ -91,7 +96,7 @@ impl Stage {
 }
 
 impl<T: Scalar> LeNet<T> {
-    /// A network for `image` = (H, W) one-channel images, `filters` = (F₁, F₂) and `classes`
+    /// A CPU network for `image` = (H, W) one-channel images, `filters` = (F₁, F₂) and `classes`
     /// outputs, initialised like PyTorch from `rng`.
     ///
     /// # Panics
@@ -102,6 +107,23 @@ impl<T: Scalar> LeNet<T> {
         classes: usize,
         rng: &mut impl rand::Rng,
     ) -> Self {
+        Self::new_on(&Cpu, image, filters, classes, rng).expect("the CPU backend does not fail")
+    }
+}
+
+impl<T: Scalar, B: Backend> LeNet<T, B> {
+    /// A network on `backend` for `image` = (H, W) one-channel images, `filters` = (F₁, F₂) and
+    /// `classes` outputs, initialised like PyTorch from `rng` (the same draws on every backend).
+    ///
+    /// # Panics
+    /// When an image side is below 4 (two 2×2 poolings need at least that).
+    pub fn new_on(
+        backend: &B,
+        image: (usize, usize),
+        filters: (usize, usize),
+        classes: usize,
+        rng: &mut impl rand::Rng,
+    ) -> BackendResult<Self> {
         assert!(
             image.0 >= 2 * POOL && image.1 >= 2 * POOL,
             "LeNet needs images of at least 4×4 pixels, got {}×{}",
@@ -109,23 +131,33 @@ impl<T: Scalar> LeNet<T> {
             image.1
         );
         let conv = |c_in, c_out, rng: &mut _| {
-            Conv2d::new(c_in, c_out, (KERNEL, KERNEL), 1, PADDING, rng).expect("stride 1 is valid")
+            Conv2d::new_on(backend, (c_in, c_out), (KERNEL, KERNEL), 1, PADDING, rng).map_err(|e| {
+                match e {
+                    LayerError::Backend(e) => e,
+                    e => unreachable!("stride 1 and fresh weights are valid: {e}"),
+                }
+            })
         };
-        let conv1 = conv(1, filters.0, rng);
-        let conv2 = conv(filters.0, filters.1, rng);
+        let conv1 = conv(1, filters.0, rng)?;
+        let conv2 = conv(filters.0, filters.1, rng)?;
         let flat = Self::stages_for(image, filters)[5].shape[0]; // F₂·H₂·W₂
-        Self {
+        let relu = || ActivationLayer::new_on(backend, Activation::Relu);
+        let pool = || Pool2d::new_on(backend, PoolKind::Max, POOL, POOL, 0);
+        Ok(Self {
+            backend: backend.clone(),
             conv1,
-            relu1: ActivationLayer::new(Activation::Relu),
-            pool1: Pool2d::max(POOL, POOL),
+            relu1: relu()?,
+            pool1: pool()?,
             conv2,
-            relu2: ActivationLayer::new(Activation::Relu),
-            pool2: Pool2d::max(POOL, POOL),
-            fc: Linear::new(flat, classes, rng),
+            relu2: relu()?,
+            pool2: pool()?,
+            fc: Linear::new_on(backend, flat, classes, rng)?,
             image,
-            images: Array4::zeros((0, 1, image.0, image.1)),
+            images: backend.zeros(Ix4(0, 1, image.0, image.1))?,
+            flat: backend.zeros(Ix2(0, flat))?,
             pooled: Ix4(0, 0, 0, 0),
-        }
+            grad_pooled: backend.zeros(Ix4(0, 0, 0, 0))?,
+        })
     }
 
     /// The feature-map shapes the formulas predict: a convolution maps H to
@@ -147,81 +179,74 @@ impl<T: Scalar> LeNet<T> {
     }
 
     /// The shapes a forward pass of one image actually produces, stage by stage.
-    pub fn measure_stages(&mut self) -> Vec<Stage> {
+    pub fn measure_stages(&mut self) -> BackendResult<Vec<Stage>> {
         let (h, w) = self.image;
-        let x = Array4::zeros((1, 1, h, w));
+        let x = self.backend.zeros(Ix4(1, 1, h, w))?;
         let mut stages = vec![Stage::new("entrée", &x.shape()[1..])];
-        let y = self.conv1.forward(x.view());
+        let y = self.conv1.forward(&x)?;
         stages.push(Stage::new("conv1", &y.shape()[1..]));
-        let y = self.relu1.forward(&y.to_owned()).expect(CPU);
-        let y = self.pool1.forward(y.view());
+        let y = self.pool1.forward(self.relu1.forward(y)?)?;
         stages.push(Stage::new("pool1", &y.shape()[1..]));
-        let y = self.conv2.forward(y);
+        let y = self.conv2.forward(y)?;
         stages.push(Stage::new("conv2", &y.shape()[1..]));
-        let y = self.relu2.forward(&y.to_owned()).expect(CPU);
-        let y = self.pool2.forward(y.view());
+        let y = self.pool2.forward(self.relu2.forward(y)?)?;
         stages.push(Stage::new("pool2", &y.shape()[1..]));
         stages.push(Stage::new("aplati", &[y.len()]));
-        stages
+        Ok(stages)
     }
 
     /// Logits `[N, K]` for rows `x` `[N, H·W]` (each row an image, row-major).
-    pub fn forward(&mut self, x: ArrayView2<'_, T>) -> ArrayView2<'_, T> {
-        let n = x.nrows();
+    pub fn forward(&mut self, x: &B::Tensor<T, Ix2>) -> BackendResult<&B::Tensor<T, Ix2>> {
+        let n = x.shape()[0];
         let (h, w) = self.image;
-        let images = reuse(&mut self.images, Ix4(n, 1, h, w)); // x: [N, 1, H, W]
-        images.assign(&x.to_shape((n, 1, h, w)).expect("rows of H·W pixels"));
-        let a = self.conv1.forward(self.images.view()); // [N, F₁, H, W]
-        let a = self.relu1.forward(&a.to_owned()).expect(CPU);
-        let a = self.pool1.forward(a.view()); // [N, F₁, H₁, W₁]
-        let a = self.conv2.forward(a); // [N, F₂, H₁, W₁]
-        let a = self.relu2.forward(&a.to_owned()).expect(CPU);
-        let a = self.pool2.forward(a.view()); // [N, F₂, H₂, W₂]
-        self.pooled = a.raw_dim();
+        let be = &self.backend;
+        let x = reshape_on(be, x, &mut self.images, Ix4(n, 1, h, w))?; // x: [N, 1, H, W]
+        let a = self.conv1.forward(x)?; // [N, F₁, H, W]
+        let a = self.relu1.forward(a)?;
+        let a = self.pool1.forward(a)?; // [N, F₁, H₁, W₁]
+        let a = self.conv2.forward(a)?; // [N, F₂, H₁, W₁]
+        let a = self.relu2.forward(a)?;
+        let a = self.pool2.forward(a)?; // [N, F₂, H₂, W₂]
+        let s = a.shape();
+        self.pooled = Ix4(s[0], s[1], s[2], s[3]);
         let features = a.len() / n.max(1);
-        let flat = a
-            .into_shape_with_order((n, features))
-            .expect("pooled maps are contiguous"); // [N, F₂·H₂·W₂]
-        self.fc.forward(&flat.to_owned()).expect(CPU).view() // [N, K]
+        let flat = reshape_on(be, a, &mut self.flat, Ix2(n, features))?; // [N, F₂·H₂·W₂]
+        self.fc.forward(flat) // [N, K]
     }
 
     /// Backpropagation through the whole stack for `dL/dlogits` `[N, K]` of the latest forward.
-    pub fn backward(&mut self, grad_logits: ArrayView2<'_, T>) {
-        let g = self.fc.backward(&grad_logits.to_owned()).expect(CPU); // [N, F₂·H₂·W₂]
-        let g = g
-            .view()
-            .into_shape_with_order(self.pooled)
-            .expect("the gradient of the flattened maps is contiguous"); // [N, F₂, H₂, W₂]
-        let g = self.pool2.backward(g).to_owned();
-        let g = self.relu2.backward(&g).expect(CPU).view();
-        let g = self.conv2.backward(g); // [N, F₁, H₁, W₁]
-        let g = self.pool1.backward(g).to_owned();
-        let g = self.relu1.backward(&g).expect(CPU).view();
-        self.conv1.backward(g); // dL/dx is not needed
+    pub fn backward(&mut self, grad_logits: &B::Tensor<T, Ix2>) -> BackendResult<()> {
+        let g = self.fc.backward(grad_logits)?; // [N, F₂·H₂·W₂]
+        let g = reshape_on(&self.backend, g, &mut self.grad_pooled, self.pooled)?; // [N, F₂, H₂, W₂]
+        let g = self.pool2.backward(g)?;
+        let g = self.relu2.backward(g)?;
+        let g = self.conv2.backward(g)?; // [N, F₁, H₁, W₁]
+        let g = self.pool1.backward(g)?;
+        let g = self.relu1.backward(g)?;
+        self.conv1.backward(g)?; // dL/dx is not needed
+        Ok(())
     }
 }
 
-impl<T: Scalar> Layer<T> for LeNet<T> {
-    fn backend(&self) -> &Cpu {
-        &Cpu
+impl<T: Scalar, B: Backend> Layer<T, B> for LeNet<T, B> {
+    fn backend(&self) -> &B {
+        &self.backend
     }
 
-    fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T>)) {
+    fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T, B>)) {
         self.conv1.params_mut(&mut |p| visit(p.prefixed("conv1")));
         self.conv2.params_mut(&mut |p| visit(p.prefixed("conv2")));
         self.fc.params_mut(&mut |p| visit(p.prefixed("fc")));
     }
 }
 
-impl<T: Scalar> Classifier<T> for LeNet<T> {
-    fn logits(&mut self, x: &Array2<T>) -> BackendResult<&Array2<T>> {
-        self.forward(x.view());
-        Ok(self.fc.output())
+impl<T: Scalar, B: Backend> Classifier<T, B> for LeNet<T, B> {
+    fn logits(&mut self, x: &B::Tensor<T, Ix2>) -> BackendResult<&B::Tensor<T, Ix2>> {
+        self.forward(x)
     }
 
-    fn backward(&mut self, grad_logits: &Array2<T>) -> BackendResult<()> {
-        LeNet::backward(self, grad_logits.view());
-        Ok(())
+    fn backward(&mut self, grad_logits: &B::Tensor<T, Ix2>) -> BackendResult<()> {
+        LeNet::backward(self, grad_logits)
     }
 }
 
@@ -238,9 +263,9 @@ pub struct Cnn;
 
 /// A trained CNN with its history and test results.
 #[derive(Clone, Debug)]
-pub struct TrainedCnn {
+pub struct TrainedCnn<B: Backend = Cpu> {
     /// The network.
-    pub net: LeNet<f32>,
+    pub net: LeNet<f32, B>,
     /// Loss and accuracy curves.
     pub history: History,
     /// Results on the test split.
@@ -249,17 +274,19 @@ pub struct TrainedCnn {
     pub train: Evaluation,
 }
 
-/// Builds a [`LeNet`] with `filters` for `train`'s images and trains it.
-pub fn train_cnn(
+/// Builds a [`LeNet`] on `backend` with `filters` for `train`'s images and trains it.
+pub fn train_cnn<B: Backend>(
+    backend: &B,
     filters: (usize, usize),
     training: &Training,
     (train, test): (&Dataset, &Dataset),
     seed: u64,
     progress: &dyn Progress,
-) -> Result<TrainedCnn, RunError> {
+) -> Result<TrainedCnn<B>, RunError> {
     let image = image_shape(train)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut net = LeNet::new(image, filters, train.classes, &mut rng);
+    let mut net = LeNet::new_on(backend, image, filters, train.classes, &mut rng)
+        .map_err(|e| RunError::Failed(e.to_string()))?;
     let history = mlp::fit(&mut net, train, test, training, &mut rng, progress)?;
     let test = mlp::evaluate(&mut net, test)?;
     let train = mlp::evaluate(&mut net, train)?;
@@ -286,17 +313,17 @@ fn describe(stages: &[Stage]) -> String {
         .join(" → ")
 }
 
-/// The learned filters of `conv`, one image per filter and input channel, in group `group`.
-fn filter_images<T: Scalar>(conv: &Conv2d<T>, group: &str) -> Vec<Image> {
-    let (f, c, kh, kw) = conv.weight.dim();
+/// The learned filters `weight` `[F, C, kH, kW]` of a convolution, one image per filter and
+/// input channel, in group `group`.
+fn filter_images<T: Scalar>(weight: &Array4<T>, group: &str) -> Vec<Image> {
+    let (f, c, kh, kw) = weight.dim();
     (0..f)
         .flat_map(|fi| (0..c).map(move |ci| (fi, ci)))
         .map(|(fi, ci)| Image {
             name: format!("{group}/filtre {}", fi + 1),
             height: kh,
             width: kw,
-            pixels: conv
-                .weight
+            pixels: weight
                 .slice(ndarray::s![fi, ci, .., ..])
                 .iter()
                 .map(|v| v.as_f64())
@@ -361,6 +388,10 @@ impl Implementation for Cnn {
         ]
     }
 
+    fn devices(&self) -> &'static [Device] {
+        &[Device::Cpu, Device::GPU]
+    }
+
     fn run(
         &self,
         cfg: &Config,
@@ -368,6 +399,19 @@ impl Implementation for Cnn {
         seed: u64,
         progress: &dyn Progress,
     ) -> Result<Report, RunError> {
+        run_on_device(self, cfg, device, seed, progress)
+    }
+}
+
+impl RunOnBackend for Cnn {
+    fn run_on<B: Backend>(
+        &self,
+        backend: &B,
+        cfg: &Config,
+        seed: u64,
+        progress: &dyn Progress,
+    ) -> Result<Report, RunError> {
+        let device = backend.device();
         let filters = (cfg.usize("filters1"), cfg.usize("filters2"));
         let training = Training {
             epochs: cfg.usize("epochs"),
@@ -388,10 +432,10 @@ impl Implementation for Cnn {
             0
         };
         progress.start((training.epochs + mlp_epochs) as u64, "entraînement du CNN");
-        let mut cnn = train_cnn(filters, &training, (&train, &test), seed, progress)?;
+        let mut cnn = train_cnn(backend, filters, &training, (&train, &test), seed, progress)?;
         let mlp_run = if compare {
             Some(mlp::train_mlp(
-                &Cpu,
+                backend,
                 &mlp_settings.hidden,
                 &mlp_settings.training,
                 (&train, &test),
@@ -414,12 +458,14 @@ impl Implementation for Cnn {
             &test.y,
             &cnn.test.predictions,
         ));
+        let failed = |e: crate::backend::BackendError| RunError::Failed(e.to_string());
+        let filters1 = backend.download(&cnn.net.conv1.weight).map_err(failed)?;
         report
             .images
-            .extend(filter_images(&cnn.net.conv1, "filtres conv1"));
+            .extend(filter_images(&filters1, "filtres conv1"));
 
         let predicted = LeNet::<f32>::stages_for(image, filters);
-        let measured = cnn.net.measure_stages();
+        let measured = cnn.net.measure_stages().map_err(failed)?;
         for stage in &measured {
             let values: usize = stage.shape.iter().product();
             report.metric(&format!("features_{}", stage.name), values as f64);
@@ -462,5 +508,58 @@ impl Implementation for Cnn {
             detail,
         );
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::counting::Counting;
+    use crate::optim::{Sgd, SgdConfig};
+    use crate::registry::NoProgress;
+    use ndarray::Array2;
+
+    /// The ops one SGD training step of a small LeNet asks its backend for.
+    #[test]
+    fn a_training_step_runs_through_the_backend() {
+        let backend = Counting::new(Cpu);
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let mut net = LeNet::<f32, _>::new_on(&backend, (6, 6), (2, 3), 4, &mut rng).unwrap();
+        let pixels = Array2::from_shape_fn((2, 36), |(i, j)| ((i * 7 + j) % 5) as f32);
+        let x = backend.upload(pixels.view()).unwrap();
+        let mut scratch = mlp::LossScratch::new(&backend).unwrap();
+        let mut sgd = Sgd::<f32, _>::new(SgdConfig::new(0.1));
+        mlp::train_step(&mut net, &mut sgd, &x, &[0, 3], &mut scratch).unwrap(); // buffers sized
+        backend.reset();
+        mlp::train_step(&mut net, &mut sgd, &x, &[0, 3], &mut scratch).unwrap();
+        let counts = backend.counts();
+        // Forward: a product per convolution and one for the classifier; backward: dW and dx
+        // (dcols for a convolution) for each of the three.
+        assert_eq!(counts.get("gemm"), Some(&9), "{counts:?}");
+        for op in ["im2col", "col2im", "pool2d", "pool2d_backward"] {
+            assert_eq!(counts.get(op), Some(&2), "{op}: {counts:?}");
+        }
+        assert_eq!(counts.get("activation_backward"), Some(&2), "{counts:?}");
+        assert_eq!(counts.get("add_channel_sums"), Some(&3), "{counts:?}");
+        assert_eq!(counts.get("sgd_update"), Some(&6), "{counts:?}");
+        // After the first step nothing is allocated: the buffers are reused.
+        assert_eq!(counts.get("zeros"), None, "{counts:?}");
+    }
+
+    /// `run cnn` on a counting backend: the whole demo goes through it (the MLP it is compared
+    /// with too), and the report is the CPU's.
+    #[test]
+    fn the_cnn_run_reaches_the_layers_through_its_backend() {
+        let sets = [("filters1", "2"), ("filters2", "3"), ("epochs", "1")]
+            .map(|(k, v)| (k.to_string(), v.to_string()));
+        let cfg = Config::from_sets(&Cnn.params(), &sets).unwrap();
+        let backend = Counting::new(Cpu);
+        let counted = Cnn.run_on(&backend, &cfg, 3, &NoProgress).unwrap();
+        let plain = Cnn.run_on(&Cpu, &cfg, 3, &NoProgress).unwrap();
+        let counts = backend.counts();
+        assert!(counts["im2col"] > 2 * 1348_usize.div_ceil(32), "{counts:?}");
+        assert!(counts["adam_update"] > 0, "{counts:?}");
+        assert_eq!(counted.metrics, plain.metrics);
+        assert_eq!(counted.device, Device::Cpu);
     }
 }

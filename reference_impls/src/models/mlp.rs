@@ -22,15 +22,15 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use crate::backend::{
-    Backend, BackendError, BackendResult, Cpu, Device, DeviceError, Shaped, reuse_on,
-};
+use crate::backend::{Backend, BackendError, BackendResult, Cpu, Device, Shaped, reuse_on};
 use crate::data::{self, DEFAULT_SPLIT_SEED, DEFAULT_TEST_FRACTION, Dataset};
 use crate::gradcheck::{GradCheck, GradCheckError};
 use crate::layers::{Activation, ActivationLayer, Layer, Linear, Param, reuse};
 use crate::loss::{LossError, softmax_cross_entropy_on};
 use crate::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
-use crate::registry::{Config, Implementation, ParamSpec, Progress, RunError};
+use crate::registry::{
+    Config, Implementation, ParamSpec, Progress, RunError, RunOnBackend, run_on_device,
+};
 use crate::report::{Axes, Matrix, Report, Series};
 use crate::scalar::Scalar;
 
@@ -674,22 +674,11 @@ impl Implementation for Perceptron {
         seed: u64,
         progress: &dyn Progress,
     ) -> Result<Report, RunError> {
-        match device {
-            Device::Cpu => self.run_on(&Cpu, cfg, seed, progress),
-            #[cfg(feature = "gpu")]
-            Device::Gpu(choice) => {
-                let gpu = crate::backend::gpu::Gpu::open(choice)
-                    .map_err(|e| RunError::Device(DeviceError::GpuOpen(e.to_string())))?;
-                self.run_on(&gpu, cfg, seed, progress)
-            }
-            #[cfg(not(feature = "gpu"))]
-            Device::Gpu(_) => Err(RunError::Device(DeviceError::GpuUnavailable(device))),
-        }
+        run_on_device(self, cfg, device, seed, progress)
     }
 }
 
-impl Perceptron {
-    /// The run of [`Implementation::run`] on `backend`.
+impl RunOnBackend for Perceptron {
     fn run_on<B: Backend>(
         &self,
         backend: &B,

@@ -9,6 +9,10 @@
 //! Gradient convention: for a case with an input `grad_output` G, the scalar is
 //! `L = Σ output ⊙ G`, so a backward is fed `dy = G`; a loss case differentiates the loss itself.
 //!
+//! On `--device gpu` the cases run on the GPU backend through the same layer code, in `f64` where
+//! the adapter has it (else each case fails saying so); ops without a GPU handler yet
+//! ([`gpu_supported_ops`]) are `unsupported` there, never silently run on the CPU.
+//!
 //! Nothing aborts the run but an unreadable directory or an unavailable device: a malformed file
 //! is a failed case naming the file, an op without a handler is `unsupported`, and a handler that
 //! panics fails its case with the panic message.
@@ -26,6 +30,8 @@ use std::path::{Path, PathBuf};
 pub use case::{Case, Outputs, Tensor, Tolerance};
 pub use report::{CaseOutcome, CaseResult, VerifyReport};
 
+#[cfg(feature = "gpu")]
+use crate::backend::gpu::Gpu;
 use crate::backend::{Device, DeviceError};
 use crate::layers::ShapeError;
 use crate::layers::embedding::TokenOutOfRange;
@@ -108,11 +114,75 @@ pub enum VerifyError {
     Token(#[from] TokenOutOfRange),
 }
 
+impl From<crate::layers::LayerError> for VerifyError {
+    fn from(e: crate::layers::LayerError) -> Self {
+        match e {
+            crate::layers::LayerError::Shape(e) => e.into(),
+            crate::layers::LayerError::Backend(e) => e.into(),
+        }
+    }
+}
+
 /// A handler: runs one op on a case and returns its outputs by name.
 pub type HandlerFn = fn(&Case) -> Result<Outputs, VerifyError>;
 
 /// An entry of the dispatch table: `(op id, handler)`.
 pub type Handler = (&'static str, HandlerFn);
+
+/// A handler on the GPU backend.
+#[cfg(feature = "gpu")]
+pub type GpuHandlerFn = fn(&Case, &Gpu) -> Result<Outputs, VerifyError>;
+
+/// An entry of the GPU dispatch table: `(op id, handler)`.
+#[cfg(feature = "gpu")]
+pub type GpuHandler = (&'static str, GpuHandlerFn);
+
+/// The ops that run on the GPU backend, one table per file of ops.
+#[cfg(feature = "gpu")]
+const GPU_TABLES: [&[GpuHandler]; 3] = [
+    ops_basic::GPU_HANDLERS,
+    ops_conv::GPU_HANDLERS,
+    ops_sequence::GPU_HANDLERS,
+];
+
+/// Where `verify` runs the cases: the CPU, or an opened GPU.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Target {
+    /// The CPU backend.
+    Cpu,
+    /// The GPU backend on an opened adapter.
+    #[cfg(feature = "gpu")]
+    Gpu(Box<Gpu>),
+}
+
+impl Target {
+    /// Opens `device` (a one-line error naming it when it cannot be used).
+    pub fn open(device: Device) -> Result<Self, VerifyError> {
+        match device {
+            Device::Cpu => Ok(Target::Cpu),
+            #[cfg(feature = "gpu")]
+            Device::Gpu(choice) => Gpu::open(choice)
+                .map(|gpu| Target::Gpu(Box::new(gpu)))
+                .map_err(|e| DeviceError::GpuOpen(e.to_string()).into()),
+            #[cfg(not(feature = "gpu"))]
+            Device::Gpu(_) => Err(DeviceError::GpuUnavailable(device).into()),
+        }
+    }
+}
+
+/// Every op id `verify --device gpu` runs, sorted.
+pub fn gpu_supported_ops() -> Vec<&'static str> {
+    #[cfg(feature = "gpu")]
+    let mut ops: Vec<_> = GPU_TABLES
+        .iter()
+        .flat_map(|t| t.iter().map(|(id, _)| *id))
+        .collect();
+    #[cfg(not(feature = "gpu"))]
+    let mut ops = Vec::new();
+    ops.sort_unstable();
+    ops
+}
 
 /// Every handler table, one per file of ops.
 const TABLES: [&[Handler]; 4] = [
@@ -125,6 +195,16 @@ const TABLES: [&[Handler]; 4] = [
 /// The handler for `op`, if any.
 pub fn handler(op: &str) -> Option<HandlerFn> {
     TABLES
+        .iter()
+        .flat_map(|table| table.iter())
+        .find(|(id, _)| *id == op)
+        .map(|&(_, run)| run)
+}
+
+/// The GPU handler for `op`, if any.
+#[cfg(feature = "gpu")]
+fn gpu_handler(op: &str) -> Option<GpuHandlerFn> {
+    GPU_TABLES
         .iter()
         .flat_map(|table| table.iter())
         .find(|(id, _)| *id == op)
@@ -146,7 +226,7 @@ pub fn supported_ops() -> Vec<&'static str> {
 /// Fails only when the device is unavailable or the directory cannot be listed; any problem
 /// with one case is recorded in that case's result.
 pub fn verify_dir(dir: &Path, device: Device) -> Result<VerifyReport, VerifyError> {
-    device.ensure_available()?;
+    let target = Target::open(device)?;
     let read_dir = |source| VerifyError::ReadDir {
         dir: dir.to_path_buf(),
         source,
@@ -160,14 +240,18 @@ pub fn verify_dir(dir: &Path, device: Device) -> Result<VerifyReport, VerifyErro
     }
     files.sort();
     Ok(VerifyReport::from_cases(
-        files.iter().map(|path| verify_file(path)).collect(),
+        files
+            .iter()
+            .map(|path| verify_file(path, &target))
+            .collect(),
     ))
 }
 
-/// Checks one case file; an unreadable or malformed file is a failed result naming it.
-pub fn verify_file(path: &Path) -> CaseResult {
+/// Checks one case file on `target`; an unreadable or malformed file is a failed result naming
+/// it.
+pub fn verify_file(path: &Path, target: &Target) -> CaseResult {
     match Case::load(path) {
-        Ok(case) => verify_case(&case),
+        Ok(case) => verify_case_on(&case, target),
         Err(err) => CaseResult::failed(
             file_stem(path),
             String::new(),
@@ -176,14 +260,41 @@ pub fn verify_file(path: &Path) -> CaseResult {
     }
 }
 
-/// Runs one case and compares its outputs.
+/// Runs one case on the CPU and compares its outputs.
 pub fn verify_case(case: &Case) -> CaseResult {
-    let Some(run) = handler(&case.op) else {
-        return CaseResult::unsupported(
-            &case.case,
-            &case.op,
-            format!("no implementation for op `{}` in this build", case.op),
-        );
+    verify_case_on(case, &Target::Cpu)
+}
+
+/// A handler bound to its target: what [`verify_case_on`] runs.
+type BoundHandler<'a> = Box<dyn Fn(&Case) -> Result<Outputs, VerifyError> + 'a>;
+
+/// Runs one case on `target` and compares its outputs.
+pub fn verify_case_on(case: &Case, target: &Target) -> CaseResult {
+    let run: BoundHandler<'_> = match target {
+        Target::Cpu => match handler(&case.op) {
+            Some(run) => Box::new(run),
+            None => {
+                return CaseResult::unsupported(
+                    &case.case,
+                    &case.op,
+                    format!("no implementation for op `{}` in this build", case.op),
+                );
+            }
+        },
+        #[cfg(feature = "gpu")]
+        Target::Gpu(gpu) => match gpu_handler(&case.op) {
+            Some(run) => Box::new(move |case| run(case, gpu)),
+            None => {
+                return CaseResult::unsupported(
+                    &case.case,
+                    &case.op,
+                    format!(
+                        "op `{}` does not run on the GPU backend yet (run it with --device cpu)",
+                        case.op
+                    ),
+                );
+            }
+        },
     };
     let where_ = if case.path.as_os_str().is_empty() {
         String::new()

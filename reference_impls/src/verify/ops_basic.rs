@@ -5,20 +5,37 @@
 
 use ndarray::{ArrayD, Ix2, IxDyn};
 
+#[cfg(feature = "gpu")]
+use super::GpuHandler;
 use super::{Case, Handler, Outputs, VerifyError};
+use crate::backend::{Backend, Cpu};
 use crate::layers::{Activation, ActivationLayer, Linear, LogSoftmax, ShapeError, Softmax};
 use crate::loss;
 
+/// The ops of this file that run on the GPU backend (f64 where the adapter has it).
+#[cfg(feature = "gpu")]
+pub(super) const GPU_HANDLERS: &[GpuHandler] = &[
+    ("sigmoid", |c, gpu| activation(c, gpu)),
+    ("tanh", |c, gpu| activation(c, gpu)),
+    ("relu", |c, gpu| activation(c, gpu)),
+    ("leaky_relu", |c, gpu| activation(c, gpu)),
+    ("elu", |c, gpu| activation(c, gpu)),
+    ("gelu", |c, gpu| activation(c, gpu)),
+    ("gelu_tanh", |c, gpu| activation(c, gpu)),
+    ("silu", |c, gpu| activation(c, gpu)),
+    ("softplus", |c, gpu| activation(c, gpu)),
+];
+
 pub(super) const HANDLERS: &[Handler] = &[
-    ("sigmoid", activation),
-    ("tanh", activation),
-    ("relu", activation),
-    ("leaky_relu", activation),
-    ("elu", activation),
-    ("gelu", activation),
-    ("gelu_tanh", activation),
-    ("silu", activation),
-    ("softplus", activation),
+    ("sigmoid", |c| activation(c, &Cpu)),
+    ("tanh", |c| activation(c, &Cpu)),
+    ("relu", |c| activation(c, &Cpu)),
+    ("leaky_relu", |c| activation(c, &Cpu)),
+    ("elu", |c| activation(c, &Cpu)),
+    ("gelu", |c| activation(c, &Cpu)),
+    ("gelu_tanh", |c| activation(c, &Cpu)),
+    ("silu", |c| activation(c, &Cpu)),
+    ("softplus", |c| activation(c, &Cpu)),
     ("softmax", softmax),
     ("log_softmax", log_softmax),
     ("linear", linear),
@@ -50,14 +67,17 @@ fn activation_of(case: &Case) -> Result<Activation, VerifyError> {
 }
 
 /// `x` → `y = f(x)`, `dydx = f'(x)` (the backward of dy = 1), and `grad_x` for a `grad_output`.
-fn activation(case: &Case) -> Result<Outputs, VerifyError> {
+fn activation<B: Backend>(case: &Case, be: &B) -> Result<Outputs, VerifyError> {
     let x = case.input("x")?; // x: [..]
-    let mut layer = ActivationLayer::new(activation_of(case)?);
-    let mut out = Outputs::new().with("y", layer.forward(&x)?.to_owned());
-    let ones = ArrayD::ones(x.raw_dim());
-    out.insert("dydx", layer.backward(&ones)?.to_owned());
-    if let Some(g) = case.grad_output::<IxDyn>(x.shape())? {
-        out.insert("grad_x", layer.backward(&g)?.to_owned());
+    let mut layer = ActivationLayer::<f64, IxDyn, B>::new_on(be, activation_of(case)?)?;
+    let grad_output = case.grad_output::<IxDyn>(x.shape())?;
+    let ones = be.upload(ArrayD::ones(x.raw_dim()).view())?;
+    let x = be.upload(x.view())?;
+    let mut out = Outputs::new().with("y", be.download(layer.forward(&x)?)?);
+    out.insert("dydx", be.download(layer.backward(&ones)?)?);
+    if let Some(g) = grad_output {
+        let g = be.upload(g.view())?;
+        out.insert("grad_x", be.download(layer.backward(&g)?)?);
     }
     Ok(out)
 }

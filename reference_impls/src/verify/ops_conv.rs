@@ -4,14 +4,26 @@
 
 use ndarray::{Array1, Ix1, Ix4, IxDyn};
 
+#[cfg(feature = "gpu")]
+use super::GpuHandler;
 use super::{Case, Handler, Outputs, VerifyError};
+use crate::backend::{Backend, Cpu};
 use crate::layers::{Conv2d, LayerNorm, Pool2d, PoolKind, ShapeError};
 
 pub(super) const HANDLERS: &[Handler] = &[
-    ("conv2d", conv2d),
-    ("max_pool2d", max_pool2d),
-    ("avg_pool2d", avg_pool2d),
-    ("layer_norm", layer_norm),
+    ("conv2d", |c| conv2d(c, &Cpu)),
+    ("max_pool2d", |c| pool(c, PoolKind::Max, &Cpu)),
+    ("avg_pool2d", |c| pool(c, PoolKind::Avg, &Cpu)),
+    ("layer_norm", |c| layer_norm(c, &Cpu)),
+];
+
+/// The same handlers on the GPU backend (f64 where the adapter has it).
+#[cfg(feature = "gpu")]
+pub(super) const GPU_HANDLERS: &[GpuHandler] = &[
+    ("conv2d", |c, gpu| conv2d(c, gpu)),
+    ("max_pool2d", |c, gpu| pool(c, PoolKind::Max, gpu)),
+    ("avg_pool2d", |c, gpu| pool(c, PoolKind::Avg, gpu)),
+    ("layer_norm", |c, gpu| layer_norm(c, gpu)),
 ];
 
 /// `[N, C, H, W]` of a 4-axis array.
@@ -21,7 +33,7 @@ fn dims4(shape: &[usize]) -> [usize; 4] {
 
 /// `x`, `weight` `[F, C, kH, kW]`, `bias` `[F]` (optional), `grad_output` → `y`, `grad_x`,
 /// `grad_weight`, `grad_bias`; params `stride` (1), `padding` (0).
-fn conv2d(case: &Case) -> Result<Outputs, VerifyError> {
+fn conv2d<B: Backend>(case: &Case, be: &B) -> Result<Outputs, VerifyError> {
     case.require_param("dilation", 1.0)?;
     case.require_param("groups", 1.0)?;
     let x = case.input_nd::<Ix4>("x")?; // x: [N, C, H, W]
@@ -33,15 +45,17 @@ fn conv2d(case: &Case) -> Result<Outputs, VerifyError> {
     };
     let stride = case.usize_param_or("stride", 1)?;
     let padding = case.usize_param_or("padding", 0)?;
-    let mut conv = Conv2d::from_weights(weight, bias, stride, padding)?;
+    let mut conv = Conv2d::from_weights_on(be, weight, bias, stride, padding)?;
     conv.geometry(dims4(x.shape()))?;
-    let y = conv.forward(x.view()).to_owned(); // y: [N, F, OH, OW]
+    let x = be.upload(x.view())?;
+    let y = be.download(conv.forward(&x)?)?; // y: [N, F, OH, OW]
     let mut out = Outputs::new();
     if let Some(g) = case.grad_output::<Ix4>(y.shape())? {
-        out.insert("grad_x", conv.backward(g.view()).to_owned());
-        out.insert("grad_weight", conv.grad_weight.clone());
+        let g = be.upload(g.view())?;
+        out.insert("grad_x", be.download(conv.backward(&g)?)?);
+        out.insert("grad_weight", be.download(&conv.grad_weight)?);
         if case.has_input("bias") {
-            out.insert("grad_bias", conv.grad_bias.clone());
+            out.insert("grad_bias", be.download(&conv.grad_bias)?);
         }
     }
     out.insert("y", y);
@@ -50,7 +64,7 @@ fn conv2d(case: &Case) -> Result<Outputs, VerifyError> {
 
 /// `x`, `grad_output` → `y`, `grad_x` for a pooling of `kind`; params `kernel_size`, `stride`
 /// (the kernel size), `padding` (0).
-fn pool(case: &Case, kind: PoolKind) -> Result<Outputs, VerifyError> {
+fn pool<B: Backend>(case: &Case, kind: PoolKind, be: &B) -> Result<Outputs, VerifyError> {
     case.require_param("dilation", 1.0)?;
     case.require_param("ceil_mode", 0.0)?;
     let kernel = case.usize_param("kernel_size")?;
@@ -63,40 +77,38 @@ fn pool(case: &Case, kind: PoolKind) -> Result<Outputs, VerifyError> {
     let stride = case.usize_param_or("stride", kernel)?;
     let padding = case.usize_param_or("padding", 0)?;
     let x = case.input_nd::<Ix4>("x")?; // x: [N, C, H, W]
-    let mut layer = Pool2d::new(kind, kernel, stride, padding);
+    let mut layer = Pool2d::new_on(be, kind, kernel, stride, padding)?;
     layer.geometry(dims4(x.shape()))?;
-    let y = layer.forward(x.view()).to_owned(); // y: [N, C, OH, OW]
+    let x = be.upload(x.view())?;
+    let y = be.download(layer.forward(&x)?)?; // y: [N, C, OH, OW]
     let mut out = Outputs::new();
     if let Some(g) = case.grad_output::<Ix4>(y.shape())? {
-        out.insert("grad_x", layer.backward(g.view()).to_owned());
+        let g = be.upload(g.view())?;
+        out.insert("grad_x", be.download(layer.backward(&g)?)?);
     }
     out.insert("y", y);
     Ok(out)
 }
 
-fn max_pool2d(case: &Case) -> Result<Outputs, VerifyError> {
-    pool(case, PoolKind::Max)
-}
-
-fn avg_pool2d(case: &Case) -> Result<Outputs, VerifyError> {
-    pool(case, PoolKind::Avg)
-}
-
 /// `x` `[.., D]`, `weight`, `bias` `[D]`, `grad_output` → `y`, `grad_x`, `grad_weight`,
 /// `grad_bias`; param `eps` (1e-5).
-fn layer_norm(case: &Case) -> Result<Outputs, VerifyError> {
+fn layer_norm<B: Backend>(case: &Case, be: &B) -> Result<Outputs, VerifyError> {
     let weight = case.input_nd::<Ix1>("weight")?; // γ: [D]
     let bias = case.input_nd::<Ix1>("bias")?; // β: [D]
-    let mut norm = LayerNorm::from_weights(weight, bias, case.param_or("eps", 1e-5))?;
+    let eps = case.param_or("eps", 1e-5);
+    let mut norm = LayerNorm::<f64, IxDyn, B>::from_weights_on(be, weight, bias, eps)?;
     let x = case.input("x")?; // x: [.., D]
     let last = x.shape().last().copied().unwrap_or(0);
     ShapeError::check("layer_norm input's last axis", &[norm.features()], &[last])?;
-    let y = norm.forward(x.view()).to_owned();
+    let grad_output = case.grad_output::<IxDyn>(x.shape())?;
+    let x = be.upload(x.view())?;
+    let y = be.download(norm.forward(&x)?)?;
     let mut out = Outputs::new();
-    if let Some(g) = case.grad_output::<IxDyn>(x.shape())? {
-        out.insert("grad_x", norm.backward(g.view()).to_owned());
-        out.insert("grad_weight", norm.grad_weight.clone());
-        out.insert("grad_bias", norm.grad_bias.clone());
+    if let Some(g) = grad_output {
+        let g = be.upload(g.view())?;
+        out.insert("grad_x", be.download(norm.backward(&g)?)?);
+        out.insert("grad_weight", be.download(&norm.grad_weight)?);
+        out.insert("grad_bias", be.download(&norm.grad_bias)?);
     }
     out.insert("y", y);
     Ok(out)

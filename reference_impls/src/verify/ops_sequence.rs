@@ -6,58 +6,78 @@
 //! heads from its parameters (`num_heads`, `nhead`), else PyTorch's documented 4.
 
 use ndarray::{Array2, ArrayD, Ix1, Ix2, Ix3, IxDyn};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
+#[cfg(feature = "gpu")]
+use super::GpuHandler;
 use super::{Case, Handler, Outputs, VerifyError};
+use crate::backend::{Backend, Cpu};
 use crate::diffusion::{DdpmSchedule, DiffusionError};
 use crate::gan;
 use crate::layers::attention::{AttentionError, MultiHeadAttention, ScaledDotProductAttention};
-use crate::layers::recurrent::{Cell, GruCell, HiddenState, LstmCell, Recurrent, RnnTanhCell};
+use crate::layers::recurrent::{Cell, GruCell, LstmCell, Recurrent, RnnTanhCell};
 use crate::layers::transformer::TransformerEncoderLayer;
-use crate::layers::{Layer, ShapeError};
+use crate::layers::{Layer, LayerNorm, Linear, ShapeError};
 
 pub(crate) const HANDLERS: &[Handler] = &[
-    ("rnn_tanh", recurrent::<RnnTanhCell>),
-    ("lstm", recurrent::<LstmCell>),
-    ("gru", recurrent::<GruCell>),
-    ("scaled_dot_product_attention", scaled_dot_product_attention),
-    ("multi_head_attention", multi_head_attention),
-    ("transformer_encoder_layer", transformer_encoder_layer),
+    ("rnn_tanh", |c| recurrent::<RnnTanhCell, _>(c, &Cpu)),
+    ("lstm", |c| recurrent::<LstmCell, _>(c, &Cpu)),
+    ("gru", |c| recurrent::<GruCell, _>(c, &Cpu)),
+    ("scaled_dot_product_attention", |c| {
+        scaled_dot_product_attention(c, &Cpu)
+    }),
+    ("multi_head_attention", |c| multi_head_attention(c, &Cpu)),
+    ("transformer_encoder_layer", |c| {
+        transformer_encoder_layer(c, &Cpu)
+    }),
     ("ddpm_linear_schedule", ddpm_linear_schedule),
     ("ddpm_q_sample", ddpm_q_sample),
     ("gan_d_loss_bce", gan_d_loss_bce),
     ("gan_g_loss_nonsaturating", gan_g_loss_nonsaturating),
 ];
 
+/// The same handlers on the GPU backend (f64 where the adapter has it).
+#[cfg(feature = "gpu")]
+pub(crate) const GPU_HANDLERS: &[GpuHandler] = &[
+    ("rnn_tanh", |c, gpu| recurrent::<RnnTanhCell, _>(c, gpu)),
+    ("lstm", |c, gpu| recurrent::<LstmCell, _>(c, gpu)),
+    ("gru", |c, gpu| recurrent::<GruCell, _>(c, gpu)),
+    ("scaled_dot_product_attention", |c, gpu| {
+        scaled_dot_product_attention(c, gpu)
+    }),
+    ("multi_head_attention", |c, gpu| {
+        multi_head_attention(c, gpu)
+    }),
+    ("transformer_encoder_layer", |c, gpu| {
+        transformer_encoder_layer(c, gpu)
+    }),
+];
+
 /// The heads PyTorch's vectors use when a case does not say (README of the vectors).
 const DEFAULT_HEADS: usize = 4;
 
-/// Overwrites every parameter of `layer` with the case input of the same (PyTorch) name.
-fn load_params(case: &Case, layer: &mut impl Layer<f64>) -> Result<(), VerifyError> {
+/// Records `grad_<name>` for every parameter of `layer` (brought back to the host).
+fn insert_param_grads<B: Backend>(
+    out: &mut Outputs,
+    layer: &mut impl Layer<f64, B>,
+) -> Result<(), VerifyError> {
+    let be = layer.backend().clone();
     let mut result = Ok(());
-    layer.params_mut(&mut |mut p| {
-        if result.is_err() {
-            return;
+    layer.params_mut(&mut |p| {
+        if result.is_ok() {
+            match be.download_param(&p.grad) {
+                Ok(grad) => out.insert(format!("grad_{}", p.name), grad),
+                Err(e) => result = Err(e.into()),
+            }
         }
-        result = case.input(&p.name).and_then(|value| {
-            ShapeError::check(&p.name, p.value.shape(), value.shape())?;
-            p.value.assign(&value);
-            Ok(())
-        });
     });
     result
-}
-
-/// Records `grad_<name>` for every parameter of `layer`.
-fn insert_param_grads(out: &mut Outputs, layer: &mut impl Layer<f64>) {
-    layer.params_mut(&mut |p| out.insert(format!("grad_{}", p.name), p.grad.to_owned()));
 }
 
 /// A layer that could not be built from the case's sizes.
 fn attention_error(err: AttentionError, heads_param: &str) -> VerifyError {
     match err {
         AttentionError::Shape(e) => VerifyError::Shape(e),
+        AttentionError::Backend(e) => VerifyError::Backend(e),
         other => VerifyError::BadParam {
             name: heads_param.to_string(),
             detail: other.to_string(),
@@ -65,21 +85,19 @@ fn attention_error(err: AttentionError, heads_param: &str) -> VerifyError {
     }
 }
 
-/// A fixed RNG for layers whose weights are then loaded from the case.
-fn placeholder_rng() -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(0)
-}
-
 /// `x` `[B, T, I]`, `h0` (and `c0`) `[B, H]` (zeros when absent), the four weights, and
 /// `grad_output` `[B, T, H]` → `output`, `h_n` (`c_n`), `grad_x`, `grad_h0` (`grad_c0`), and
 /// `grad_<weight>`. The loss uses `output` only.
-fn recurrent<C: Cell<f64>>(case: &Case) -> Result<Outputs, VerifyError> {
-    let mut layer = Recurrent::<f64, C>::from_weights(
+fn recurrent<C: Cell, B: Backend>(case: &Case, be: &B) -> Result<Outputs, VerifyError> {
+    let weights = [
         case.input_nd::<Ix2>("weight_ih")?, // [G, I]
         case.input_nd::<Ix2>("weight_hh")?, // [G, H]
-        case.input_nd::<Ix1>("bias_ih")?,   // [G]
-        case.input_nd::<Ix1>("bias_hh")?,   // [G]
-    )?;
+    ];
+    let biases = [
+        case.input_nd::<Ix1>("bias_ih")?, // [G]
+        case.input_nd::<Ix1>("bias_hh")?, // [G]
+    ];
+    let mut layer = Recurrent::<f64, C, B>::from_weights_on(be, weights, biases)?;
     let x = case.input_nd::<Ix3>("x")?; // [B, T, I]
     let (batch, hidden) = (x.dim().0, layer.hidden_size());
     ShapeError::check(
@@ -88,7 +106,7 @@ fn recurrent<C: Cell<f64>>(case: &Case) -> Result<Outputs, VerifyError> {
         x.shape(),
     )?;
     let mut parts = Vec::new();
-    for part in C::State::PARTS {
+    for part in C::PARTS {
         let name = format!("{part}0");
         let value = if case.has_input(&name) {
             case.input_nd::<Ix2>(&name)?
@@ -96,22 +114,22 @@ fn recurrent<C: Cell<f64>>(case: &Case) -> Result<Outputs, VerifyError> {
             Array2::zeros((batch, hidden))
         };
         ShapeError::check(&name, &[batch, hidden], value.shape())?;
-        parts.push(value); // [B, H]
+        parts.push(be.upload(value.view())?); // [B, H]
     }
-    let state0 = C::State::from_parts(parts);
-
-    let output = layer.forward(x.view(), &state0).to_owned(); // [B, T, H]
+    let x = be.upload(x.view())?;
+    let output = be.download(layer.forward(&x, &parts)?)?; // [B, T, H]
     let mut out = Outputs::new();
-    for (part, value) in C::State::PARTS.iter().zip(layer.final_state().parts()) {
-        out.insert(format!("{part}_n"), value.to_owned());
+    for (part, value) in C::PARTS.iter().zip(layer.final_state()) {
+        out.insert(format!("{part}_n"), be.download(value)?);
     }
     if let Some(g) = case.grad_output::<Ix3>(output.shape())? {
-        let (dx, d_state0) = layer.backward(g.view(), None);
-        out.insert("grad_x", dx.to_owned());
-        for (part, value) in C::State::PARTS.iter().zip(d_state0.parts()) {
-            out.insert(format!("grad_{part}0"), value.to_owned());
+        let g = be.upload(g.view())?;
+        let (dx, d_state0) = layer.backward(&g, None)?;
+        out.insert("grad_x", be.download(dx)?);
+        for (part, value) in C::PARTS.iter().zip(d_state0) {
+            out.insert(format!("grad_{part}0"), be.download(value)?);
         }
-        insert_param_grads(&mut out, &mut layer);
+        insert_param_grads(&mut out, &mut layer)?;
     }
     out.insert("output", output);
     Ok(out)
@@ -119,7 +137,7 @@ fn recurrent<C: Cell<f64>>(case: &Case) -> Result<Outputs, VerifyError> {
 
 /// `q` `[B, Lq, D]`, `k` `[B, Lk, D]`, `v` `[B, Lk, Dv]`, `grad_output`; params `causal`,
 /// `scale` (1/√D when absent) → `y`, `attn`, `grad_q`, `grad_k`, `grad_v`.
-fn scaled_dot_product_attention(case: &Case) -> Result<Outputs, VerifyError> {
+fn scaled_dot_product_attention<B: Backend>(case: &Case, be: &B) -> Result<Outputs, VerifyError> {
     let (q, k, v) = (
         case.input_nd::<Ix3>("q")?,
         case.input_nd::<Ix3>("k")?,
@@ -130,14 +148,18 @@ fn scaled_dot_product_attention(case: &Case) -> Result<Outputs, VerifyError> {
     ShapeError::check("attention key k", &[batch, lk, d], k.shape())?;
     ShapeError::check("attention value v", &[batch, lk, dv], v.shape())?;
     let scale = case.params.get("scale").copied();
-    let mut sdpa = ScaledDotProductAttention::new(case.flag_or("causal", false)?, scale);
-    let y = sdpa.forward(q.view(), k.view(), v.view()).to_owned();
-    let mut out = Outputs::new().with("attn", sdpa.attn().to_owned());
+    let mut sdpa = ScaledDotProductAttention::new_on(be, case.flag_or("causal", false)?, scale)?;
+    let [q, k, v] = [q, k, v].map(|x| be.upload(x.view()));
+    let y = be.download(sdpa.forward(&q?, &k?, &v?)?)?;
+    let mut out = Outputs::new().with("attn", be.download(sdpa.attn())?);
     if let Some(g) = case.grad_output::<Ix3>(y.shape())? {
-        let (dq, dk, dv) = sdpa.backward(g.view());
-        out.insert("grad_q", dq.to_owned());
-        out.insert("grad_k", dk.to_owned());
-        out.insert("grad_v", dv.to_owned());
+        let g = be.upload(g.view())?;
+        for (name, grad) in ["grad_q", "grad_k", "grad_v"]
+            .into_iter()
+            .zip(sdpa.backward(&g)?)
+        {
+            out.insert(name, be.download(grad)?);
+        }
     }
     out.insert("y", y);
     Ok(out)
@@ -147,13 +169,20 @@ fn scaled_dot_product_attention(case: &Case) -> Result<Outputs, VerifyError> {
 /// `[B, Lk, E]`) with `in_proj_weight`, `in_proj_bias`, `out_proj.weight`, `out_proj.bias` and
 /// `grad_output`; params `num_heads`, `causal` → `y`, `attn_weights_avg`, the input gradients and
 /// `grad_<param>`.
-fn multi_head_attention(case: &Case) -> Result<Outputs, VerifyError> {
-    let embed = case.input_nd::<Ix2>("in_proj_weight")?.ncols(); // in_proj_weight: [3E, E]
+fn multi_head_attention<B: Backend>(case: &Case, be: &B) -> Result<Outputs, VerifyError> {
+    let in_proj = (
+        case.input_nd::<Ix2>("in_proj_weight")?, // [3E, E]
+        case.input_nd::<Ix1>("in_proj_bias")?,   // [3E]
+    );
+    let embed = in_proj.0.ncols();
+    let out_proj = (
+        case.input_nd::<Ix2>("out_proj.weight")?, // [E, E]
+        case.input_nd::<Ix1>("out_proj.bias")?,   // [E]
+    );
     let heads = case.usize_param_or("num_heads", DEFAULT_HEADS)?;
     let causal = case.flag_or("causal", false)?;
-    let mut mha = MultiHeadAttention::new(embed, heads, causal, &mut placeholder_rng())
+    let mut mha = MultiHeadAttention::from_weights_on(be, in_proj, out_proj, heads, causal)
         .map_err(|e| attention_error(e, "num_heads"))?;
-    load_params(case, &mut mha)?;
     let self_attention = case.has_input("x");
     let names: &[&str] = if self_attention {
         &["x"]
@@ -178,19 +207,19 @@ fn multi_head_attention(case: &Case) -> Result<Outputs, VerifyError> {
     )?;
     ShapeError::check("key batch", &[query.dim().0], &[key.dim().0])?;
 
-    let y = mha
-        .forward(query.view(), key.view(), value.view())
-        .to_owned(); // [B, Lq, E]
-    let mut out = Outputs::new().with("attn_weights_avg", mha.attn_weights_avg());
+    let [query, key, value] = [query, key, value].map(|x| be.upload(x.view()));
+    let y = be.download(mha.forward(&query?, &key?, &value?)?)?; // [B, Lq, E]
+    let mut out = Outputs::new().with("attn_weights_avg", mha.attn_weights_avg()?);
     if let Some(g) = case.grad_output::<Ix3>(y.shape())? {
+        let g = be.upload(g.view())?;
         if self_attention {
-            out.insert("grad_x", mha.backward_self(g.view()));
+            out.insert("grad_x", be.download(mha.backward_self(&g)?)?);
         } else {
-            for (name, grad) in names.iter().zip(mha.backward(g.view())) {
-                out.insert(format!("grad_{name}"), grad);
+            for (name, grad) in names.iter().zip(mha.backward(&g)?) {
+                out.insert(format!("grad_{name}"), be.download(grad)?);
             }
         }
-        insert_param_grads(&mut out, &mut mha);
+        insert_param_grads(&mut out, &mut mha)?;
     }
     out.insert("y", y);
     Ok(out)
@@ -199,27 +228,53 @@ fn multi_head_attention(case: &Case) -> Result<Outputs, VerifyError> {
 /// `x` `[B, L, E]`, the twelve parameters by PyTorch name, `grad_output`; params `nhead`,
 /// `layer_norm_eps` and the supported options (`norm_first=1`, `activation_relu=1`,
 /// `dropout=0`) → `y`, `grad_x`, `grad_<param>`.
-fn transformer_encoder_layer(case: &Case) -> Result<Outputs, VerifyError> {
+fn transformer_encoder_layer<B: Backend>(case: &Case, be: &B) -> Result<Outputs, VerifyError> {
     case.require_param("norm_first", 1.0)?;
     case.require_param("activation_relu", 1.0)?;
     case.require_param("dropout", 0.0)?;
-    let embed = case.input_nd::<Ix2>("self_attn.in_proj_weight")?.ncols(); // [3E, E]
-    let feedforward = case.input_nd::<Ix2>("linear1.weight")?.nrows(); // [F, E]
+    let pair = |name: &str| -> Result<_, VerifyError> {
+        let weight = case.input_nd::<Ix2>(&format!("{name}.weight"))?;
+        Ok((weight, case.input_nd::<Ix1>(&format!("{name}.bias"))?))
+    };
+    let in_proj = (
+        case.input_nd::<Ix2>("self_attn.in_proj_weight")?, // [3E, E]
+        case.input_nd::<Ix1>("self_attn.in_proj_bias")?,   // [3E]
+    );
+    let embed = in_proj.0.ncols();
     let heads = case.usize_param_or("nhead", DEFAULT_HEADS)?;
-    let mut layer = TransformerEncoderLayer::new(embed, heads, feedforward, &mut placeholder_rng())
-        .map_err(|e| attention_error(e, "nhead"))?;
+    let self_attn =
+        MultiHeadAttention::from_weights_on(be, in_proj, pair("self_attn.out_proj")?, heads, false)
+            .map_err(|e| attention_error(e, "nhead"))?;
+    let linear = |name: &str| -> Result<_, VerifyError> {
+        let (weight, bias) = pair(name)?;
+        Ok(Linear::from_weights_on(be, weight, bias)?)
+    };
     let eps = case.param_or("layer_norm_eps", 1e-5);
-    layer.norm1.eps = eps;
-    layer.norm2.eps = eps;
-    load_params(case, &mut layer)?;
+    let norm = |name: &str| -> Result<_, VerifyError> {
+        let (gamma, beta) = case
+            .input_nd::<Ix1>(&format!("{name}.weight"))
+            .and_then(|g| Ok((g, case.input_nd::<Ix1>(&format!("{name}.bias"))?)))?;
+        Ok(LayerNorm::from_weights_on(be, gamma, beta, eps)?)
+    };
+    let (linear1, linear2) = (linear("linear1")?, linear("linear2")?);
+    let mut layer = TransformerEncoderLayer::from_parts(
+        self_attn,
+        linear1,
+        linear2,
+        norm("norm1")?,
+        norm("norm2")?,
+    )
+    .map_err(|e| attention_error(e, "nhead"))?;
     let x = case.input_nd::<Ix3>("x")?; // [B, L, E]
     ShapeError::check("x", &[x.dim().0, x.dim().1, embed], x.shape())?;
 
-    let y = layer.forward(x.view()).to_owned();
+    let x = be.upload(x.view())?;
+    let y = be.download(layer.forward(&x)?)?;
     let mut out = Outputs::new();
     if let Some(g) = case.grad_output::<Ix3>(y.shape())? {
-        out.insert("grad_x", layer.backward(g.view()).to_owned());
-        insert_param_grads(&mut out, &mut layer);
+        let g = be.upload(g.view())?;
+        out.insert("grad_x", be.download(layer.backward(&g)?)?);
+        insert_param_grads(&mut out, &mut layer)?;
     }
     out.insert("y", y);
     Ok(out)
