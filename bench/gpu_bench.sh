@@ -18,7 +18,9 @@
 #          nvidia-smi, when present) runs before every pair; a busy pair is redone once.
 # Budget:  about 2–3 minutes in all on an H200.
 #
-# Usage (from the repository root):  bench/gpu_bench.sh
+# Output:  the runs' own lines go to stderr, the summary to stdout: send them to two files
+#          (`> out.txt 2> runs.txt`), never one (tee /dev/stderr would truncate it).
+# Usage (from the repository root):  bench/gpu_bench.sh   (MODELS="mlp" runs one workload)
 #        DEVICE=gpu:1 PAIRS=5 EPOCHS=3 SAVOIR_BENCH=path/to/gpu_train_bench bench/gpu_bench.sh
 set -euo pipefail
 
@@ -52,7 +54,8 @@ gpu_busy() {
 
 echo "== machine"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
-"$ours" mlp --device "$device" --epochs 0 | head -n 1
+adapter="$("$ours" mlp --device "$device" --epochs 0)"   # not `| head`: SIGPIPE would stop the script
+echo "${adapter%%$'\n'*}"
 [[ $have_torch == 1 ]] && "$python" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 
@@ -64,7 +67,7 @@ flops_per_sample() {
     esac
 }
 
-for model in mlp encoder; do
+for model in ${MODELS:-mlp encoder}; do
     echo "== $model"
     ratios=()
     for ((pair = 1; pair <= pairs; pair++)); do
