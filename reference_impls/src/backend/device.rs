@@ -53,14 +53,6 @@ impl Device {
     pub fn same_kind(self, other: Device) -> bool {
         std::mem::discriminant(&self) == std::mem::discriminant(&other)
     }
-
-    /// Succeeds when this build can run on the device, else says why not.
-    pub fn ensure_available(self) -> Result<(), DeviceError> {
-        match self {
-            Device::Cpu => Ok(()),
-            Device::Gpu(_) => Err(DeviceError::GpuUnavailable(self)),
-        }
-    }
 }
 
 impl fmt::Display for Device {
@@ -127,7 +119,7 @@ mod tests {
             let err = bad.parse::<Device>().unwrap_err().to_string();
             assert!(err.contains("`cpu`, `gpu`, `gpu:N` or `cuda`"), "{err}");
         }
-        let err = Device::GPU.ensure_available().unwrap_err().to_string();
+        let err = DeviceError::GpuUnavailable(Device::GPU).to_string();
         assert!(
             err.contains("does not run on the GPU backend yet") && err.contains("--device cpu"),
             "{err}"

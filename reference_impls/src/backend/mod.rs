@@ -13,8 +13,8 @@
 //! backend without `f64` answers [`BackendError::Unsupported`].
 //!
 //! Backends: [`Cpu`] (ndarray and a pure-Rust GEMM) always; the GPU backend (wgpu) lives in
-//! `backend/gpu/`. A [`Device`] names where a run should go; [`Device::ensure_available`] says
-//! clearly when this build cannot go there.
+//! `backend/gpu/`. A [`Device`] names where a run should go; a model or op not yet on the
+//! GPU backend answers [`DeviceError::GpuUnavailable`], which says to run it on the CPU.
 //!
 //! Legend: N batch, C channels, H×W image, kH×kW kernel, OH×OW output image, M×K·K×P matrix shapes.
 
