@@ -87,7 +87,8 @@ pub fn local_graph_svg(
 }
 
 /// A fingerprint of what the global graph and the page around it are drawn from: every
-/// concept as drawn and every edge (the page counts and lists the written ones).
+/// concept as drawn and every edge (the page counts and lists the written ones; the edges the
+/// figure draws follow from them, so they are not picked out again).
 pub fn global_graph_fingerprint(graph: &ConceptGraph) -> u64 {
     let every: Vec<NodeIndex> = graph.nodes().map(|(n, _)| n).collect();
     let edges: Vec<(usize, usize, &str, bool)> = graph
@@ -101,7 +102,7 @@ pub fn global_graph_fingerprint(graph: &ConceptGraph) -> u64 {
             )
         })
         .collect();
-    crate::site::fingerprint::hash_of(&(svg::fingerprint(graph, &every), edges))
+    crate::site::fingerprint::hash_of(&(svg::drawn_concepts(graph, &every), edges))
 }
 
 /// A fingerprint of what the local graph of `center` is drawn from: two calls of

@@ -54,18 +54,25 @@ struct Drawn<'a> {
 /// concepts (id, title, state, tags) and the edges drawn between them. Cheap next to the
 /// layout, so a page whose figure would come out the same need not draw it again.
 pub(super) fn fingerprint(graph: &ConceptGraph, selection: &[NodeIndex]) -> u64 {
-    let concepts: Vec<(&str, &str, bool, &[String])> = selection
+    let edges: Vec<((usize, usize), &str, bool)> = edges_between(graph, selection)
+        .iter()
+        .map(|e| (e.ends, e.edge.relation(), e.edge.edge.inferred))
+        .collect();
+    crate::site::fingerprint::hash_of(&(drawn_concepts(graph, selection), edges))
+}
+
+/// What a figure shows of each concept of `selection`: id, title, state and tags.
+pub(super) fn drawn_concepts<'g>(
+    graph: &'g ConceptGraph,
+    selection: &[NodeIndex],
+) -> Vec<(&'g str, &'g str, bool, &'g [String])> {
+    selection
         .iter()
         .map(|&n| {
             let c = graph.node(n);
             (c.id.as_str(), c.title.as_str(), c.stub, c.tags.as_slice())
         })
-        .collect();
-    let edges: Vec<((usize, usize), &str, bool)> = edges_between(graph, selection)
-        .iter()
-        .map(|e| (e.ends, e.edge.relation(), e.edge.edge.inferred))
-        .collect();
-    crate::site::fingerprint::hash_of(&(concepts, edges))
+        .collect()
 }
 
 /// The figure for `selection` (concepts, each once) of `graph`.
