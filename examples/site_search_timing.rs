@@ -1,6 +1,8 @@
 //! Times the static site's search in headless Chromium: for each query, a fresh tab opens the
-//! site's home page from disk, the query is typed into the search box at once, and the clock
-//! runs until the dropdown shows its hits. Prints, per query, the median time and the bytes of
+//! site's home page from disk, the query is typed into the search box as soon as the page has
+//! loaded, and the clock runs from that keystroke until the dropdown shows its hits (the page
+//! reads the index's first file, `search/index.js`, when it is idle: a query typed within a few
+//! milliseconds of the load may still wait for it). Prints, per query, the median time and the bytes of
 //! search index the page loaded for that first query (every file under `search/`).
 //! What `bench/search_bench.sh` reports for the site.
 //!

@@ -221,3 +221,30 @@ fn the_page_analyses_every_word_of_the_vault_as_the_index_does() {
     }
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
+
+#[test]
+fn a_snippet_shows_the_first_passage_that_matches_with_every_match_marked() {
+    let Some(node) = node() else { return };
+    let (site, _) = site_of_notes();
+    let filler = "Un paragraphe qui ne parle que d'autre chose. ".repeat(60);
+    let text = format!(
+        "{filler}La descente de gradient suit la pente ; chaque pas de gradient réduit la perte. {filler}"
+    );
+    let request = serde_json::json!({ "snippet": { "text": text, "stems": ["gradient"] } });
+    let parts = run_site_script(node, site.path(), &request)["parts"].clone();
+    let parts: Vec<(String, bool)> = parts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["text"].as_str().unwrap().to_string(), p["mark"] == true))
+        .collect();
+    let shown: String = parts.iter().map(|(text, _)| text.as_str()).collect();
+    let marked: Vec<&str> = parts
+        .iter()
+        .filter(|(_, mark)| *mark)
+        .map(|(text, _)| text.as_str())
+        .collect();
+    assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
+    assert!(shown.contains("La descente de gradient suit"), "{shown}");
+    assert_eq!(marked, ["gradient", "gradient"], "{shown}");
+}

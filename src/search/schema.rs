@@ -6,9 +6,9 @@ use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
-/// Bumped whenever the fields, the analysis or what goes into them changes: an index written
-/// under another version is rebuilt from scratch.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped whenever the fields, the analysis, what goes into them or the manifest's form
+/// changes: an index written under another version is rebuilt from scratch.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The searched fields and their BM25 boosts, strongest first.
 pub const SEARCHED: [(&str, f32); 5] = [

@@ -27,7 +27,7 @@ pub const INDEX_DIR: &str = ".savoir/index";
 /// The stamp file: schema version, language and vault the index was built for.
 const STAMP_FILE: &str = "savoir-index";
 /// The manifest of indexed files.
-const MANIFEST_FILE: &str = "manifest.json";
+const MANIFEST_FILE: &str = "manifest";
 /// Memory the index writer may use before flushing a segment.
 const WRITER_MEMORY: usize = 200_000_000;
 /// How often opening is tried while other processes replace the index's files.
@@ -300,17 +300,16 @@ fn swap_into_place(fresh: PathBuf, dir: &Path) -> Result<(), SearchError> {
 fn read_manifest(dir: &Path) -> Manifest {
     std::fs::read(dir.join(MANIFEST_FILE))
         .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .and_then(|bytes| Manifest::from_bytes(&bytes))
         .unwrap_or_default()
 }
 
 fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), SearchError> {
-    let json = serde_json::to_string(manifest).expect("a manifest serialises");
-    write_file(&dir.join(MANIFEST_FILE), &json)
+    write_file(&dir.join(MANIFEST_FILE), manifest.to_bytes())
 }
 
 /// Writes `text` to `path` through a temporary file renamed over it.
-fn write_file(path: &Path, text: &str) -> Result<(), SearchError> {
+fn write_file(path: &Path, text: impl AsRef<[u8]>) -> Result<(), SearchError> {
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     std::fs::write(&tmp, text)
         .and_then(|()| std::fs::rename(&tmp, path))

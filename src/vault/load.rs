@@ -196,10 +196,22 @@ pub fn path_order(a: &Path, b: &Path) -> Ordering {
         true => 0,
         false => u16::from(byte) + 1,
     };
-    match a.iter().zip(b).position(|(x, y)| x != y) {
+    match first_difference(a, b) {
         Some(at) => rank(a[at]).cmp(&rank(b[at])),
         None => a.len().cmp(&b.len()),
     }
+}
+
+/// Where `a` and `b` first differ, if one is not a prefix of the other. Whole blocks are
+/// compared first (paths share long prefixes: the vault folder, sub-folders).
+fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
+    const BLOCK: usize = 16;
+    let common = a.len().min(b.len());
+    let mut at = 0;
+    while at + BLOCK <= common && a[at..at + BLOCK] == b[at..at + BLOCK] {
+        at += BLOCK;
+    }
+    (at..common).find(|&i| a[i] != b[i])
 }
 
 fn relative<'a>(root: &Path, path: &'a Path) -> &'a Path {
@@ -213,4 +225,31 @@ fn is_hidden(entry: &DirEntry) -> bool {
 fn is_markdown(path: &Path) -> bool {
     path.extension()
         .is_some_and(|extension| extension.eq_ignore_ascii_case("md"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_order_is_the_order_of_paths() {
+        let paths = [
+            "/tmp/vault/Réseaux de neurones récurrents.md",
+            "/tmp/vault/Réseaux de neurones.md",
+            "/tmp/vault/Réseaux de neurones/LSTM.md",
+            "/tmp/vault/Réseaux de neurones récurrents/GRU.md",
+            "/tmp/vault/a b.md",
+            "/tmp/vault/a/b.md",
+            "/tmp/vault/a.md",
+            "/tmp/vault/A.md",
+            "/tmp/vault/0123456789abcdef0123.md",
+            "/tmp/vault/0123456789abcdef012.md",
+        ];
+        for a in paths {
+            for b in paths {
+                let (a, b) = (Path::new(a), Path::new(b));
+                assert_eq!(path_order(a, b), a.cmp(b), "{a:?} against {b:?}");
+            }
+        }
+    }
 }

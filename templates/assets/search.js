@@ -8,7 +8,8 @@
  * stemming removes, or (a typo) as the closest stem. Scores are the index's
  * BM25 scores summed over the query's words; notes whose title or aliases hold every word come
  * first. Results show as you type; `/` or Ctrl-K focuses the box, arrows move, Enter opens;
- * search.html?q=… lists every result.
+ * search.html?q=… lists every result. The first index file (a few kB) is read when the page is
+ * idle; a snippet analyses only the words up to its first match and those it shows.
  */
 (function (global) {
   'use strict';
@@ -19,6 +20,8 @@
 
   var WORD = /[\p{Alphabetic}\p{N}]+/gu;
   var LETTER = /\p{Alphabetic}/u;
+  var WORD_CHAR = /[\p{Alphabetic}\p{N}]/u;
+  var ASCII = /^[\x00-\x7f]*$/;
   var SPECIAL_FOLDS = { 'œ': 'oe', 'æ': 'ae', 'ß': 'ss', 'ø': 'o', 'đ': 'd', 'ł': 'l', 'ı': 'i', 'ð': 'd', 'þ': 'th' };
   var encoder = typeof TextEncoder !== 'undefined' ? new TextEncoder() : null;
 
@@ -28,29 +31,39 @@
 
   /** Accents and ligatures folded to ASCII, as tantivy's AsciiFoldingFilter does for Latin text. */
   function fold(word) {
+    if (ASCII.test(word)) return word;
     var out = '';
     var decomposed = word.normalize('NFD').replace(/\p{M}/gu, '');
     for (var ch of decomposed) out += SPECIAL_FOLDS[ch] || ch;
     return out;
   }
 
-  /** The analysed word forms of `text`, with their place: [{form, start, end}]. */
-  function analyse(text, meta) {
+  /**
+   * Calls `visit({form, start, end})` for each analysed word form of `text` from `from` on,
+   * in order, until `visit` returns true.
+   */
+  function eachWord(text, meta, from, visit) {
     var stop = meta.stopSet;
-    var out = [];
     var match;
-    WORD.lastIndex = 0;
+    WORD.lastIndex = from;
     while ((match = WORD.exec(text)) !== null) {
       var word = match[0];
       var end = match.index + word.length;
-      var next = text.slice(end, end + 2);
-      var elided = (next[0] === "'" || next[0] === '\u2019') && next.length > 1 && LETTER.test(next[1]);
-      if (elided && meta.elisionSet.has(word.toLowerCase())) continue;
-      if (byteLength(word) >= 40) continue;
+      var after = text.charAt(end);
+      var elided = (after === "'" || after === '\u2019') && LETTER.test(text.charAt(end + 1));
       var lower = word.toLowerCase();
+      if (elided && meta.elisionSet.has(lower)) continue;
+      // A UTF-16 unit is at most 3 bytes of UTF-8: only long words can reach the limit.
+      if (word.length >= 14 && byteLength(word) >= 40) continue;
       if (stop.has(lower)) continue;
-      out.push({ form: fold(lower), start: match.index, end: end });
+      if (visit({ form: fold(lower), start: match.index, end: end })) return;
     }
+  }
+
+  /** The analysed word forms of `text`, with their place: [{form, start, end}]. */
+  function analyse(text, meta) {
+    var out = [];
+    eachWord(text, meta, 0, function (w) { out.push(w); });
     return out;
   }
 
@@ -238,25 +251,37 @@
       return once('d/' + n + '.js').then(function () { return store.doc[n]; });
     };
 
-    /** A snippet of `text` around the first word read as one of `stems`: [{text, mark}]. */
+    /**
+     * A snippet of `text` around the first word read as one of `stems`: [{text, mark}]. Only
+     * the words up to the first match and those inside the snippet are analysed.
+     */
     this.snippet = function (text, stems) {
       var meta = store.meta;
-      var words = analyse(text, meta).filter(function (w) {
+      var matches = function (w) {
         return stems.some(function (s) { return w.form.indexOf(s) === 0; });
-      });
+      };
+      var first = null;
+      eachWord(text, meta, 0, function (w) { first = matches(w) ? w : null; return first !== null; });
       var start = 0;
-      if (words.length) {
-        start = Math.max(0, words[0].start - 40);
+      if (first) {
+        start = Math.max(0, first.start - 40);
         var space = text.lastIndexOf(' ', start);
-        start = start === 0 ? 0 : (space >= 0 && words[0].start - space < 60 ? space + 1 : start);
+        start = start === 0 ? 0 : (space >= 0 && first.start - space < 60 ? space + 1 : start);
       }
       var end = Math.min(text.length, start + SNIPPET_CHARS);
       var cut = text.lastIndexOf(' ', end);
       if (end < text.length && cut > start + SNIPPET_CHARS / 2) end = cut;
+      var words = [];
+      var from = start;
+      while (from > 0 && WORD_CHAR.test(text.charAt(from - 1))) from--;
+      eachWord(text, meta, from, function (w) {
+        if (w.end > end) return true;
+        if (w.start >= start && matches(w)) words.push(w);
+        return false;
+      });
       var parts = [];
       var at = start;
       words.forEach(function (w) {
-        if (w.start < at || w.end > end) return;
         if (w.start > at) parts.push({ text: text.slice(at, w.start), mark: false });
         parts.push({ text: text.slice(w.start, w.end), mark: true });
         at = w.end;
@@ -320,7 +345,13 @@
     global.savoirSearch = engine.registry;
     var box = document.getElementById('search-box');
     var resultsSlot = document.getElementById('search-results');
-    if (box) attachBox(engine, root, box);
+    if (box) {
+      // The index's first file (a few kB) is read while the page is idle, so that the first
+      // query starts with it.
+      var warm = function () { engine.meta().catch(function () {}); };
+      (global.requestIdleCallback || global.setTimeout)(warm);
+      attachBox(engine, root, box);
+    }
     if (resultsSlot) attachResultsPage(engine, root, resultsSlot, box);
     document.addEventListener('keydown', function (e) {
       var typing = /^(INPUT|TEXTAREA|SELECT)$/.test((e.target && e.target.tagName) || '') || (e.target && e.target.isContentEditable);
