@@ -5,7 +5,7 @@
 
 use savoir::config::Language;
 use savoir::graph::{ConceptGraph, Schema};
-use savoir::site::graph_view::{GraphViewOptions, global_graph_svg, local_graph_svg};
+use savoir::site::graph_view::{GraphViewOptions, LocalGraphs, global_graph_svg};
 use std::time::Instant;
 use std::{env, fs, path::PathBuf, process};
 
@@ -32,7 +32,7 @@ fn main() {
         .map(|(n, _)| n)
         .expect("the vault has a concept");
     let started = Instant::now();
-    let local = local_graph_svg(&graph, hub, 2, &options);
+    let local = LocalGraphs::new(&graph).around(hub, 2).svg(&options);
     let local_time = started.elapsed();
 
     fs::create_dir_all(out_dir).expect("cannot create OUT_DIR");

@@ -19,7 +19,9 @@ use crate::config::Language;
 use crate::graph::{ConceptGraph, GraphFormat, NodeIndex, RelationFilter, export};
 use crate::search::document::SearchDoc;
 use crate::search::site_index;
-use crate::site::graph_view::{GraphViewOptions, global_graph_fingerprint, global_graph_svg};
+use crate::site::graph_view::{
+    GraphViewOptions, LocalGraphs, global_graph_fingerprint, global_graph_svg,
+};
 use crate::vault::Vault;
 use crate::view::{TagEntry, TagTree, Views};
 use rayon::prelude::*;
@@ -80,9 +82,11 @@ pub fn build_site(
         })
         .collect::<Result<BTreeMap<String, String>, SiteError>>()?;
     let views = Views::new(vault, graph);
+    let local_graphs = LocalGraphs::new(graph);
     let site = SiteData {
         vault,
         graph,
+        local_graphs: &local_graphs,
         views: &views,
         links: LinkContext {
             vault,

@@ -4,7 +4,7 @@
 use super::SiteError;
 use super::context::plain_sentence;
 use super::fingerprint::{build_identity, hash_of};
-use super::graph_view::{GraphViewOptions, local_graph_fingerprint, local_graph_svg};
+use super::graph_view::{GraphViewOptions, LocalGraph};
 use super::i18n::{format_date, relation_label};
 use super::links::{TAGS_DIR, tag_file};
 use super::markdown::{RenderedNote, render_note};
@@ -57,7 +57,8 @@ pub(crate) fn write_concept_page(
     };
     let note = &site.vault.notes[index];
     let mut page = concept_view(site, node);
-    let key = page_key(site, node, &page, note);
+    let local = site.local_graphs.around(node, LOCAL_GRAPH_DEPTH);
+    let key = page_key(site, &local, &page, note);
     if let Some((previous, entry)) = cache.reusable(path, key, &site.links) {
         staging.link(path, &previous)?;
         return Ok((
@@ -73,12 +74,7 @@ pub(crate) fn write_concept_page(
     } = render_note(&site.links, index);
     page.body = html;
     page.toc = toc;
-    page.local_graph = Some(local_graph_svg(
-        site.graph,
-        node,
-        LOCAL_GRAPH_DEPTH,
-        &GraphViewOptions::new(site.language),
-    ));
+    page.local_graph = Some(local.svg(&GraphViewOptions::new(site.language)));
     let html = page.render().map_err(|e| SiteError::template(path, e))?;
     staging.write(path, html.as_bytes())?;
     let entry = PageEntry {
@@ -135,7 +131,12 @@ fn concept_view<'s>(site: &'s SiteData<'_>, node: NodeIndex) -> ConceptPage<'s> 
 /// The hash of a page's inputs besides what its body looks up: this build of savoir, the
 /// language and assets, what the page shows (its local graph by fingerprint), and the note's
 /// body.
-fn page_key(site: &SiteData<'_>, node: NodeIndex, page: &ConceptPage<'_>, note: &Note) -> u64 {
+fn page_key(
+    site: &SiteData<'_>,
+    local: &LocalGraph<'_>,
+    page: &ConceptPage<'_>,
+    note: &Note,
+) -> u64 {
     hash_of(&(
         build_identity(),
         (site.language.code(), site.title, site.assets),
@@ -147,7 +148,7 @@ fn page_key(site: &SiteData<'_>, node: NodeIndex, page: &ConceptPage<'_>, note: 
             &page.backlinks,
         ),
         (&page.fields, &page.demo),
-        local_graph_fingerprint(site.graph, node, LOCAL_GRAPH_DEPTH),
+        local.fingerprint(),
         (&note.path, &note.body),
     ))
 }

@@ -2,6 +2,7 @@
 //! the assets; and the two things all pages make from it (a layout, a link to a concept).
 
 use super::assets::AssetNames;
+use super::graph_view::LocalGraphs;
 use super::i18n::Labels;
 use super::links::{CONCEPTS_DIR, LinkContext, concept_file};
 use super::pages::{CSP, Layout, LinkItem};
@@ -36,6 +37,8 @@ pub(crate) struct SiteData<'a> {
     pub(crate) vault: &'a Vault,
     /// The concept graph.
     pub(crate) graph: &'a ConceptGraph,
+    /// The neighbourhoods drawn on concept pages.
+    pub(crate) local_graphs: &'a LocalGraphs<'a>,
     /// What each concept's page shows (relations, backlinks, breadcrumb, fields).
     pub(crate) views: &'a Views<'a>,
     /// Link resolution for note bodies.

@@ -11,7 +11,7 @@
 //! fixed order (the parallel map keeps the order), so the same graph and seed give the same
 //! positions on every machine and thread count.
 
-use super::quadtree::{QuadTree, exact_repulsion};
+use super::quadtree::{QuadTree, exact_repulsions};
 use rayon::prelude::*;
 
 /// Strength of the central gravity (the disc's radius is √(n/GRAVITY) edge lengths).
@@ -87,8 +87,10 @@ fn repulsion_and_gravity(positions: &[(f64, f64)]) -> Vec<(f64, f64)> {
     let with_gravity =
         |(rx, ry): (f64, f64), (x, y): (f64, f64)| (rx - GRAVITY * x, ry - GRAVITY * y);
     if positions.len() < EXACT_BELOW {
-        return (0..positions.len())
-            .map(|i| with_gravity(exact_repulsion(positions, i, 1.0), positions[i]))
+        return exact_repulsions(positions, 1.0)
+            .into_iter()
+            .zip(positions)
+            .map(|(force, &p)| with_gravity(force, p))
             .collect();
     }
     let tree = QuadTree::new(positions);

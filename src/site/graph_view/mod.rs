@@ -17,13 +17,14 @@
 //! escaped, and no `style` attribute or script is emitted (the pages' CSP forbids them).
 
 mod layout;
+mod neighbours;
 mod quadtree;
 mod style;
 mod svg;
 
 use crate::config::Language;
 use crate::graph::{ConceptGraph, ConceptNode};
-use petgraph::Direction;
+use neighbours::Neighbours;
 use petgraph::graph::NodeIndex;
 use std::collections::VecDeque;
 
@@ -71,19 +72,8 @@ pub fn page_href(node: &ConceptNode) -> String {
 /// Every concept of `graph` and the edges between them.
 pub fn global_graph_svg(graph: &ConceptGraph, options: &GraphViewOptions<'_>) -> String {
     let every: Vec<NodeIndex> = graph.nodes().map(|(n, _)| n).collect();
-    svg::figure(graph, &every, svg::Kind::Global, options)
-}
-
-/// The concepts within `depth` links of `center` (1 or 2; other values are clamped), whatever
-/// the relation or its direction, at most [`LOCAL_LIMIT`] of them, and the edges between them.
-pub fn local_graph_svg(
-    graph: &ConceptGraph,
-    center: NodeIndex,
-    depth: u8,
-    options: &GraphViewOptions<'_>,
-) -> String {
-    let around = neighbourhood(graph, center, usize::from(depth.clamp(1, 2)));
-    svg::figure(graph, &around, svg::Kind::Local { center }, options)
+    let edges = svg::drawn_edges(&every, graph.edges().collect());
+    svg::figure(graph, &every, &edges, svg::Kind::Global, options)
 }
 
 /// A fingerprint of what the global graph and the page around it are drawn from: every
@@ -105,42 +95,83 @@ pub fn global_graph_fingerprint(graph: &ConceptGraph) -> u64 {
     crate::site::fingerprint::hash_of(&(svg::drawn_concepts(graph, &every), edges))
 }
 
-/// A fingerprint of what the local graph of `center` is drawn from: two calls of
-/// [`local_graph_svg`] with the same fingerprint, language and seed draw the same figure.
-pub fn local_graph_fingerprint(graph: &ConceptGraph, center: NodeIndex, depth: u8) -> u64 {
-    let around = neighbourhood(graph, center, usize::from(depth.clamp(1, 2)));
-    svg::fingerprint(graph, &around)
+/// The local graphs of one concept graph: built once per graph, it answers each page's
+/// neighbourhood from sorted adjacency lists ([`Neighbours`]).
+#[derive(Debug)]
+pub struct LocalGraphs<'g> {
+    graph: &'g ConceptGraph,
+    neighbours: Neighbours,
 }
 
-/// `center` and the concepts within `depth` links of it, breadth first, neighbours in index
-/// order, stopping at [`LOCAL_LIMIT`].
-fn neighbourhood(graph: &ConceptGraph, center: NodeIndex, depth: usize) -> Vec<NodeIndex> {
-    let g = graph.graph();
-    let mut seen = vec![false; g.node_count()];
-    seen[center.index()] = true;
-    let mut order = vec![center];
-    let mut queue = VecDeque::from([(center, 0)]);
-    while let Some((n, d)) = queue.pop_front() {
-        if d == depth {
-            continue;
-        }
-        let mut next: Vec<NodeIndex> = g
-            .neighbors_directed(n, Direction::Outgoing)
-            .chain(g.neighbors_directed(n, Direction::Incoming))
-            .filter(|m| !seen[m.index()])
-            .collect();
-        next.sort_unstable();
-        next.dedup();
-        for m in next {
-            if order.len() == LOCAL_LIMIT {
-                return order;
-            }
-            seen[m.index()] = true;
-            order.push(m);
-            queue.push_back((m, d + 1));
+impl<'g> LocalGraphs<'g> {
+    /// The local graphs of `graph`.
+    pub fn new(graph: &'g ConceptGraph) -> LocalGraphs<'g> {
+        LocalGraphs {
+            graph,
+            neighbours: Neighbours::new(graph),
         }
     }
-    order
+
+    /// The concepts within `depth` links of `center` (1 or 2; other values are clamped),
+    /// whatever the relation or its direction, at most [`LOCAL_LIMIT`] of them, and the edges
+    /// between them.
+    pub fn around(&self, center: NodeIndex, depth: u8) -> LocalGraph<'g> {
+        let selection = self.neighbourhood(center, usize::from(depth.clamp(1, 2)));
+        let within = self.neighbours.edges_within(self.graph, &selection);
+        LocalGraph {
+            graph: self.graph,
+            center,
+            edges: svg::drawn_edges(&selection, within),
+            selection,
+        }
+    }
+
+    /// `center` and the concepts within `depth` links of it, breadth first, neighbours in
+    /// index order, stopping at [`LOCAL_LIMIT`].
+    fn neighbourhood(&self, center: NodeIndex, depth: usize) -> Vec<NodeIndex> {
+        let mut order = vec![center];
+        let mut queue = VecDeque::from([(center, 0)]);
+        while let Some((n, d)) = queue.pop_front() {
+            if d == depth {
+                continue;
+            }
+            for &m in self.neighbours.of(n) {
+                if order.contains(&m) {
+                    continue;
+                }
+                if order.len() == LOCAL_LIMIT {
+                    return order;
+                }
+                order.push(m);
+                queue.push_back((m, d + 1));
+            }
+        }
+        order
+    }
+}
+
+/// The neighbourhood of one concept, ready to be fingerprinted or drawn.
+pub struct LocalGraph<'g> {
+    graph: &'g ConceptGraph,
+    center: NodeIndex,
+    selection: Vec<NodeIndex>,
+    edges: Vec<svg::Drawn<'g>>,
+}
+
+impl LocalGraph<'_> {
+    /// A fingerprint of what the figure is drawn from: two local graphs with the same
+    /// fingerprint, drawn with the same language and seed, give the same figure.
+    pub fn fingerprint(&self) -> u64 {
+        svg::fingerprint(self.graph, &self.selection, &self.edges)
+    }
+
+    /// The figure (layout and SVG).
+    pub fn svg(&self, options: &GraphViewOptions<'_>) -> String {
+        let kind = svg::Kind::Local {
+            center: self.center,
+        };
+        svg::figure(self.graph, &self.selection, &self.edges, kind, options)
+    }
 }
 
 #[cfg(test)]

@@ -158,17 +158,24 @@ impl<'a> QuadTree<'a> {
     }
 }
 
-/// The exact repulsion of every other point on point `i` (what the tree approximates): the
-/// cheaper sum for a few dozen points.
-pub fn exact_repulsion(points: &[(f64, f64)], i: usize, strength: f64) -> (f64, f64) {
-    let (px, py) = points[i];
-    let mut force = (0.0, 0.0);
-    for (j, &(qx, qy)) in points.iter().enumerate() {
-        if j != i {
-            add(&mut force, px - qx, py - qy, strength);
+/// The exact repulsion of every other point on each point (what the tree approximates): the
+/// cheaper sum for a few dozen points. Each pair is computed once and pushes both ends.
+pub fn exact_repulsions(points: &[(f64, f64)], strength: f64) -> Vec<(f64, f64)> {
+    let mut forces = vec![(0.0, 0.0); points.len()];
+    for (i, &(px, py)) in points.iter().enumerate() {
+        for (j, &(qx, qy)) in points.iter().enumerate().skip(i + 1) {
+            let (dx, dy) = (px - qx, py - qy);
+            let d2 = dx * dx + dy * dy;
+            if d2 > 1e-18 {
+                let scale = strength / d2;
+                forces[i].0 += dx * scale;
+                forces[i].1 += dy * scale;
+                forces[j].0 -= dx * scale;
+                forces[j].1 -= dy * scale;
+            }
         }
     }
-    force
+    forces
 }
 
 /// Adds `strength · (dx, dy) / |(dx, dy)|²` to `force` (nothing for coincident points, which the
@@ -195,7 +202,7 @@ mod tests {
                 1.0 / ((points[i].0 - x).powi(2) + (points[i].1 - y).powi(2)).sqrt()
             })
             .sum();
-        (exact_repulsion(points, i, 1.0), magnitudes)
+        (exact_repulsions(points, 1.0)[i], magnitudes)
     }
 
     #[test]

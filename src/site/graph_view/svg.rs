@@ -43,7 +43,7 @@ pub(super) enum Kind {
 }
 
 /// One edge to draw, standing for every edge between its two ends.
-struct Drawn<'a> {
+pub(super) struct Drawn<'a> {
     /// Ends, as positions in the selection.
     ends: (usize, usize),
     /// The edge shown.
@@ -51,10 +51,14 @@ struct Drawn<'a> {
 }
 
 /// A fingerprint of everything [`figure`] draws `selection` from besides the options: the
-/// concepts (id, title, state, tags) and the edges drawn between them. Cheap next to the
+/// concepts (id, title, state, tags) and the `edges` drawn between them. Cheap next to the
 /// layout, so a page whose figure would come out the same need not draw it again.
-pub(super) fn fingerprint(graph: &ConceptGraph, selection: &[NodeIndex]) -> u64 {
-    let edges: Vec<((usize, usize), &str, bool)> = edges_between(graph, selection)
+pub(super) fn fingerprint(
+    graph: &ConceptGraph,
+    selection: &[NodeIndex],
+    edges: &[Drawn<'_>],
+) -> u64 {
+    let edges: Vec<((usize, usize), &str, bool)> = edges
         .iter()
         .map(|e| (e.ends, e.edge.relation(), e.edge.edge.inferred))
         .collect();
@@ -75,14 +79,15 @@ pub(super) fn drawn_concepts<'g>(
         .collect()
 }
 
-/// The figure for `selection` (concepts, each once) of `graph`.
+/// The figure for `selection` (concepts, each once) of `graph` and the `edges` drawn between
+/// them ([`drawn_edges`]).
 pub(super) fn figure(
     graph: &ConceptGraph,
     selection: &[NodeIndex],
+    edges: &[Drawn<'_>],
     kind: Kind,
     options: &GraphViewOptions<'_>,
 ) -> String {
-    let edges = edges_between(graph, selection);
     let pairs: Vec<(usize, usize)> = edges.iter().map(|e| e.ends).collect();
     let mut degree = vec![0usize; selection.len()];
     for &(a, b) in &pairs {
@@ -94,7 +99,7 @@ pub(super) fn figure(
         .map(|(x, y)| (x * SCALE, y * SCALE))
         .collect();
     let marks = marks(graph, selection, &degree, &positions, kind);
-    let others = added_relations(&edges);
+    let others = added_relations(edges);
     let words = style::words(options.language);
     let (kind_name, title) = match kind {
         Kind::Global => ("global", words.global_title.to_string()),
@@ -111,29 +116,26 @@ pub(super) fn figure(
     );
     open_svg(&mut out, &marks, &title);
     out.push_str("<g class=\"viewport\"><g class=\"edges\">");
-    draw_edges(&mut out, &edges, &positions, &others);
+    draw_edges(&mut out, edges, &positions, &others);
     out.push_str("</g><g class=\"nodes\">");
     for (&n, mark) in selection.iter().zip(&marks) {
         draw_node(&mut out, graph, n, mark, options);
     }
     out.push_str("</g></g></svg>");
-    legend(&mut out, &edges, &others, &words);
+    legend(&mut out, edges, &others, &words);
     out.push_str("</figure>");
     out
 }
 
-/// One edge per pair of selected concepts that any edge links: a written edge before an
-/// inferred one, a typed relation before a body link (`linksTo`), then the first in graph order.
-fn edges_between<'a>(graph: &'a ConceptGraph, selection: &[NodeIndex]) -> Vec<Drawn<'a>> {
+/// One edge per pair of selected concepts that any of `edges` (the edges within the
+/// selection) links: a written edge before an inferred one, a typed relation before a body
+/// link (`linksTo`), then the first added to the graph.
+pub(super) fn drawn_edges<'a>(selection: &[NodeIndex], edges: Vec<EdgeView<'a>>) -> Vec<Drawn<'a>> {
     let slot: HashMap<NodeIndex, usize> =
         selection.iter().enumerate().map(|(i, &n)| (n, i)).collect();
-    // The edges leaving the selection, each once: a local graph never walks the whole graph.
-    // Among the edges of one pair the lowest rank wins, then the first added.
     let mut best: BTreeMap<(usize, usize), ((u8, EdgeIndex), EdgeView<'a>)> = BTreeMap::new();
-    for edge in selection.iter().flat_map(|&n| graph.outgoing(n)) {
-        let (Some(&a), Some(&b)) = (slot.get(&edge.source), slot.get(&edge.target)) else {
-            continue;
-        };
+    for edge in edges {
+        let (a, b) = (slot[&edge.source], slot[&edge.target]);
         if a == b {
             continue;
         }

@@ -53,8 +53,8 @@ fn the_same_graph_gives_the_same_picture() {
     );
     let center = g.resolve("Perceptron").unwrap();
     assert_eq!(
-        local_graph_svg(&g, center, 2, &options),
-        local_graph_svg(&g, center, 2, &options)
+        LocalGraphs::new(&g).around(center, 2).svg(&options),
+        LocalGraphs::new(&g).around(center, 2).svg(&options)
     );
 }
 
@@ -99,7 +99,9 @@ fn a_written_edge_is_drawn_over_its_inferred_inverse() {
     ])
     .1;
     let center = g.resolve("Partie").unwrap();
-    let svg = local_graph_svg(&g, center, 1, &GraphViewOptions::new(Language::English));
+    let svg = LocalGraphs::new(&g)
+        .around(center, 1)
+        .svg(&GraphViewOptions::new(Language::English));
     assert_eq!(count(&svg, "<line data-s"), 1);
     // The written edge wins over its inferred inverse (isPartOf).
     assert!(
@@ -132,12 +134,9 @@ fn titles_stay_text() {
     let g = vault_graph();
     for svg in [
         global_graph_svg(&g, &GraphViewOptions::new(Language::English)),
-        local_graph_svg(
-            &g,
-            g.resolve("Perceptron").unwrap(),
-            2,
-            &GraphViewOptions::new(Language::English),
-        ),
+        LocalGraphs::new(&g)
+            .around(g.resolve("Perceptron").unwrap(), 2)
+            .svg(&GraphViewOptions::new(Language::English)),
     ] {
         assert!(!svg.contains("<script"), "{svg}");
         assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
@@ -157,12 +156,12 @@ fn a_local_graph_holds_the_neighbourhood_and_marks_its_centre() {
     let g = vault_graph();
     let options = GraphViewOptions::new(Language::French);
     let center = g.resolve("Apprentissage").unwrap();
-    let near = local_graph_svg(&g, center, 1, &options);
+    let near = LocalGraphs::new(&g).around(center, 1).svg(&options);
     assert!(near.contains("data-graph=\"local\""));
     assert!(near.contains("Voisinage de Apprentissage"));
     assert_eq!(count(&near, "<a class=\"node"), 2, "itself and Perceptron");
     assert_eq!(count(&near, "class=\"node center\""), 1);
-    let far = local_graph_svg(&g, center, 2, &options);
+    let far = LocalGraphs::new(&g).around(center, 2).svg(&options);
     assert_eq!(
         count(&far, "<a class=\"node"),
         3,
@@ -188,11 +187,8 @@ fn a_local_graph_of_a_hub_is_capped() {
         n.body_link(&format!("Leaf {i}"))
     });
     let g = graph(vec![hub]).1;
-    let svg = local_graph_svg(
-        &g,
-        g.resolve("Hub").unwrap(),
-        1,
-        &GraphViewOptions::new(Language::English),
-    );
+    let svg = LocalGraphs::new(&g)
+        .around(g.resolve("Hub").unwrap(), 1)
+        .svg(&GraphViewOptions::new(Language::English));
     assert_eq!(count(&svg, "<a class=\"node"), LOCAL_LIMIT);
 }
