@@ -216,7 +216,12 @@ fn a_rebuild_reuses_what_did_not_change_and_redoes_what_did() {
             .unwrap()
             .ino()
     };
-    let watched = ["graph.html", "search/index.js", "concepts/neurone.html"];
+    let watched = [
+        "graph.html",
+        "search/index.js",
+        "concepts/neurone.html",
+        "graph.json",
+    ];
     build();
     let first = watched.map(inode);
     build();
@@ -248,4 +253,20 @@ fn a_rebuild_reuses_what_did_not_change_and_redoes_what_did() {
             .any(|bytes| String::from_utf8_lossy(bytes).contains("zythogal")),
         "the new word is searchable"
     );
+
+    // A new link changes the graph: its exports are made again.
+    let linked = |json: &serde_json::Value| {
+        json["edges"].as_array().unwrap().iter().any(|e| {
+            e["source"] == "modele" && e["target"] == "neurone" && e["relation"] == "linksTo"
+        })
+    };
+    let read_json = || -> serde_json::Value {
+        serde_json::from_slice(&fs::read(dir.path().join("site/graph.json")).unwrap()).unwrap()
+    };
+    assert!(!linked(&read_json()));
+    let text = fs::read_to_string(&note).unwrap();
+    fs::write(&note, format!("{text}\nVoir [[Neurone]].\n")).unwrap();
+    build();
+    assert_ne!(inode("graph.json"), now[3], "the graph changed");
+    assert!(linked(&read_json()), "the export holds the new link");
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// One concept: a note, or a stub standing for a link target no note matches.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ConceptNode {
     /// The unique slug (`apprentissage-profond`), used as the id in every export.
     pub id: String,
@@ -28,7 +28,7 @@ pub struct ConceptNode {
 }
 
 /// Where the statement behind an edge is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EdgeOrigin {
     /// The note that wrote it (for an inferred edge: the note that wrote the edge it comes from).
     pub note: NodeIndex,
@@ -37,7 +37,7 @@ pub struct EdgeOrigin {
 }
 
 /// One typed edge.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ConceptEdge {
     /// The relation (`subClassOf`, `hasPart`, `linksTo`, …).
     pub relation: Arc<str>,

@@ -16,7 +16,9 @@ use super::output::Staging;
 use super::page_cache::{Artifact, PageCache, PageEntry};
 use super::sitemap::sitemap;
 use crate::config::Language;
-use crate::graph::{ConceptGraph, GraphFormat, NodeIndex, RelationFilter, export};
+use crate::graph::{
+    ConceptEdge, ConceptGraph, ConceptNode, GraphFormat, NodeIndex, RelationFilter, export,
+};
 use crate::search::document::SearchDoc;
 use crate::search::site_index;
 use crate::site::graph_view::{
@@ -171,14 +173,23 @@ pub fn build_site(
     for path in &referenced {
         staging.copy(&format!("{FILES_DIR}/{path}"), &vault.root.join(path))?;
     }
-    let all = RelationFilter::all();
-    staging.write(
-        "graph.json",
-        export(graph, GraphFormat::Json, &all).as_bytes(),
-    )?;
-    staging.write(
-        "graph.jsonld",
-        export(graph, GraphFormat::JsonLd, &all).as_bytes(),
+    let exports_key = hash_of(&(identity, "exports", whole_graph(graph)));
+    write_artifact(
+        &staging,
+        &cache,
+        &mut artifacts,
+        "exports",
+        exports_key,
+        || {
+            let all = RelationFilter::all();
+            Ok(vec![
+                ("graph.json".into(), export(graph, GraphFormat::Json, &all)),
+                (
+                    "graph.jsonld".into(),
+                    export(graph, GraphFormat::JsonLd, &all),
+                ),
+            ])
+        },
     )?;
 
     let mut pages: Vec<String> = ["index.html", "graph.html", "search.html", "tags.html"]
@@ -231,6 +242,16 @@ fn write_artifact(
     };
     artifacts.insert(name.to_string(), Artifact { key, files });
     Ok(())
+}
+
+/// Everything the graph holds, to hash: every concept and every edge with its ends.
+fn whole_graph(graph: &ConceptGraph) -> (Vec<&ConceptNode>, Vec<(usize, usize, &ConceptEdge)>) {
+    let nodes = graph.nodes().map(|(_, node)| node).collect();
+    let edges = graph
+        .edges()
+        .map(|e| (e.source.index(), e.target.index(), e.edge))
+        .collect();
+    (nodes, edges)
 }
 
 /// The global graph drawn for the graph page (at the site root).
