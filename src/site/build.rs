@@ -1,9 +1,10 @@
-//! One build of the site: every page rendered in parallel, then the assets, the referenced
-//! attachments, the graph exports and the sitemap, all written into a staging folder that
-//! replaces the target only when everything succeeded.
+//! One build of the site: every page rendered in parallel while the whole-vault outputs (graph
+//! page, search index, graph exports) are made, then the tag and root pages, the assets, the
+//! referenced attachments and the sitemap, all written into a staging folder that replaces the
+//! target only when everything succeeded.
 
 use super::SiteError;
-use super::assets::assets;
+use super::assets::{AssetNames, assets};
 use super::concept_page::write_concept_page;
 use super::context::note_preview;
 use super::demo::{Demo, demo_html};
@@ -13,7 +14,7 @@ use super::index_pages::{graph_page, home_page, search_page, tag_entry_file, tag
 use super::links::{CONCEPTS_DIR, FILES_DIR, LinkContext, TAGS_DIR, concept_file};
 use super::model::SiteData;
 use super::output::Staging;
-use super::page_cache::{Artifact, PageCache, PageEntry};
+use super::page_cache::{Artifact, PageCache};
 use super::sitemap::sitemap;
 use crate::config::Language;
 use crate::graph::{
@@ -105,17 +106,32 @@ pub fn build_site(
 
     let cache = PageCache::load(options.cache_dir.as_deref(), &options.out);
     let nodes: Vec<NodeIndex> = graph.nodes().map(|(n, _)| n).collect();
-    let written: Vec<(String, BTreeSet<String>, Option<PageEntry>)> = nodes
-        .par_iter()
-        .map(|&node| {
-            let path = format!("{CONCEPTS_DIR}/{}", concept_file(&graph.node(node).id));
-            let (attachments, entry) = write_concept_page(&site, node, &path, &cache, &staging)?;
-            Ok((path, attachments, entry))
-        })
-        .collect::<Result<_, SiteError>>()?;
+    let identity = Identity {
+        build: build_identity(),
+        language: options.language.code(),
+        title: &options.title,
+        assets: &asset_names,
+    };
+    // The whole-vault outputs (graph page, search index, exports) are made while the pages
+    // render: a large part of them runs on one thread.
+    let (written, artifacts) = rayon::join(
+        || {
+            nodes
+                .par_iter()
+                .map(|&node| {
+                    let path = format!("{CONCEPTS_DIR}/{}", concept_file(&graph.node(node).id));
+                    let (attachments, entry) =
+                        write_concept_page(&site, node, &path, &cache, &staging)?;
+                    Ok((path, attachments, entry))
+                })
+                .collect::<Result<Vec<_>, SiteError>>()
+        },
+        || whole_vault_outputs(&site, &staging, &cache, &identity),
+    );
+    let artifacts = artifacts?;
     let mut referenced = BTreeSet::new();
     let mut entries = BTreeMap::new();
-    for (path, mut attachments, entry) in written {
+    for (path, mut attachments, entry) in written? {
         referenced.append(&mut attachments);
         if let Some(entry) = entry {
             entries.insert(path, entry);
@@ -142,55 +158,9 @@ pub fn build_site(
     for asset in &asset_files {
         staging.write(&asset.path, &asset.bytes)?;
     }
-    let mut artifacts = BTreeMap::new();
-    let identity = (
-        build_identity(),
-        options.language.code(),
-        &options.title,
-        &asset_names,
-    );
-    let graph_key = hash_of(&(identity, "graph", global_graph_fingerprint(graph)));
-    write_artifact(&staging, &cache, &mut artifacts, "graph", graph_key, || {
-        let html = graph_page(&site, Some(global_graph(&site)))
-            .map_err(|e| SiteError::template("graph.html", e))?;
-        Ok(vec![("graph.html".to_string(), html)])
-    })?;
-    let search_docs = crate::search::store::documents(vault, graph, |_| true);
-    let search_key = hash_of(&(identity, "search", &search_docs));
-    write_artifact(
-        &staging,
-        &cache,
-        &mut artifacts,
-        "search",
-        search_key,
-        || {
-            let page_url = |doc: &SearchDoc| format!("{CONCEPTS_DIR}/{}", concept_file(&doc.id));
-            let files = site_index::files(&search_docs, options.language, &page_url)
-                .map_err(SiteError::Search)?;
-            Ok(files.into_iter().map(|f| (f.path, f.text)).collect())
-        },
-    )?;
     for path in &referenced {
         staging.copy(&format!("{FILES_DIR}/{path}"), &vault.root.join(path))?;
     }
-    let exports_key = hash_of(&(identity, "exports", whole_graph(graph)));
-    write_artifact(
-        &staging,
-        &cache,
-        &mut artifacts,
-        "exports",
-        exports_key,
-        || {
-            let all = RelationFilter::all();
-            Ok(vec![
-                ("graph.json".into(), export(graph, GraphFormat::Json, &all)),
-                (
-                    "graph.jsonld".into(),
-                    export(graph, GraphFormat::JsonLd, &all),
-                ),
-            ])
-        },
-    )?;
 
     let mut pages: Vec<String> = ["index.html", "graph.html", "search.html", "tags.html"]
         .map(String::from)
@@ -215,16 +185,72 @@ pub fn build_site(
     })
 }
 
+/// What every whole-vault output depends on besides its own inputs.
+#[derive(Hash)]
+struct Identity<'a> {
+    /// This build of savoir ([`build_identity`]).
+    build: &'static (String, u64, u128),
+    /// The site's language.
+    language: &'a str,
+    /// The site's name.
+    title: &'a str,
+    /// The pages' assets.
+    assets: &'a AssetNames,
+}
+
+/// The graph page, the search index and the graph exports, each reused from the previous
+/// build when its inputs did not change; gives what to record for the next build.
+fn whole_vault_outputs(
+    site: &SiteData<'_>,
+    staging: &Staging,
+    cache: &PageCache,
+    identity: &Identity<'_>,
+) -> Result<BTreeMap<String, Artifact>, SiteError> {
+    let graph = site.graph;
+    let mut artifacts = BTreeMap::new();
+    let graph_key = hash_of(&(identity, "graph", global_graph_fingerprint(graph)));
+    let made = write_artifact(staging, cache, "graph", graph_key, || {
+        let html = graph_page(site, Some(global_graph(site)))
+            .map_err(|e| SiteError::template("graph.html", e))?;
+        Ok(vec![("graph.html".to_string(), html)])
+    })?;
+    artifacts.insert("graph".to_string(), made);
+
+    let search_docs = crate::search::store::documents(site.vault, graph, |_| true);
+    let search_key = hash_of(&(identity, "search", &search_docs));
+    let made = write_artifact(staging, cache, "search", search_key, || {
+        let page_url = |doc: &SearchDoc| format!("{CONCEPTS_DIR}/{}", concept_file(&doc.id));
+        let files =
+            site_index::files(&search_docs, site.language, &page_url).map_err(SiteError::Search)?;
+        Ok(files.into_iter().map(|f| (f.path, f.text)).collect())
+    })?;
+    artifacts.insert("search".to_string(), made);
+
+    let exports_key = hash_of(&(identity, "exports", whole_graph(graph)));
+    let made = write_artifact(staging, cache, "exports", exports_key, || {
+        let all = RelationFilter::all();
+        Ok(vec![
+            ("graph.json".into(), export(graph, GraphFormat::Json, &all)),
+            (
+                "graph.jsonld".into(),
+                export(graph, GraphFormat::JsonLd, &all),
+            ),
+        ])
+    })?;
+    artifacts.insert("exports".to_string(), made);
+    Ok(artifacts)
+}
+
 /// Writes the files of the whole-vault output `name` whose inputs hash to `key`: the previous
-/// build's files when it had the same key, else those `make` gives; records it for the next.
+/// build's files when it had the same key, else those `make` gives; gives what to record for
+/// the next build.
 fn write_artifact(
     staging: &Staging,
     cache: &PageCache,
-    artifacts: &mut BTreeMap<String, Artifact>,
     name: &str,
     key: u64,
     make: impl FnOnce() -> Result<Vec<(String, String)>, SiteError>,
-) -> Result<(), SiteError> {
+) -> Result<Artifact, SiteError> {
     let files = match cache.reusable_artifact(name, key) {
         Some(previous) => {
             for (rel, file) in &previous {
@@ -240,8 +266,7 @@ fn write_artifact(
             made.into_iter().map(|(rel, _)| rel).collect()
         }
     };
-    artifacts.insert(name.to_string(), Artifact { key, files });
-    Ok(())
+    Ok(Artifact { key, files })
 }
 
 /// Everything the graph holds, to hash: every concept and every edge with its ends.
