@@ -25,9 +25,9 @@ const EXACT_BELOW: usize = 128;
 /// Steps of the simulation.
 const ITERATIONS: usize = 200;
 
-/// Steps for a graph of fewer than [`EXACT_BELOW`] nodes: a few dozen nodes settle sooner, and
-/// a 10,000-note site lays out 10,000 of them.
-const SMALL_ITERATIONS: usize = 100;
+/// Steps for a graph of fewer than [`EXACT_BELOW`] nodes: a few dozen nodes started on rings
+/// settle sooner, and a 10,000-note site lays out 10,000 of them.
+const SMALL_ITERATIONS: usize = 40;
 
 /// Temperature the cooling ends at (in edge lengths per step).
 const FINAL_TEMPERATURE: f64 = 0.01;
@@ -35,19 +35,21 @@ const FINAL_TEMPERATURE: f64 = 0.01;
 /// Positions of nodes `0..n` linked by `edges` (pairs of node indices; duplicates and loops are
 /// harmless), in units of the ideal edge length, centred on the origin.
 pub(super) fn layout(n: usize, edges: &[(usize, usize)], seed: u64) -> Vec<(f64, f64)> {
-    let radius = (n as f64 / GRAVITY).sqrt();
-    let mut positions: Vec<(f64, f64)> = (0..n)
-        .map(|i| start_position(seed, i as u64, radius))
-        .collect();
     if n < 2 {
         return vec![(0.0, 0.0); n];
     }
-    let start_temperature = radius / 4.0 + FINAL_TEMPERATURE;
-    let iterations = if n < EXACT_BELOW {
-        SMALL_ITERATIONS
+    let radius = (n as f64 / GRAVITY).sqrt();
+    let small = n < EXACT_BELOW;
+    let mut positions: Vec<(f64, f64)> = if small {
+        rings(n, edges, seed, radius)
     } else {
-        ITERATIONS
+        (0..n)
+            .map(|i| start_position(seed, i as u64, radius))
+            .collect()
     };
+    // Rings are close to the end result: the simulation starts cooler there.
+    let start_temperature = radius / if small { 8.0 } else { 4.0 } + FINAL_TEMPERATURE;
+    let iterations = if small { SMALL_ITERATIONS } else { ITERATIONS };
     for step in 0..iterations {
         let progress = step as f64 / iterations as f64;
         let temperature =
@@ -98,6 +100,58 @@ fn repulsion_and_gravity(positions: &[(f64, f64)]) -> Vec<(f64, f64)> {
         .into_par_iter()
         .map(|i| with_gravity(tree.repulsion(i, 1.0), positions[i]))
         .collect()
+}
+
+/// The start of a small graph: node 0 (the centre of a local graph) in the middle, the others
+/// on rings by their distance in links from it (those it does not reach on the outermost),
+/// each ring in the order of the nodes' parents on the ring inside, turned by the seed.
+fn rings(n: usize, edges: &[(usize, usize)], seed: u64, radius: f64) -> Vec<(f64, f64)> {
+    let mut around = vec![Vec::new(); n];
+    for &(a, b) in edges {
+        if a != b {
+            around[a].push(b);
+            around[b].push(a);
+        }
+    }
+    // Breadth first from node 0: each node's depth and parent.
+    let mut depth = vec![usize::MAX; n];
+    let mut parent = vec![0usize; n];
+    let mut queue = std::collections::VecDeque::from([0]);
+    depth[0] = 0;
+    while let Some(node) = queue.pop_front() {
+        for &m in &around[node] {
+            if depth[m] == usize::MAX {
+                depth[m] = depth[node] + 1;
+                parent[m] = node;
+                queue.push_back(m);
+            }
+        }
+    }
+    let reached = depth.iter().copied().filter(|&d| d != usize::MAX).max();
+    let outer = reached.unwrap_or(0) + usize::from(depth.contains(&usize::MAX));
+    let turn = std::f64::consts::TAU * unit(splitmix64(seed));
+    // Each ring in the order of the parents' places on the ring inside (the unreached
+    // nodes, on the outermost ring, by index).
+    let mut place = vec![0usize; n];
+    let mut positions = vec![(0.0, 0.0); n];
+    for ring in 1..=outer {
+        let on_ring = |i: usize| match depth[i] {
+            usize::MAX => ring == outer,
+            d => d == ring,
+        };
+        let mut members: Vec<usize> = (0..n).filter(|&i| on_ring(i)).collect();
+        members.sort_by_key(|&i| match depth[i] {
+            usize::MAX => (usize::MAX, i),
+            _ => (place[parent[i]], i),
+        });
+        let r = radius * ring as f64 / outer as f64;
+        for (k, &i) in members.iter().enumerate() {
+            place[i] = k;
+            let angle = turn + std::f64::consts::TAU * (k as f64 + 0.5) / members.len() as f64;
+            positions[i] = (r * angle.cos(), r * angle.sin());
+        }
+    }
+    positions
 }
 
 /// A seeded pseudo-random point of the disc of `radius` for node `i` (uniform in area).
@@ -167,6 +221,25 @@ mod tests {
         let across: f64 = (1..=20).map(|l| distance(p[0], p[21 + l])).sum::<f64>() / 20.0;
         assert!(within < across / 1.5, "within {within}, across {across}");
         assert!(p.iter().all(|q| q.0.is_finite() && q.1.is_finite()));
+    }
+
+    #[test]
+    fn a_neighbourhood_keeps_its_centre_in_the_middle() {
+        // Node 0, its 8 neighbours, and 3 more around each of them.
+        let mut edges: Vec<(usize, usize)> = (1..=8).map(|k| (0, k)).collect();
+        edges.extend((1..=8).flat_map(|k| (0..3).map(move |j| (k, 9 + 3 * (k - 1) + j))));
+        let p = layout(33, &edges, 5);
+        let mean = |nodes: &mut dyn Iterator<Item = usize>| {
+            let d: Vec<f64> = nodes.map(|i| distance(p[0], p[i])).collect();
+            d.iter().sum::<f64>() / d.len() as f64
+        };
+        let (near, far) = (mean(&mut (1..=8)), mean(&mut (9..33)));
+        assert!(near < 0.75 * far, "neighbours {near}, theirs {far}");
+        assert!(
+            distance(p[0], (0.0, 0.0)) < near,
+            "the centre is off: {:?}",
+            p[0]
+        );
     }
 
     #[test]
