@@ -27,6 +27,10 @@ const FONT: f64 = 11.0;
 /// Above this many concepts, only the best linked ones are labelled until the reader zooms in.
 const ALL_LABELS_UP_TO: usize = 60;
 
+/// Above this many concepts in a local graph, only the centre and its direct neighbours are
+/// labelled until the reader zooms in (48 labels overlap at page width).
+const ALL_LOCAL_LABELS_UP_TO: usize = 16;
+
 /// The share of concepts labelled at first sight in a graph larger than [`ALL_LABELS_UP_TO`].
 const LABELLED_SHARE: f64 = 0.15;
 
@@ -98,7 +102,8 @@ pub(super) fn figure(
         .into_iter()
         .map(|(x, y)| (x * SCALE, y * SCALE))
         .collect();
-    let marks = marks(graph, selection, &degree, &positions, kind);
+    let minor = minor_labels(selection, &pairs, &degree, kind);
+    let marks = marks(graph, selection, &degree, &positions, &minor, kind);
     let others = added_relations(edges);
     let words = style::words(options.language);
     let (kind_name, title) = match kind {
@@ -185,23 +190,51 @@ struct Mark {
     half_label: f64,
 }
 
+/// Which labels wait for the reader to zoom in (the tooltip still names the concept): in a
+/// large global graph, all but the best linked concepts'; in a local graph of more than
+/// [`ALL_LOCAL_LABELS_UP_TO`] concepts, all but the centre's and its direct neighbours'.
+fn minor_labels(
+    selection: &[NodeIndex],
+    pairs: &[(usize, usize)],
+    degree: &[usize],
+    kind: Kind,
+) -> Vec<bool> {
+    match kind {
+        Kind::Local { center } => {
+            let mut minor = vec![selection.len() > ALL_LOCAL_LABELS_UP_TO; selection.len()];
+            if let Some(c) = selection.iter().position(|&n| n == center) {
+                minor[c] = false;
+                for &(a, b) in pairs {
+                    match (a == c, b == c) {
+                        (true, _) => minor[b] = false,
+                        (_, true) => minor[a] = false,
+                        _ => {}
+                    }
+                }
+            }
+            minor
+        }
+        Kind::Global if selection.len() <= ALL_LABELS_UP_TO => vec![false; selection.len()],
+        Kind::Global => {
+            let mut sorted = degree.to_vec();
+            sorted.sort_unstable();
+            let label_from = sorted[((1.0 - LABELLED_SHARE) * sorted.len() as f64) as usize];
+            degree.iter().map(|&d| d < label_from).collect()
+        }
+    }
+}
+
 /// The marks of the selected concepts: circles from 4 to 12 pixels by the square root of the
-/// degree relative to the largest; labels of a large graph kept for the best linked concepts.
+/// degree relative to the largest.
 fn marks(
     graph: &ConceptGraph,
     selection: &[NodeIndex],
     degree: &[usize],
     positions: &[(f64, f64)],
+    minor: &[bool],
     kind: Kind,
 ) -> Vec<Mark> {
     let max_degree = degree.iter().copied().max().unwrap_or(0).max(1) as f64;
-    let label_from = if selection.len() <= ALL_LABELS_UP_TO {
-        0
-    } else {
-        let mut sorted = degree.to_vec();
-        sorted.sort_unstable();
-        sorted[((1.0 - LABELLED_SHARE) * sorted.len() as f64) as usize]
-    };
     selection
         .iter()
         .enumerate()
@@ -215,7 +248,7 @@ fn marks(
                     + 8.0 * (degree[i] as f64 / max_degree).sqrt()
                     + if center { 3.0 } else { 0.0 },
                 center,
-                minor: degree[i] < label_from && !center,
+                minor: minor[i],
                 half_label: 0.28 * FONT * chars,
             }
         })

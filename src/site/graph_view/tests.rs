@@ -192,3 +192,31 @@ fn a_local_graph_of_a_hub_is_capped() {
         .svg(&GraphViewOptions::new(Language::English));
     assert_eq!(count(&svg, "<a class=\"node"), LOCAL_LIMIT);
 }
+
+#[test]
+fn a_crowded_local_graph_labels_the_centre_and_its_neighbours_first() {
+    let near = ["A", "B", "C"];
+    let mut notes = vec![
+        near.iter()
+            .fold(note("centre.md", "Centre"), |n, t| n.body_link(t)),
+    ];
+    notes.extend(near.iter().map(|t| {
+        (0..10).fold(note(&format!("{t}.md"), t), |n, i| {
+            n.body_link(&format!("{t} {i}"))
+        })
+    }));
+    let g = graph(notes).1;
+    let svg = LocalGraphs::new(&g)
+        .around(g.resolve("Centre").unwrap(), 2)
+        .svg(&GraphViewOptions::new(Language::English));
+    assert_eq!(count(&svg, "<a class=\"node"), 34);
+    assert_eq!(
+        count(&svg, " minor\""),
+        30,
+        "the neighbours' neighbours wait: {svg}"
+    );
+    for title in ["Centre", "A", "B", "C"] {
+        let label = format!(">{title}</text>");
+        assert!(svg.contains(&label), "{title} is labelled");
+    }
+}
