@@ -7,8 +7,9 @@
 # Command: savoir --vault DIR build --no-demos --out OUT   (cold: no previous site, no cache)
 #          savoir --vault DIR build --no-demos --out OUT   (again, nothing changed: the rebuild)
 #          hugo --quiet -d OUT_H                            (cold, in the Hugo site)
-#          alternated RUNS times (default 5); before each pair the 1-minute load average
-#          must fall below IDLE_LOAD (default 0.5; waits up to 120 s, then says so).
+#          RUNS pairs (default 5), Hugo first in every other pair; before each pair the
+#          1-minute load average must fall below IDLE_LOAD (default 0.5; waits up to 120 s,
+#          then says so).
 # Reports: per run the wall time, CPU time and peak memory of each; the median ratio
 #          savoir / Hugo with its min-max, savoir's peak memory, and the median ratio
 #          rebuild / cold. Targets: <= 0.5x Hugo, <= 1 GB, rebuild <= 20 % of cold.
@@ -67,9 +68,16 @@ ratios=(); rebuilds=(); peaks=()
 for i in $(seq "$runs"); do
     idle_check
     rm -rf "$work/site" "$work/.savoir" "$work/out_h" "$work/hugo/resources"
+    # Which side goes first alternates: the first one creates its files right after the
+    # previous pair's were deleted, which costs the file system more.
+    if (( i % 2 == 0 )); then
+        read -r h_wall h_rss h_cpu < <(timed "$work/hugo" hugo --quiet -d "$work/out_h")
+    fi
     read -r s_wall s_rss s_cpu < <(timed "$work" "$SAVOIR" --vault "$work/vault" build --no-demos --out "$work/site")
     read -r r_wall r_rss r_cpu < <(timed "$work" "$SAVOIR" --vault "$work/vault" build --no-demos --out "$work/site")
-    read -r h_wall h_rss h_cpu < <(timed "$work/hugo" hugo --quiet -d "$work/out_h")
+    if (( i % 2 == 1 )); then
+        read -r h_wall h_rss h_cpu < <(timed "$work/hugo" hugo --quiet -d "$work/out_h")
+    fi
     echo "run $i: savoir $s_wall s (CPU $s_cpu s, $((s_rss / 1024)) MiB), rebuild $r_wall s ($((r_rss / 1024)) MiB), hugo $h_wall s (CPU $h_cpu s, $((h_rss / 1024)) MiB)" >&2
     ratios+=("$(python3 -c "print($s_wall / $h_wall)")")
     rebuilds+=("$(python3 -c "print($r_wall / $s_wall)")")
