@@ -13,6 +13,8 @@
 #      home page from disk, the query is typed, the clock stops when the dropdown shows its
 #      hits), the median time over RUNS tabs and the bytes of index the first query loaded
 #      (target <= 150 kB and <= 30 ms; Pagefind promises < 300 kB for 10,000 pages).
+# Before each round of 1 and 2 the CPUs must be at most IDLE_MAX % busy over a second
+# (default 10, as bench/idle.sh checks; waits up to a minute, then says so).
 #
 # Needs: chromium (apt-get install -y chromium, or CHROME=path).
 # Usage: bench/search_bench.sh   (SHARED defaults to ../shared next to the repository, RUNS
@@ -51,10 +53,23 @@ def run(query):
     subprocess.run([savoir, "--vault", vault, "search", query, "--format", "json"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     return time.perf_counter() - start
+IDLE_MAX = float(os.environ.get("IDLE_MAX", "10"))
+def busy_percent():
+    """CPU busy % (all cores) over one second, as bench/idle.sh measures it."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:9]]
+        return sum(v), v[3] + v[4]
+    t0, i0 = sample()
+    time.sleep(1)
+    t1, i1 = sample()
+    return 100 * (1 - (i1 - i0) / max(t1 - t0, 1))
 def idle():
-    load = os.getloadavg()[0]
-    if load > 1.5:
-        print(f"  (machine busy: load {load:.1f}; figures are noisy)", file=sys.stderr)
+    for _ in range(60):
+        busy = busy_percent()
+        if busy <= IDLE_MAX:
+            return
+    print(f"  (machine busy: {busy:.0f} % after a minute; figures are noisy)", file=sys.stderr)
 builds = []
 for i in range(runs):
     shutil.rmtree(".savoir", ignore_errors=True)

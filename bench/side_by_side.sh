@@ -11,11 +11,13 @@
 
 set -euo pipefail
 
+# cpu_busy_percent, wait_for_idle (IDLE_MAX).
+source "$(dirname "${BASH_SOURCE[0]}")/idle.sh"
+
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 shared="${SHARED:-$repo/../shared}"
 rounds="${ROUNDS:-5}"
 threads_list="${THREADS:-1 2}"
-idle_max="${IDLE_MAX:-10}"
 retries="${RETRIES:-5}"
 torch_version="${TORCH_VERSION:-2.15.0}"
 venv="$repo/bench/.venv"
@@ -38,29 +40,6 @@ ensure_torch() {
 build_example() {
     cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p reference_impls --example "$1" >&2
     echo "${CARGO_TARGET_DIR:-$repo/target}/release/examples/$1"
-}
-
-# Percentage of CPU time spent busy (all cores) over one second, from /proc/stat.
-cpu_busy_percent() {
-    local a b total=0 i idle
-    read -r -a a < <(grep '^cpu ' /proc/stat)
-    sleep 1
-    read -r -a b < <(grep '^cpu ' /proc/stat)
-    for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
-    idle=$((b[4] - a[4] + b[5] - a[5]))
-    echo $(( total > 0 ? 100 * (total - idle) / total : 0 ))
-}
-
-# Waits (up to a minute) for an idle machine; prints the last busy percentage.
-wait_for_idle() {
-    local busy tries=0
-    busy="$(cpu_busy_percent)"
-    while (( busy > idle_max && tries < 60 )); do
-        sleep 1
-        busy="$(cpu_busy_percent)"
-        tries=$((tries + 1))
-    done
-    echo "$busy"
 }
 
 # The machine, torch and its BLAS, as one block of text.

@@ -8,8 +8,8 @@
 #          savoir --vault DIR build --no-demos --out OUT   (again, nothing changed: the rebuild)
 #          hugo --quiet -d OUT_H                            (cold, in the Hugo site)
 #          RUNS pairs (default 5), Hugo first in every other pair; before each pair the
-#          1-minute load average must fall below IDLE_LOAD (default 0.5; waits up to 120 s,
-#          then says so).
+#          CPUs must be at most IDLE_MAX % busy over a second (default 10; bench/idle.sh;
+#          waits up to a minute, then says so).
 # Reports: per run the wall time, CPU time and peak memory of each; the median ratio
 #          savoir / Hugo with its min-max, savoir's peak memory, and the median ratio
 #          rebuild / cold. Targets: <= 0.5x Hugo, <= 1 GB, rebuild <= 20 % of cold.
@@ -40,20 +40,18 @@ echo "generating $notes notes (seed 1)…" >&2
 python3 "$shared/bench/gen_vault.py" --notes "$notes" --seed 1 --quiet "$work/vault"
 python3 "$shared/bench/anchors/to_hugo.py" "$work/vault" "$work/hugo" >/dev/null
 
-idle_load="${IDLE_LOAD:-0.5}"
-# Waits until the 1-minute load average is below $idle_load (at most 120 s): "below the number
-# of cores" let pairs through at load 1.9 on 2 cores, and Hugo's time doubled over five pairs.
+# cpu_busy_percent, wait_for_idle (IDLE_MAX, default 10 %).
+source "$repo/bench/idle.sh"
+
+# Waits for an idle machine before a pair, and says what it found.
 idle_check() {
-    local load
-    for _ in $(seq 120); do
-        load=$(cut -d' ' -f1 /proc/loadavg)
-        if python3 -c "import sys; sys.exit(0 if $load < $idle_load else 1)"; then
-            echo "  idle check: load $load < $idle_load" >&2
-            return
-        fi
-        sleep 1
-    done
-    echo "  idle check: load still $(cut -d' ' -f1 /proc/loadavg) after 120 s (figures are noisy)" >&2
+    local busy
+    busy="$(wait_for_idle)"
+    if (( busy > idle_max )); then
+        echo "  idle check: still ${busy} % busy after a minute (figures are noisy)" >&2
+    else
+        echo "  idle check: ${busy} % busy" >&2
+    fi
 }
 
 # Runs a command in a folder, prints "<wall s> <peak KiB> <CPU s>".
