@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::Device;
-use crate::registry::{Config, ParamValue};
+use crate::params::{Config, ParamValue};
 
 /// Everything a run produced: parameters, metrics, curves, checks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

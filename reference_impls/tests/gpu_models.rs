@@ -6,7 +6,8 @@
 
 use reference_impls::backend::gpu::{Gpu, GpuError};
 use reference_impls::backend::{Device, GpuChoice};
-use reference_impls::registry::{self, NoProgress};
+use reference_impls::implementation::NoProgress;
+use reference_impls::registry;
 
 /// Whether a GPU adapter opens: `false` (with a message) when there is none outside CI.
 fn gpu_present() -> bool {

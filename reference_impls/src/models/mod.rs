@@ -9,12 +9,13 @@ pub mod cnn;
 pub mod gradient_descent;
 pub mod mlp;
 pub mod svm;
+pub mod train;
 
-use crate::registry::Implementation;
+use crate::implementation::Implementation;
 
 /// Every registered implementation, in the order `savoir impls` lists them.
 pub(crate) static ALL: &[&dyn Implementation] = &[
-    &mlp::Perceptron,
+    &mlp::MlpOnDigits,
     &gradient_descent::GradientDescent,
     &activations::Activations,
     &svm::Svm,

@@ -18,7 +18,8 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::backend::Device;
 use crate::data::{DEFAULT_TEST_FRACTION, Dataset, circles, moons, stratified_split};
-use crate::registry::{Config, Implementation, ParamSpec, Progress, RunError};
+use crate::implementation::{Implementation, Progress, RunError};
+use crate::params::{Config, ParamSpec};
 use crate::report::{Axes, Report, Series};
 
 /// The `svm` implementation.
