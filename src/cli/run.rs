@@ -148,6 +148,9 @@ fn write_text(out: &mut dyn Write, report: &Report, p: Palette) -> Result<()> {
             .map(|s| (s.name.as_str(), format!("{} points", s.y.len())));
         write_table(out, "series", series, p)?;
     }
+    for (name, text) in &report.texts {
+        writeln!(out, "\n{}\n{text}", paint(p.strong, name))?;
+    }
     if !report.checks.is_empty() {
         writeln!(out, "\n{}", paint(p.strong, "checks"))?;
         for check in &report.checks {

@@ -5,9 +5,11 @@
 //! and add that struct to [`ALL`] (the networks `mlp`, `cnn` and `activations` go here too).
 
 pub mod activations;
+pub mod char_rnn;
 pub mod cnn;
 pub mod gradient_descent;
 pub mod mlp;
+pub mod rnn;
 pub mod svm;
 pub mod train;
 
@@ -20,4 +22,5 @@ pub(crate) static ALL: &[&dyn Implementation] = &[
     &activations::Activations,
     &svm::Svm,
     &cnn::Cnn,
+    &rnn::Recurrents,
 ];
