@@ -113,3 +113,32 @@ fn rnn_runs_are_deterministic_for_a_seed() {
     assert_eq!(a.metrics, b.metrics);
     assert_eq!(a.series, b.series);
 }
+
+// ---- attention ----------------------------------------------------------------------------
+
+/// The default configuration runs in about 2 s: CI tests it at three seeds as it is.
+#[test]
+fn attention_retrieves_the_value_of_the_query_at_three_seeds() {
+    for seed in SEEDS {
+        let report = run("attention", &[], seed);
+        assert_all_checks_pass(&report);
+        let accuracy = metric(&report, "accuracy");
+        assert!(accuracy >= 0.95, "seed {seed}: {accuracy}");
+        // The weight sits on the matching key, far above a uniform 1/K.
+        let on_match = metric(&report, "attention_on_matching_key");
+        assert!(on_match > 0.5, "seed {seed}: {on_match}");
+        let map = &report.matrices[0];
+        for row in &map.values {
+            assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-5, "{row:?}");
+        }
+    }
+}
+
+/// Too short a training fails the accuracy check: the check can fail.
+#[test]
+fn attention_untrained_fails_its_accuracy_check() {
+    let report = run("attention", &["iterations=100", "lr=0.00001"], 1);
+    let accuracy = metric(&report, "accuracy");
+    assert!(accuracy < 0.5, "{accuracy}");
+    assert!(!report.all_checks_passed());
+}

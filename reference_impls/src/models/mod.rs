@@ -5,6 +5,7 @@
 //! and add that struct to [`ALL`] (the networks `mlp`, `cnn` and `activations` go here too).
 
 pub mod activations;
+pub mod attention;
 pub mod char_rnn;
 pub mod cnn;
 pub mod gradient_descent;
@@ -23,4 +24,5 @@ pub(crate) static ALL: &[&dyn Implementation] = &[
     &svm::Svm,
     &cnn::Cnn,
     &rnn::Recurrents,
+    &attention::AttentionModel,
 ];

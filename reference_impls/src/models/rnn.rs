@@ -330,7 +330,7 @@ pub const GATED_TARGET_RATIO: f64 = 0.1;
 pub const GRADIENT_REACH_FACTOR: f64 = 100.0;
 
 /// Sequences in the validation set and in the test set.
-pub const HELD_OUT: usize = 1000;
+pub const HELD_OUT: usize = 500;
 
 /// The registry entry `rnn`.
 #[derive(Clone, Copy, Debug, Default)]
