@@ -1,4 +1,4 @@
-//! The `mlp`, `cnn`, `activations`, `rnn` and `attention` demos on `--device gpu` run the same model code as on the
+//! The `mlp`, `cnn`, `activations`, `rnn`, `attention` and `autoencoder` demos on `--device gpu` run the same model code as on the
 //! CPU (the `Backend` seam) and reach the same figures: f32 training whose sums run in another
 //! order on the GPU, so metrics agree to 1e-4 (relative), not bit for bit. Lavapipe in CI; without an
 //! adapter the test skips with a message, except when `CI` is set.
@@ -94,6 +94,12 @@ fn the_rnn_demo_on_the_gpu_matches_the_cpu() {
 #[test]
 fn the_attention_demo_on_the_gpu_matches_the_cpu() {
     assert_gpu_matches_cpu("attention", &[("iterations", "200")], 1e-3);
+}
+
+/// The autoencoder (gradient back through the decoder into the encoder), short.
+#[test]
+fn the_autoencoder_demo_on_the_gpu_matches_the_cpu() {
+    assert_gpu_matches_cpu("autoencoder", &[("epochs", "3")], 1e-3);
 }
 
 #[test]

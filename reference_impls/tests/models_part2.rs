@@ -142,3 +142,42 @@ fn attention_untrained_fails_its_accuracy_check() {
     assert!(accuracy < 0.5, "{accuracy}");
     assert!(!report.all_checks_passed());
 }
+
+// ---- autoencoder --------------------------------------------------------------------------
+
+/// The default configuration runs in about a second: CI tests it at three seeds as it is.
+#[test]
+fn autoencoder_beats_pca_at_the_same_code_size_at_three_seeds() {
+    for seed in SEEDS {
+        let report = run("autoencoder", &[], seed);
+        assert_all_checks_pass(&report);
+        let (ae, pca) = (metric(&report, "ae_mse"), metric(&report, "pca_mse"));
+        assert!(ae <= pca, "seed {seed}: {ae} vs {pca}");
+        // The 2-D codes of the 451 test digits, coloured by digit.
+        let points: usize = (0..10)
+            .map(|d| {
+                report
+                    .series
+                    .iter()
+                    .find(|s| s.name == format!("codes/{d}"))
+                    .unwrap()
+                    .x
+                    .len()
+            })
+            .sum();
+        assert_eq!(points, 451);
+        assert_eq!(
+            report.images.len(),
+            30,
+            "10 digits, original and two reconstructions"
+        );
+    }
+}
+
+/// One epoch is not enough to beat PCA: the check can fail.
+#[test]
+fn autoencoder_after_one_epoch_does_not_beat_pca() {
+    let report = run("autoencoder", &["epochs=1"], 1);
+    assert!(metric(&report, "ae_mse") > metric(&report, "pca_mse"));
+    assert!(!report.all_checks_passed());
+}

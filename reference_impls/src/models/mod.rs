@@ -6,6 +6,7 @@
 
 pub mod activations;
 pub mod attention;
+pub mod autoencoder;
 pub mod char_rnn;
 pub mod cnn;
 pub mod gradient_descent;
@@ -25,4 +26,5 @@ pub(crate) static ALL: &[&dyn Implementation] = &[
     &cnn::Cnn,
     &rnn::Recurrents,
     &attention::AttentionModel,
+    &autoencoder::AutoencoderModel,
 ];
