@@ -380,7 +380,7 @@ impl RunOnBackend for AttentionModel {
         progress: &dyn Progress,
     ) -> Result<Report, RunError> {
         let s = AttentionSettings::from_config(cfg);
-        if s.vocab < s.pairs || s.width % s.heads != 0 {
+        if s.vocab < s.pairs || !s.width.is_multiple_of(s.heads) {
             return Err(RunError::Failed(format!(
                 "need vocab ≥ pairs ({} < {}) and heads dividing width ({} by {})",
                 s.vocab, s.pairs, s.width, s.heads
