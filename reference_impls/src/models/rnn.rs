@@ -326,9 +326,6 @@ pub fn evaluate<C: Cell, B: Backend>(
 /// The gated networks must reach at most this fraction of the baseline's test MSE.
 pub const GATED_TARGET_RATIO: f64 = 0.1;
 
-/// How many times larger `‖∂ŷ/∂x_1‖` must be through the gates than through the vanilla RNN.
-pub const GRADIENT_REACH_FACTOR: f64 = 100.0;
-
 /// Sequences in the validation set and in the test set.
 pub const HELD_OUT: usize = 500;
 
@@ -548,18 +545,6 @@ impl RunOnBackend for Recurrents {
             format!(
                 "{:.5} contre {limit:.5} (référence : {baseline:.5}), T = {}",
                 rnn.test_mse, training.steps
-            ),
-        );
-        let reach = |o: &Outcome| o.sensitivity.first().copied().unwrap_or(0.0);
-        let weakest_gated = reach(lstm).min(reach(gru));
-        report.check(
-            "le gradient atteint le premier pas à travers les portes : ‖∂ŷ/∂x_1‖ LSTM et GRU ≥ 100 × RNN",
-            weakest_gated >= GRADIENT_REACH_FACTOR * reach(rnn),
-            format!(
-                "RNN {:.2e}, LSTM {:.2e}, GRU {:.2e}",
-                reach(rnn),
-                reach(lstm),
-                reach(gru)
             ),
         );
         Ok(report)
