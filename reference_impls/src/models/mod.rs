@@ -9,6 +9,7 @@ pub mod attention;
 pub mod autoencoder;
 pub mod char_rnn;
 pub mod cnn;
+pub mod gan;
 pub mod gradient_descent;
 pub mod mlp;
 pub mod rnn;
@@ -27,4 +28,5 @@ pub(crate) static ALL: &[&dyn Implementation] = &[
     &rnn::Recurrents,
     &attention::AttentionModel,
     &autoencoder::AutoencoderModel,
+    &gan::GanModel,
 ];
