@@ -1,4 +1,4 @@
-//! The `mlp`, `cnn`, `activations`, `rnn`, `attention`, `autoencoder` and `gan` demos on `--device gpu` run the same model code as on the
+//! The `mlp`, `cnn`, `activations`, `rnn`, `attention`, `autoencoder`, `gan` and `diffusion` demos on `--device gpu` run the same model code as on the
 //! CPU (the `Backend` seam) and reach the same figures: f32 training whose sums run in another
 //! order on the GPU, so metrics agree to 1e-4 (relative), not bit for bit. Lavapipe in CI; without an
 //! adapter the test skips with a message, except when `CI` is set.
@@ -106,6 +106,16 @@ fn the_autoencoder_demo_on_the_gpu_matches_the_cpu() {
 #[test]
 fn the_gan_demo_on_the_gpu_matches_the_cpu() {
     assert_gpu_matches_cpu("gan", &[("rounds", "250"), ("hidden", "32")], 1e-3);
+}
+
+/// The noise predictor of DDPM, short.
+#[test]
+fn the_diffusion_demo_on_the_gpu_matches_the_cpu() {
+    assert_gpu_matches_cpu(
+        "diffusion",
+        &[("iterations", "500"), ("hidden", "32"), ("steps", "20")],
+        1e-3,
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ pub mod attention;
 pub mod autoencoder;
 pub mod char_rnn;
 pub mod cnn;
+pub mod diffusion;
 pub mod gan;
 pub mod gradient_descent;
 pub mod mlp;
@@ -29,4 +30,5 @@ pub(crate) static ALL: &[&dyn Implementation] = &[
     &attention::AttentionModel,
     &autoencoder::AutoencoderModel,
     &gan::GanModel,
+    &diffusion::DiffusionModel,
 ];
