@@ -51,6 +51,9 @@ fn gaussian(n: usize, d: usize, rng: &mut impl Rng) -> Array2<f32> {
     Array2::from_shape_simple_fn((n, d), || StandardNormal.sample(rng))
 }
 
+/// States of the reverse process `(t, x_t)`, `x_t` `[N, 2]`.
+pub type Snapshots = Vec<(usize, Array2<f32>)>;
+
 /// The noise predictor `ε_θ(x_t, t)`.
 #[derive(Clone, Debug)]
 pub struct Denoiser<B: Backend> {
@@ -101,7 +104,7 @@ impl<B: Backend> Denoiser<B> {
         schedule: &DdpmSchedule<f32>,
         snapshots: &[usize],
         rng: &mut impl Rng,
-    ) -> BackendResult<(Array2<f32>, Vec<(usize, Array2<f32>)>)> {
+    ) -> BackendResult<(Array2<f32>, Snapshots)> {
         let mut x = gaussian(n, 2, rng); // x_T
         let mut kept = Vec::new();
         for t in (0..schedule.steps()).rev() {
@@ -181,7 +184,7 @@ pub fn forward_chain(
     )
 }
 
-/// Standardised two moons: `[n, 2]`, with the mean and scale of the first call's data.
+/// `(x − mean)/scale`, row by row.
 fn standardise(x: &Array2<f32>, mean: &Array1<f32>, scale: &Array1<f32>) -> Array2<f32> {
     (x - mean) / scale
 }
