@@ -61,6 +61,28 @@ pub trait RunOnBackend {
     ) -> Result<Report, RunError>;
 }
 
+/// The [`Implementation::devices`] and [`Implementation::run`] of a model written once against
+/// the [`Backend`] seam ([`RunOnBackend`]): it runs on the CPU and on the GPU, through
+/// [`run_on_device`]. Use it inside `impl Implementation for …`.
+#[macro_export]
+macro_rules! on_every_device {
+    () => {
+        fn devices(&self) -> &'static [$crate::backend::Device] {
+            &[$crate::backend::Device::Cpu, $crate::backend::Device::GPU]
+        }
+
+        fn run(
+            &self,
+            cfg: &$crate::params::Config,
+            device: $crate::backend::Device,
+            seed: u64,
+            progress: &dyn $crate::implementation::Progress,
+        ) -> Result<$crate::report::Report, $crate::implementation::RunError> {
+            $crate::implementation::run_on_device(self, cfg, device, seed, progress)
+        }
+    };
+}
+
 /// Runs `model` on the backend of `device`: the CPU, or the GPU adapter it names (an error naming
 /// the device when none can be opened, or when this build has no GPU support).
 pub fn run_on_device(

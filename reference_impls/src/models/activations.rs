@@ -21,9 +21,9 @@ use rand_chacha::ChaCha8Rng;
 
 use super::mlp::Mlp;
 use super::train::{self, OptimizerKind, Training};
-use crate::backend::{Backend, BackendError, Device};
+use crate::backend::{Backend, BackendError};
 use crate::data::Dataset;
-use crate::implementation::{Implementation, Progress, RunError, RunOnBackend, run_on_device};
+use crate::implementation::{Implementation, Progress, RunError, RunOnBackend};
 use crate::layers::{Activation, Layer, uniform};
 use crate::params::{Config, ParamSpec};
 use crate::report::{Axes, Report, Series};
@@ -308,19 +308,7 @@ impl Implementation for Activations {
         ]
     }
 
-    fn devices(&self) -> &'static [Device] {
-        &[Device::Cpu, Device::GPU]
-    }
-
-    fn run(
-        &self,
-        cfg: &Config,
-        device: Device,
-        seed: u64,
-        progress: &dyn Progress,
-    ) -> Result<Report, RunError> {
-        run_on_device(self, cfg, device, seed, progress)
-    }
+    crate::on_every_device!();
 }
 
 impl RunOnBackend for Activations {

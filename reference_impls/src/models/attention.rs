@@ -20,8 +20,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::backend::{Backend, BackendResult, Device, Shaped, reshape_on, reuse_on};
-use crate::implementation::{Implementation, Progress, RunError, RunOnBackend, run_on_device};
+use crate::backend::{Backend, BackendResult, Shaped, reshape_on, reuse_on};
+use crate::implementation::{Implementation, Progress, RunError, RunOnBackend};
 use crate::layers::attention::{MultiHeadAttention, ScaledDotProductAttention};
 use crate::layers::embedding::EmbeddingError;
 use crate::layers::{Embedding, Layer, Linear, Param};
@@ -356,19 +356,7 @@ impl Implementation for AttentionModel {
         ]
     }
 
-    fn devices(&self) -> &'static [Device] {
-        &[Device::Cpu, Device::GPU]
-    }
-
-    fn run(
-        &self,
-        cfg: &Config,
-        device: Device,
-        seed: u64,
-        progress: &dyn Progress,
-    ) -> Result<Report, RunError> {
-        run_on_device(self, cfg, device, seed, progress)
-    }
+    crate::on_every_device!();
 }
 
 impl RunOnBackend for AttentionModel {

@@ -22,9 +22,9 @@ use rand_chacha::ChaCha8Rng;
 
 use super::mlp::Mlp;
 use super::train::digits_split;
-use crate::backend::{Backend, BackendResult, Device, Shaped, reuse_on};
+use crate::backend::{Backend, BackendResult, Shaped, reuse_on};
 use crate::data::{Dataset, stratified_split};
-use crate::implementation::{Implementation, Progress, RunError, RunOnBackend, run_on_device};
+use crate::implementation::{Implementation, Progress, RunError, RunOnBackend};
 use crate::layers::{Activation, Layer, Param};
 use crate::optim::{Adam, AdamConfig, Optimizer};
 use crate::params::{Config, ParamSpec};
@@ -267,19 +267,7 @@ impl Implementation for AutoencoderModel {
         ]
     }
 
-    fn devices(&self) -> &'static [Device] {
-        &[Device::Cpu, Device::GPU]
-    }
-
-    fn run(
-        &self,
-        cfg: &Config,
-        device: Device,
-        seed: u64,
-        progress: &dyn Progress,
-    ) -> Result<Report, RunError> {
-        run_on_device(self, cfg, device, seed, progress)
-    }
+    crate::on_every_device!();
 }
 
 impl RunOnBackend for AutoencoderModel {

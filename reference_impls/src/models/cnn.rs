@@ -22,10 +22,10 @@ use rand_chacha::ChaCha8Rng;
 
 use super::mlp::{self, MlpSettings};
 use super::train::{self, Classifier, Evaluation, History, Training};
-use crate::backend::{Backend, BackendResult, Cpu, Device, Shaped, reshape_on};
+use crate::backend::{Backend, BackendResult, Cpu, Shaped, reshape_on};
 use crate::data::Dataset;
 use crate::gradcheck::GradCheckError;
-use crate::implementation::{Implementation, Progress, RunError, RunOnBackend, run_on_device};
+use crate::implementation::{Implementation, Progress, RunError, RunOnBackend};
 use crate::layers::conv::Conv2d;
 use crate::layers::pool::{Pool2d, PoolKind};
 use crate::layers::{Activation, ActivationLayer, Layer, LayerError, Linear, Param};
@@ -392,19 +392,7 @@ impl Implementation for Cnn {
         ]
     }
 
-    fn devices(&self) -> &'static [Device] {
-        &[Device::Cpu, Device::GPU]
-    }
-
-    fn run(
-        &self,
-        cfg: &Config,
-        device: Device,
-        seed: u64,
-        progress: &dyn Progress,
-    ) -> Result<Report, RunError> {
-        run_on_device(self, cfg, device, seed, progress)
-    }
+    crate::on_every_device!();
 }
 
 impl RunOnBackend for Cnn {
@@ -564,6 +552,6 @@ mod tests {
         assert!(counts["im2col"] > 2 * 1348_usize.div_ceil(32), "{counts:?}");
         assert!(counts["adam_update"] > 0, "{counts:?}");
         assert_eq!(counted.metrics, plain.metrics);
-        assert_eq!(counted.device, Device::Cpu);
+        assert_eq!(counted.device, crate::backend::Device::Cpu);
     }
 }

@@ -22,10 +22,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use super::mlp::Mlp;
-use crate::backend::{Backend, BackendResult, Device};
+use crate::backend::{Backend, BackendResult};
 use crate::data::moons;
 use crate::diffusion::DdpmSchedule;
-use crate::implementation::{Implementation, Progress, RunError, RunOnBackend, run_on_device};
+use crate::implementation::{Implementation, Progress, RunError, RunOnBackend};
 use crate::layers::{Activation, Layer};
 use crate::optim::{Adam, AdamConfig, Optimizer};
 use crate::params::{Config, ParamSpec};
@@ -231,19 +231,7 @@ impl Implementation for DiffusionModel {
         ]
     }
 
-    fn devices(&self) -> &'static [Device] {
-        &[Device::Cpu, Device::GPU]
-    }
-
-    fn run(
-        &self,
-        cfg: &Config,
-        device: Device,
-        seed: u64,
-        progress: &dyn Progress,
-    ) -> Result<Report, RunError> {
-        run_on_device(self, cfg, device, seed, progress)
-    }
+    crate::on_every_device!();
 }
 
 impl RunOnBackend for DiffusionModel {

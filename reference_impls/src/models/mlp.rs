@@ -24,10 +24,10 @@ use super::train::{
     self, Classifier, Evaluation, History, OptimizerKind, Training, evaluate, fit, gradient_check,
     gradient_check_verdict, push_curves, rows_f64,
 };
-use crate::backend::{Backend, BackendResult, Cpu, Device};
+use crate::backend::{Backend, BackendResult, Cpu};
 use crate::data::{self, Dataset};
 use crate::gradcheck::GradCheckError;
-use crate::implementation::{Implementation, Progress, RunError, RunOnBackend, run_on_device};
+use crate::implementation::{Implementation, Progress, RunError, RunOnBackend};
 use crate::layers::{Activation, ActivationLayer, Layer, Linear, Param};
 use crate::params::{Config, ParamSpec};
 use crate::report::{Matrix, Report};
@@ -327,19 +327,7 @@ impl Implementation for MlpOnDigits {
         ]
     }
 
-    fn devices(&self) -> &'static [Device] {
-        &[Device::Cpu, Device::GPU]
-    }
-
-    fn run(
-        &self,
-        cfg: &Config,
-        device: Device,
-        seed: u64,
-        progress: &dyn Progress,
-    ) -> Result<Report, RunError> {
-        run_on_device(self, cfg, device, seed, progress)
-    }
+    crate::on_every_device!();
 }
 
 impl RunOnBackend for MlpOnDigits {
@@ -525,6 +513,6 @@ mod tests {
             "evaluation brings the logits back: {counts:?}"
         );
         assert_eq!(counted.metrics, plain.metrics);
-        assert_eq!(counted.device, Device::Cpu);
+        assert_eq!(counted.device, crate::backend::Device::Cpu);
     }
 }

@@ -30,9 +30,9 @@ use rand_chacha::ChaCha8Rng;
 use super::char_rnn::{
     CHAR_EVAL_EVERY, CharSplits, CharTraining, perplexity, train_char, unigram_perplexity,
 };
-use crate::backend::{Backend, BackendResult, Device, Shaped};
+use crate::backend::{Backend, BackendResult, Shaped};
 use crate::data::{Vocabulary, notes_text};
-use crate::implementation::{Implementation, Progress, RunError, RunOnBackend, run_on_device};
+use crate::implementation::{Implementation, Progress, RunError, RunOnBackend};
 use crate::layers::recurrent::{Cell, GruCell, LstmCell, Recurrent, RnnTanhCell};
 use crate::layers::{Layer, Linear, Param};
 use crate::optim::{Adam, AdamConfig, Optimizer};
@@ -457,19 +457,7 @@ impl Implementation for Recurrents {
         ]
     }
 
-    fn devices(&self) -> &'static [Device] {
-        &[Device::Cpu, Device::GPU]
-    }
-
-    fn run(
-        &self,
-        cfg: &Config,
-        device: Device,
-        seed: u64,
-        progress: &dyn Progress,
-    ) -> Result<Report, RunError> {
-        run_on_device(self, cfg, device, seed, progress)
-    }
+    crate::on_every_device!();
 }
 
 impl RunOnBackend for Recurrents {
