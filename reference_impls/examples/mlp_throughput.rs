@@ -4,7 +4,7 @@
 //!
 //! Workload: a 784-256-128-10 MLP, ReLU, softmax cross-entropy, SGD lr 0.1, batch 128,
 //! 60,000 random f32 samples (standard normal, seeded), random labels 0-9, fixed batch order
-//! (no shuffling). Each step is `models::mlp::train_step`, the code the `mlp` model trains with.
+//! (no shuffling). Each step is `models::train::train_step`, the code the `mlp` model trains with.
 //!
 //! Usage:
 //! `cargo run --release -p reference_impls --example mlp_throughput -- [--threads 1] [--epochs 1]
@@ -23,7 +23,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use reference_impls::Cpu;
 use reference_impls::layers::{Activation, reuse};
-use reference_impls::models::mlp::{LossScratch, Mlp, train_step};
+use reference_impls::models::mlp::Mlp;
+use reference_impls::models::train::{LossScratch, train_step};
 use reference_impls::optim::{Sgd, SgdConfig};
 
 /// The command-line options.

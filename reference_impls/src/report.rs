@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Extras, present only when non-empty: `"axes"` (axis labels per plot), `"matrices"` (confusion
-//! matrices and other heat maps), `"images"` (small grey-level grids such as learned filters), and
+//! matrices and other heat maps), `"images"` (small grey-level grids such as learned filters),
+//! `"texts"` (named texts, such as a sample drawn from a language model), and
 //! `"kind":"points"` or `"kind":"rings"` on a series drawn as filled or open markers.
 //!
 //! Deterministic: maps are ordered (`BTreeMap`), floats are written by serde_json's shortest
@@ -21,7 +22,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::Device;
-use crate::registry::{Config, ParamValue};
+use crate::params::{Config, ParamValue};
 
 /// Everything a run produced: parameters, metrics, curves, checks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +53,9 @@ pub struct Report {
     /// Small images (learned filters), named `group/label` like series.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<Image>,
+    /// Texts the run produced (a sample drawn from a language model), by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub texts: BTreeMap<String, String>,
     /// Wall-clock duration of the run in milliseconds (the only non-deterministic field).
     pub duration_ms: u64,
 }
@@ -71,6 +75,7 @@ impl Report {
             axes: BTreeMap::new(),
             matrices: Vec::new(),
             images: Vec::new(),
+            texts: BTreeMap::new(),
             duration_ms: 0,
         }
     }

@@ -1,4 +1,4 @@
-//! The `mlp`, `cnn` and `activations` demos on `--device gpu` run the same model code as on the
+//! The `mlp`, `cnn`, `activations`, `rnn`, `attention`, `autoencoder`, `gan` and `diffusion` demos on `--device gpu` run the same model code as on the
 //! CPU (the `Backend` seam) and reach the same figures: f32 training whose sums run in another
 //! order on the GPU, so metrics agree to 1e-4 (relative), not bit for bit. Lavapipe in CI; without an
 //! adapter the test skips with a message, except when `CI` is set.
@@ -6,7 +6,8 @@
 
 use reference_impls::backend::gpu::{Gpu, GpuError};
 use reference_impls::backend::{Device, GpuChoice};
-use reference_impls::registry::{self, NoProgress};
+use reference_impls::implementation::NoProgress;
+use reference_impls::registry;
 
 /// Whether a GPU adapter opens: `false` (with a message) when there is none outside CI.
 fn gpu_present() -> bool {
@@ -74,6 +75,47 @@ fn the_cnn_demo_on_the_gpu_matches_the_cpu() {
 fn the_activations_experiment_on_the_gpu_matches_the_cpu() {
     let small = [("depth", "4"), ("width", "16"), ("epochs", "2")];
     assert_gpu_matches_cpu("activations", &small, 1e-4);
+}
+
+/// The recurrent networks (RNN, LSTM, GRU and the character model) through the seam, tiny.
+#[test]
+fn the_rnn_demo_on_the_gpu_matches_the_cpu() {
+    let small = [
+        ("steps", "8"),
+        ("hidden", "4"),
+        ("iterations", "100"),
+        ("char_hidden", "8"),
+        ("char_iterations", "100"),
+    ];
+    assert_gpu_matches_cpu("rnn", &small, 1e-3);
+}
+
+/// Embeddings and multi-head attention through the seam, short.
+#[test]
+fn the_attention_demo_on_the_gpu_matches_the_cpu() {
+    assert_gpu_matches_cpu("attention", &[("iterations", "200")], 1e-3);
+}
+
+/// The autoencoder (gradient back through the decoder into the encoder), short.
+#[test]
+fn the_autoencoder_demo_on_the_gpu_matches_the_cpu() {
+    assert_gpu_matches_cpu("autoencoder", &[("epochs", "3")], 1e-3);
+}
+
+/// Generator and discriminator, G's gradient back through D, short.
+#[test]
+fn the_gan_demo_on_the_gpu_matches_the_cpu() {
+    assert_gpu_matches_cpu("gan", &[("rounds", "250"), ("hidden", "32")], 1e-3);
+}
+
+/// The noise predictor of DDPM, short.
+#[test]
+fn the_diffusion_demo_on_the_gpu_matches_the_cpu() {
+    assert_gpu_matches_cpu(
+        "diffusion",
+        &[("iterations", "500"), ("hidden", "32"), ("steps", "20")],
+        1e-3,
+    );
 }
 
 #[test]

@@ -5,17 +5,20 @@ use ndarray::Array2;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use reference_impls::backend::BackendError;
+use reference_impls::implementation::{NoProgress, RunError};
 use reference_impls::layers::{Activation, Layer, Param};
 use reference_impls::models::cnn::LeNet;
-use reference_impls::models::mlp::{self, Mlp};
-use reference_impls::registry::{self, NoProgress, RunError};
+use reference_impls::models::mlp::Mlp;
+use reference_impls::models::train;
+use reference_impls::params::{ParamError, parse_set};
+use reference_impls::registry;
 use reference_impls::report::Report;
 use reference_impls::{Cpu, Device};
 
 fn sets(pairs: &[&str]) -> Vec<(String, String)> {
     pairs
         .iter()
-        .map(|p| registry::parse_set(p).expect("key=value"))
+        .map(|p| parse_set(p).expect("key=value"))
         .collect()
 }
 
@@ -182,7 +185,7 @@ fn bad_parameters_are_rejected_with_the_valid_list() {
     for (id, pairs) in cases {
         let err = registry::run(id, &sets(pairs), Device::Cpu, 0, &NoProgress).unwrap_err();
         assert!(
-            matches!(err, RunError::InvalidValue { .. }),
+            matches!(err, RunError::Param(ParamError::InvalidValue { .. })),
             "{id} {pairs:?}: {err:?}"
         );
     }
@@ -198,15 +201,15 @@ fn bad_parameters_are_rejected_with_the_valid_list() {
 
 #[test]
 fn mlp_backward_matches_finite_differences_for_smooth_activations() {
-    let (train, _) = mlp::digits_split();
-    let (x, y) = mlp::rows_f64(&train, 3);
+    let (train, _) = train::digits_split();
+    let (x, y) = train::rows_f64(&train, 3);
     for activation in [Activation::Tanh, Activation::Sigmoid, Activation::Gelu] {
         let mut net = Mlp::<f64>::new(
             &[64, 7, 5, 10],
             activation,
             &mut ChaCha8Rng::seed_from_u64(1),
         );
-        let result = mlp::gradient_check(&mut net, x.view(), &y);
+        let result = train::gradient_check(&mut net, x.view(), &y);
         assert!(result.is_ok(), "{activation:?}: {result:?}");
     }
 }
@@ -214,15 +217,15 @@ fn mlp_backward_matches_finite_differences_for_smooth_activations() {
 #[test]
 fn a_wrong_backward_is_caught_by_the_gradient_check() {
     // A backward that returns twice the true gradients must fail the check.
-    let (train, _) = mlp::digits_split();
-    let (x, y) = mlp::rows_f64(&train, 2);
+    let (train, _) = train::digits_split();
+    let (x, y) = train::rows_f64(&train, 2);
     let mut net = Mlp::<f64>::new(
         &[64, 10],
         Activation::Relu,
         &mut ChaCha8Rng::seed_from_u64(2),
     );
     let mut tampered = Tampered(&mut net);
-    assert!(mlp::gradient_check(&mut tampered, x.view(), &y).is_err());
+    assert!(train::gradient_check(&mut tampered, x.view(), &y).is_err());
 }
 
 /// An MLP whose backward doubles the gradients: a deliberate bug for the test above.
@@ -236,9 +239,13 @@ impl Layer<f64> for Tampered<'_> {
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, f64>)) {
         self.0.params_mut(visit);
     }
+
+    fn num_params(&self) -> usize {
+        self.0.num_params()
+    }
 }
 
-impl mlp::Classifier<f64> for Tampered<'_> {
+impl train::Classifier<f64> for Tampered<'_> {
     fn logits(&mut self, x: &Array2<f64>) -> Result<&Array2<f64>, BackendError> {
         self.0.forward(x)
     }

@@ -2,7 +2,9 @@
 //! thresholds, and runs are deterministic for a seed.
 
 use reference_impls::Device;
-use reference_impls::registry::{self, NoProgress, Progress, parse_set};
+use reference_impls::implementation::{NoProgress, Progress};
+use reference_impls::params::parse_set;
+use reference_impls::registry;
 use reference_impls::report::Report;
 
 /// A small but meaningful configuration of each model.

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use reference_impls::Device;
 use reference_impls::data::{self, DataError, LabelColumn};
+use reference_impls::implementation::{NoProgress, RunError};
+use reference_impls::params::{Config, ParamError, ParamSpec, ParamValue, parse_set};
 use reference_impls::plot::write_outputs;
-use reference_impls::registry::{
-    self, Config, NoProgress, ParamSpec, ParamValue, RunError, parse_set,
-};
+use reference_impls::registry;
 use reference_impls::report::{Axes, Image, Matrix, Report, Series};
 
 /// A fresh directory under the system temp dir, removed when dropped.
@@ -99,7 +99,10 @@ fn unknown_implementation_lists_the_registered_ones() {
 #[test]
 fn bad_set_key_lists_every_valid_key_with_range_and_default() {
     let err = registry::run("svm", &sets(&["gama=2"]), Device::Cpu, 0, &NoProgress).unwrap_err();
-    assert!(matches!(err, RunError::UnknownParam { .. }));
+    assert!(matches!(
+        err,
+        RunError::Param(ParamError::UnknownParam { .. })
+    ));
     let message = err.to_string();
     assert!(message.contains("`gama`"), "{message}");
     for spec in registry::find("svm").unwrap().params() {
@@ -133,7 +136,7 @@ fn bad_set_values_say_what_is_expected() {
         )
         .unwrap_err();
         assert!(
-            matches!(err, RunError::InvalidValue { .. }),
+            matches!(err, RunError::Param(ParamError::InvalidValue { .. })),
             "{setting}: {err}"
         );
         let message = err.to_string();
@@ -143,7 +146,10 @@ fn bad_set_values_say_what_is_expected() {
             "{message}"
         );
     }
-    assert!(matches!(parse_set("steps"), Err(RunError::MalformedSet(_))));
+    assert!(matches!(
+        parse_set("steps"),
+        Err(ParamError::MalformedSet(_))
+    ));
     assert!(parse_set("=3").is_err());
 }
 

@@ -4,7 +4,9 @@ use crate::cli::args::{ImplsArgs, OutputFormat};
 use crate::cli::output::{self, Palette, paint};
 use anyhow::Result;
 use reference_impls::Device;
-use reference_impls::registry::{self, Implementation, ParamSpec};
+use reference_impls::implementation::Implementation;
+use reference_impls::params::ParamSpec;
+use reference_impls::registry;
 use serde::Serialize;
 use std::io::Write;
 

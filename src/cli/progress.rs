@@ -2,7 +2,7 @@
 //! terminal.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use reference_impls::registry::Progress;
+use reference_impls::implementation::Progress;
 use std::cell::RefCell;
 
 /// A [`Progress`] that shows each phase as an indicatif bar on stderr.

@@ -8,8 +8,9 @@ use crate::cli::progress::Bar;
 use crate::cli::suggest;
 use crate::cli::workspace::Workspace;
 use anyhow::{Context, Result, anyhow, bail};
+use reference_impls::implementation::Progress;
 use reference_impls::plot::write_outputs;
-use reference_impls::registry::{self, Progress};
+use reference_impls::registry;
 use reference_impls::report::Report;
 use savoir::vault::Bodies;
 use std::io::Write;
@@ -29,7 +30,7 @@ pub fn run(vault: &Path, config: Option<&Path>, args: &RunArgs) -> Result<Outcom
     let sets = args
         .sets
         .iter()
-        .map(|s| registry::parse_set(s))
+        .map(|s| reference_impls::params::parse_set(s))
         .collect::<Result<Vec<_>, _>>()?;
     let bar = Bar::default();
     let result = registry::run(&target.id, &sets, args.device, args.seed, &bar);
@@ -146,6 +147,9 @@ fn write_text(out: &mut dyn Write, report: &Report, p: Palette) -> Result<()> {
             .iter()
             .map(|s| (s.name.as_str(), format!("{} points", s.y.len())));
         write_table(out, "series", series, p)?;
+    }
+    for (name, text) in &report.texts {
+        writeln!(out, "\n{}\n{text}", paint(p.strong, name))?;
     }
     if !report.checks.is_empty() {
         writeln!(out, "\n{}", paint(p.strong, "checks"))?;

@@ -7,7 +7,7 @@
 //! shown.
 
 use reference_impls::Device;
-use reference_impls::registry::ParamValue;
+use reference_impls::params::ParamValue;
 use reference_impls::report::Report;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -160,7 +160,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reference_impls::registry::Config;
+    use reference_impls::params::Config;
 
     fn report(id: &str) -> Report {
         let mut r = Report::new(id, Device::Cpu, 0, &Config::default());

@@ -27,7 +27,8 @@ pub use source::{model_source, sources_fingerprint};
 
 use cache::{Cache, CacheKey};
 use indicatif::{ProgressBar, ProgressStyle};
-use reference_impls::registry::{self, Config};
+use reference_impls::params::Config;
+use reference_impls::registry;
 use reference_impls::report::Report;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};

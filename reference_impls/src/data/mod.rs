@@ -1,5 +1,6 @@
 //! Data sets: the handwritten digits shipped with the crate, loaders for MNIST-style files on disk
-//! (IDX and CSV), a fixed stratified train/test split, and synthetic 2-D sets (moons, circles).
+//! (IDX and CSV), a fixed stratified train/test split, synthetic 2-D sets (moons, circles), and
+//! the text of the vault's notes for character-level models.
 //!
 //! Every set is a [`Dataset`]: features `x` `[N, D]` in `f32`, integer labels `y` in `0..classes`.
 //! Nothing is downloaded: the digits are embedded in the binary, everything else is read from a path
@@ -10,6 +11,7 @@ mod digits;
 mod idx;
 mod split;
 mod synthetic;
+mod text;
 mod user;
 
 use std::path::PathBuf;
@@ -21,6 +23,7 @@ pub use digits::digits;
 pub use idx::load_idx;
 pub use split::{DEFAULT_SPLIT_SEED, DEFAULT_TEST_FRACTION, stratified_split};
 pub use synthetic::{circles, moons};
+pub use text::{Vocabulary, notes_text};
 pub use user::load_user_dataset;
 
 /// A labelled data set held in memory.

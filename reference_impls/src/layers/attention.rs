@@ -539,6 +539,10 @@ impl<T: Scalar, B: Backend> Layer<T, B> for MultiHeadAttention<T, B> {
         self.out_proj
             .params_mut(&mut |p| visit(p.prefixed("out_proj")));
     }
+
+    fn num_params(&self) -> usize {
+        self.in_proj_weight.len() + self.in_proj_bias.len() + self.out_proj.num_params()
+    }
 }
 
 /// Sample `b` of rows `[B·L, E]` as its `heads` matrices `[L, Dh]`, Dh columns apart.
@@ -640,7 +644,7 @@ mod tests {
             err.to_string().contains("not a multiple of num_heads 4"),
             "{err}"
         );
-        let mut ok = MultiHeadAttention::<f32>::new(8, 4, false, &mut rng).unwrap();
+        let ok = MultiHeadAttention::<f32>::new(8, 4, false, &mut rng).unwrap();
         assert_eq!(ok.num_params(), 3 * 64 + 24 + 64 + 8);
     }
 

@@ -258,6 +258,10 @@ impl<T: Scalar, B: Backend> Layer<T, B> for Conv2d<T, B> {
             (&mut self.bias, &mut self.grad_bias),
         );
     }
+
+    fn num_params(&self) -> usize {
+        self.weight.len() + self.bias.len()
+    }
 }
 
 #[cfg(test)]

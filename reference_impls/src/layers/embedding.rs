@@ -131,6 +131,10 @@ impl<T: Scalar, B: Backend> Layer<T, B> for Embedding<T, B> {
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T, B>)) {
         visit(Param::of("weight", &mut self.weight, &mut self.grad_weight));
     }
+
+    fn num_params(&self) -> usize {
+        self.weight.len()
+    }
 }
 
 #[cfg(test)]

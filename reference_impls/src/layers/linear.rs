@@ -172,6 +172,10 @@ impl<T: Scalar, B: Backend> Layer<T, B> for Linear<T, B> {
             (&mut self.bias, &mut self.grad_bias),
         );
     }
+
+    fn num_params(&self) -> usize {
+        self.weight.len() + self.bias.len()
+    }
 }
 
 #[cfg(test)]

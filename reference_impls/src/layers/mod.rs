@@ -30,7 +30,7 @@ use std::borrow::Cow;
 use ndarray::{Array, ArrayViewMut, Dimension, ShapeBuilder};
 use rand::Rng;
 
-use crate::backend::{Backend, BackendError, BackendResult, Cpu, Shaped};
+use crate::backend::{Backend, BackendError, BackendResult, Cpu};
 use crate::scalar::Scalar;
 
 pub mod activation;
@@ -136,12 +136,8 @@ pub trait Layer<T: Scalar, B: Backend = Cpu> {
         result
     }
 
-    /// The number of scalar parameters.
-    fn num_params(&mut self) -> usize {
-        let mut total = 0;
-        self.params_mut(&mut |p| total += Shaped::len(&p.value));
-        total
-    }
+    /// The number of scalar parameters (the sum of the sizes [`Layer::params_mut`] visits).
+    fn num_params(&self) -> usize;
 }
 
 /// Why a layer could not be built: weights of the wrong shape, or a device that failed.

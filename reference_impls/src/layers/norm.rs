@@ -147,6 +147,10 @@ impl<T: Scalar, D: Dimension, B: Backend> Layer<T, B> for LayerNorm<T, D, B> {
             (&mut self.bias, &mut self.grad_bias),
         );
     }
+
+    fn num_params(&self) -> usize {
+        self.weight.len() + self.bias.len()
+    }
 }
 
 #[cfg(test)]

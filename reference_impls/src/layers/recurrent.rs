@@ -592,6 +592,10 @@ impl<T: Scalar, C: Cell, B: Backend> Layer<T, B> for Recurrent<T, C, B> {
             &mut self.grad_bias_hh,
         ));
     }
+
+    fn num_params(&self) -> usize {
+        self.weight_ih.len() + self.weight_hh.len() + self.bias_ih.len() + self.bias_hh.len()
+    }
 }
 
 #[cfg(test)]
@@ -649,7 +653,7 @@ mod tests {
     #[test]
     fn seeded_init_follows_torch_bounds_and_layouts() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
-        let mut gru = Gru::<f32>::new(3, 16, &mut rng);
+        let gru = Gru::<f32>::new(3, 16, &mut rng);
         assert_eq!(gru.weight_ih.dim(), (48, 3));
         assert!(gru.weight_hh.iter().all(|w| w.abs() <= 0.25));
         assert_eq!(gru.num_params(), 48 * 3 + 48 * 16 + 2 * 48);

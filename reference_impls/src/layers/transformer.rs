@@ -183,6 +183,14 @@ impl<T: Scalar, B: Backend> Layer<T, B> for TransformerEncoderLayer<T, B> {
         self.norm1.params_mut(&mut |p| visit(p.prefixed("norm1")));
         self.norm2.params_mut(&mut |p| visit(p.prefixed("norm2")));
     }
+
+    fn num_params(&self) -> usize {
+        self.self_attn.num_params()
+            + self.linear1.num_params()
+            + self.linear2.num_params()
+            + self.norm1.num_params()
+            + self.norm2.num_params()
+    }
 }
 
 #[cfg(test)]

@@ -19,13 +19,13 @@ use ndarray::{Array2, Ix2, s};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::mlp::{self, Mlp, OptimizerKind, Training};
-use crate::backend::{Backend, BackendError, Device};
+use super::mlp::Mlp;
+use super::train::{self, OptimizerKind, Training};
+use crate::backend::{Backend, BackendError};
 use crate::data::Dataset;
+use crate::implementation::{Implementation, Progress, RunError, RunOnBackend};
 use crate::layers::{Activation, Layer, uniform};
-use crate::registry::{
-    Config, Implementation, ParamSpec, Progress, RunError, RunOnBackend, run_on_device,
-};
+use crate::params::{Config, ParamSpec};
 use crate::report::{Axes, Report, Series};
 
 // ---------------------------------------------------------------------------------------------
@@ -112,11 +112,6 @@ impl Init {
     }
 }
 
-/// A run error for a device that failed.
-fn device_failed(e: BackendError) -> RunError {
-    RunError::Failed(e.to_string())
-}
-
 /// The deep MLP of the experiment with `activation` on `backend`: `[D, W × depth, C]`, weights
 /// drawn by `init` from `seed` (the same weights whatever the activation and the backend).
 pub fn deep_mlp<B: Backend>(
@@ -151,13 +146,11 @@ pub fn layer_gradient_norms<B: Backend>(
     y: &[usize],
 ) -> Result<Vec<f64>, RunError> {
     let backend = net.backend().clone();
-    let mut scratch = mlp::LossScratch::new(&backend).map_err(device_failed)?;
-    mlp::backprop(net, x, y, &mut scratch).map_err(|e| RunError::Failed(e.to_string()))?;
+    let mut scratch = train::LossScratch::new(&backend)?;
+    train::backprop(net, x, y, &mut scratch)?;
     net.linears()
         .map(|linear| {
-            let grad = backend
-                .download(&linear.grad_weight)
-                .map_err(device_failed)?;
+            let grad = backend.download(&linear.grad_weight)?;
             Ok(grad
                 .iter()
                 .map(|&g| f64::from(g).powi(2))
@@ -175,7 +168,7 @@ pub struct Outcome {
     /// `‖∂L/∂W⁽ˡ⁾‖` at initialisation, l = 1…L.
     pub gradient_norms: Vec<f64>,
     /// The training history.
-    pub history: mlp::History,
+    pub history: train::History,
 }
 
 impl Outcome {
@@ -210,14 +203,11 @@ pub fn experiment<B: Backend>(
         settings.width,
         train.classes,
     );
-    let (mut net, mut rng) =
-        deep_mlp(backend, activation, shape, settings.init, seed).map_err(device_failed)?;
+    let (mut net, mut rng) = deep_mlp(backend, activation, shape, settings.init, seed)?;
     let probe = PROBE_SAMPLES.min(train.len());
-    let x = backend
-        .upload(train.x.slice(s![..probe, ..]))
-        .map_err(device_failed)?;
+    let x = backend.upload(train.x.slice(s![..probe, ..]))?;
     let gradient_norms = layer_gradient_norms(&mut net, &x, &train.y[..probe])?;
-    let history = mlp::fit(
+    let history = train::fit(
         &mut net,
         train,
         test,
@@ -318,19 +308,7 @@ impl Implementation for Activations {
         ]
     }
 
-    fn devices(&self) -> &'static [Device] {
-        &[Device::Cpu, Device::GPU]
-    }
-
-    fn run(
-        &self,
-        cfg: &Config,
-        device: Device,
-        seed: u64,
-        progress: &dyn Progress,
-    ) -> Result<Report, RunError> {
-        run_on_device(self, cfg, device, seed, progress)
-    }
+    crate::on_every_device!();
 }
 
 impl RunOnBackend for Activations {
@@ -382,7 +360,7 @@ impl RunOnBackend for Activations {
         );
 
         // 2–3. The same deep network with each activation.
-        let (train, test) = mlp::digits_split();
+        let (train, test) = train::digits_split();
         progress.start(
             (COMPARED.len() * settings.training.epochs) as u64,
             "entraînement des réseaux profonds",
@@ -403,7 +381,7 @@ impl RunOnBackend for Activations {
                 layers,
                 outcome.gradient_norms.clone(),
             ));
-            mlp::push_curves(&mut report, name, &outcome.history);
+            train::push_curves(&mut report, name, &outcome.history);
             report.metric(
                 &format!("gradient_ratio_{name}"),
                 outcome.first_to_last_ratio(),

@@ -8,7 +8,7 @@
 //!    zero padding 1 so the map keeps its size); pooling halves each side.
 //! 2. **Les cartes de caractéristiques**: their shapes, layer by layer, predicted by
 //!    `⌊(H + 2p − k)/s⌋ + 1` and checked against what the forward pass produces.
-//! 3. **L'entraînement**: the same mini-batch loop as the MLP ([`mlp::fit`]), then the test
+//! 3. **L'entraînement**: the same mini-batch loop as the MLP ([`train::fit`]), then the test
 //!    accuracy, the loss curve, the confusion matrix and the learned first-layer filters.
 //! 4. **Les preuves**: accuracy ≥ 0.98, above the MLP trained on the same split with its default
 //!    settings, and a finite-difference check of the whole conv stack's backward in f64.
@@ -20,16 +20,16 @@ use ndarray::{Array4, Ix2, Ix4};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::mlp::{self, Classifier, Evaluation, History, MlpSettings, Training};
-use crate::backend::{Backend, BackendResult, Cpu, Device, Shaped, reshape_on};
+use super::mlp::{self, MlpSettings};
+use super::train::{self, Classifier, Evaluation, History, Training};
+use crate::backend::{Backend, BackendResult, Cpu, Shaped, reshape_on};
 use crate::data::Dataset;
 use crate::gradcheck::GradCheckError;
+use crate::implementation::{Implementation, Progress, RunError, RunOnBackend};
 use crate::layers::conv::Conv2d;
 use crate::layers::pool::{Pool2d, PoolKind};
 use crate::layers::{Activation, ActivationLayer, Layer, LayerError, Linear, Param};
-use crate::registry::{
-    Config, Implementation, ParamSpec, Progress, RunError, RunOnBackend, run_on_device,
-};
+use crate::params::{Config, ParamSpec};
 use crate::report::{Image, Matrix, Report};
 use crate::scalar::Scalar;
 
@@ -238,6 +238,10 @@ impl<T: Scalar, B: Backend> Layer<T, B> for LeNet<T, B> {
         self.conv2.params_mut(&mut |p| visit(p.prefixed("conv2")));
         self.fc.params_mut(&mut |p| visit(p.prefixed("fc")));
     }
+
+    fn num_params(&self) -> usize {
+        self.conv1.num_params() + self.conv2.num_params() + self.fc.num_params()
+    }
 }
 
 impl<T: Scalar, B: Backend> Classifier<T, B> for LeNet<T, B> {
@@ -287,9 +291,9 @@ pub fn train_cnn<B: Backend>(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut net = LeNet::new_on(backend, image, filters, train.classes, &mut rng)
         .map_err(|e| RunError::Failed(e.to_string()))?;
-    let history = mlp::fit(&mut net, train, test, training, &mut rng, progress)?;
-    let test = mlp::evaluate(&mut net, test)?;
-    let train = mlp::evaluate(&mut net, train)?;
+    let history = train::fit(&mut net, train, test, training, &mut rng, progress)?;
+    let test = train::evaluate(&mut net, test)?;
+    let train = train::evaluate(&mut net, train)?;
     Ok(TrainedCnn {
         net,
         history,
@@ -340,8 +344,8 @@ fn check_backward(
 ) -> Result<f64, GradCheckError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut net = LeNet::<f64>::new(image, (2, 3), train.classes, &mut rng);
-    let (x, y) = mlp::rows_f64(train, 2);
-    mlp::gradient_check(&mut net, x.view(), &y)
+    let (x, y) = train::rows_f64(train, 2);
+    train::gradient_check(&mut net, x.view(), &y)
 }
 
 impl Implementation for Cnn {
@@ -378,7 +382,7 @@ impl Implementation for Cnn {
                 "optimizer",
                 "optimiseur : adam, ou sgd avec momentum 0,9",
                 "adam",
-                mlp::OptimizerKind::NAMES,
+                train::OptimizerKind::NAMES,
             ),
             ParamSpec::flag(
                 "compare_mlp",
@@ -388,19 +392,7 @@ impl Implementation for Cnn {
         ]
     }
 
-    fn devices(&self) -> &'static [Device] {
-        &[Device::Cpu, Device::GPU]
-    }
-
-    fn run(
-        &self,
-        cfg: &Config,
-        device: Device,
-        seed: u64,
-        progress: &dyn Progress,
-    ) -> Result<Report, RunError> {
-        run_on_device(self, cfg, device, seed, progress)
-    }
+    crate::on_every_device!();
 }
 
 impl RunOnBackend for Cnn {
@@ -416,11 +408,11 @@ impl RunOnBackend for Cnn {
         let training = Training {
             epochs: cfg.usize("epochs"),
             batch: cfg.usize("batch"),
-            optimizer: mlp::OptimizerKind::from_name(cfg.choice("optimizer"))
+            optimizer: train::OptimizerKind::from_name(cfg.choice("optimizer"))
                 .expect("declared options"),
             lr: cfg.float("lr"),
         };
-        let (train, test) = mlp::digits_split();
+        let (train, test) = train::digits_split();
         let image = image_shape(&train)?;
         let mut report = Report::new(self.id(), device, seed, cfg);
 
@@ -451,21 +443,20 @@ impl RunOnBackend for Cnn {
         report.metric("train_accuracy", cnn.train.accuracy);
         report.metric("test_loss", cnn.test.loss);
         report.metric("parameters", cnn.net.num_params() as f64);
-        mlp::push_curves(&mut report, "CNN", &cnn.history);
+        train::push_curves(&mut report, "CNN", &cnn.history);
         report.matrices.push(Matrix::confusion(
             "confusion",
             test.classes,
             &test.y,
             &cnn.test.predictions,
         ));
-        let failed = |e: crate::backend::BackendError| RunError::Failed(e.to_string());
-        let filters1 = backend.download(&cnn.net.conv1.weight).map_err(failed)?;
+        let filters1 = backend.download(&cnn.net.conv1.weight)?;
         report
             .images
             .extend(filter_images(&filters1, "filtres conv1"));
 
         let predicted = LeNet::<f32>::stages_for(image, filters);
-        let measured = cnn.net.measure_stages().map_err(failed)?;
+        let measured = cnn.net.measure_stages()?;
         for stage in &measured {
             let values: usize = stage.shape.iter().product();
             report.metric(&format!("features_{}", stage.name), values as f64);
@@ -487,7 +478,7 @@ impl RunOnBackend for Cnn {
         );
         if let Some(mlp_run) = &mlp_run {
             report.metric("mlp_test_accuracy", mlp_run.test.accuracy);
-            mlp::push_curves(
+            train::push_curves(
                 &mut report,
                 &format!("MLP {:?}", mlp_settings.hidden),
                 &mlp_run.history,
@@ -501,7 +492,8 @@ impl RunOnBackend for Cnn {
                 ),
             );
         }
-        let (passed, detail) = mlp::gradient_check_verdict(&check_backward(&train, image, seed), 2);
+        let (passed, detail) =
+            train::gradient_check_verdict(&check_backward(&train, image, seed), 2);
         report.check(
             "rétropropagation de la pile convolutive = différences finies (f64)",
             passed,
@@ -515,8 +507,8 @@ impl RunOnBackend for Cnn {
 mod tests {
     use super::*;
     use crate::backend::counting::Counting;
+    use crate::implementation::NoProgress;
     use crate::optim::{Sgd, SgdConfig};
-    use crate::registry::NoProgress;
     use ndarray::Array2;
 
     /// The ops one SGD training step of a small LeNet asks its backend for.
@@ -527,11 +519,11 @@ mod tests {
         let mut net = LeNet::<f32, _>::new_on(&backend, (6, 6), (2, 3), 4, &mut rng).unwrap();
         let pixels = Array2::from_shape_fn((2, 36), |(i, j)| ((i * 7 + j) % 5) as f32);
         let x = backend.upload(pixels.view()).unwrap();
-        let mut scratch = mlp::LossScratch::new(&backend).unwrap();
+        let mut scratch = train::LossScratch::new(&backend).unwrap();
         let mut sgd = Sgd::<f32, _>::new(SgdConfig::new(0.1));
-        mlp::train_step(&mut net, &mut sgd, &x, &[0, 3], &mut scratch).unwrap(); // buffers sized
+        train::train_step(&mut net, &mut sgd, &x, &[0, 3], &mut scratch).unwrap(); // buffers sized
         backend.reset();
-        mlp::train_step(&mut net, &mut sgd, &x, &[0, 3], &mut scratch).unwrap();
+        train::train_step(&mut net, &mut sgd, &x, &[0, 3], &mut scratch).unwrap();
         let counts = backend.counts();
         // Forward: a product per convolution and one for the classifier; backward: dW and dx
         // (dcols for a convolution) for each of the three.
@@ -560,6 +552,6 @@ mod tests {
         assert!(counts["im2col"] > 2 * 1348_usize.div_ceil(32), "{counts:?}");
         assert!(counts["adam_update"] > 0, "{counts:?}");
         assert_eq!(counted.metrics, plain.metrics);
-        assert_eq!(counted.device, Device::Cpu);
+        assert_eq!(counted.device, crate::backend::Device::Cpu);
     }
 }

@@ -21,8 +21,9 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::backend::{Cpu, Device};
+use crate::implementation::{Implementation, Progress, RunError};
 use crate::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
-use crate::registry::{Config, Implementation, ParamSpec, Progress, RunError};
+use crate::params::{Config, ParamSpec};
 use crate::report::{Axes, Report, Series};
 
 /// The `gradient-descent` implementation.

@@ -6,32 +6,31 @@
 //!    layer has no φ: its outputs are the logits of a softmax cross-entropy ([`Mlp::forward`]).
 //! 2. **Rétropropagation**: the chain rule applied layer by layer from the loss back to the first
 //!    weights ([`Mlp::backward`]), checked against central finite differences in f64
-//!    ([`gradient_check`], with [`crate::gradcheck`]).
-//! 3. **Entraînement**: mini-batches drawn in a seeded order, one optimiser step per batch
-//!    ([`train_step`], [`fit`]); any network that implements [`Classifier`] trains this way (the
-//!    CNN and the activation experiment reuse it).
-//! 4. **Évaluation** ([`Perceptron`], id `mlp`): test accuracy on the fixed stratified 75/25 split
-//!    of the digits (split seed [`DEFAULT_SPLIT_SEED`]), the loss curve, the confusion matrix, and
+//!    ([`train::gradient_check`]).
+//! 3. **Entraînement**: mini-batches drawn in a seeded order, one optimiser step per batch, by the
+//!    harness every classifier shares ([`train::fit`]).
+//! 4. **Évaluation** ([`MlpOnDigits`], id `mlp`): test accuracy on the fixed stratified 75/25
+//!    split of the digits ([`train::digits_split`]), the loss curve, the confusion matrix, and
 //!    the same network without hidden layer — exactly multinomial logistic regression — as the
 //!    baseline to beat.
 //!
 //! Legend: N batch, D input features (64 pixels), H_l width of hidden layer l, C classes (10).
 
-use ndarray::{Array2, ArrayD, ArrayView2, Ix2, s};
+use ndarray::Ix2;
 use rand::SeedableRng;
-use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use crate::backend::{Backend, BackendError, BackendResult, Cpu, Device, Shaped, reuse_on};
-use crate::data::{self, DEFAULT_SPLIT_SEED, DEFAULT_TEST_FRACTION, Dataset};
-use crate::gradcheck::{GradCheck, GradCheckError};
-use crate::layers::{Activation, ActivationLayer, Layer, Linear, Param, reuse};
-use crate::loss::{LossError, softmax_cross_entropy_on};
-use crate::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
-use crate::registry::{
-    Config, Implementation, ParamSpec, Progress, RunError, RunOnBackend, run_on_device,
+use super::train::{
+    self, Classifier, Evaluation, History, OptimizerKind, Training, evaluate, fit, gradient_check,
+    gradient_check_verdict, push_curves, rows_f64,
 };
-use crate::report::{Axes, Matrix, Report, Series};
+use crate::backend::{Backend, BackendResult, Cpu};
+use crate::data::{self, Dataset};
+use crate::gradcheck::GradCheckError;
+use crate::implementation::{Implementation, Progress, RunError, RunOnBackend};
+use crate::layers::{Activation, ActivationLayer, Layer, Linear, Param};
+use crate::params::{Config, ParamSpec};
+use crate::report::{Matrix, Report};
 use crate::scalar::Scalar;
 
 // ---------------------------------------------------------------------------------------------
@@ -133,6 +132,21 @@ impl<T: Scalar, B: Backend> Mlp<T, B> {
         let grad_z = first.activation.backward(grad_h)?;
         first.linear.backward_params(grad_z) // dL/dx is not needed
     }
+
+    /// Backpropagation down to the input: like [`Mlp::backward`], and returns `dL/dx` `[N, D]`
+    /// (what a network stacked below this one needs, as an autoencoder's encoder below its
+    /// decoder).
+    pub fn backward_to_input(
+        &mut self,
+        grad_out: &B::Tensor<T, Ix2>,
+    ) -> BackendResult<&B::Tensor<T, Ix2>> {
+        let mut grad_h = self.output.backward(grad_out)?; // dL/dh⁽ᴸ⁻¹⁾ = dL/dz⁽ᴸ⁾ W⁽ᴸ⁾
+        for layer in self.hidden.iter_mut().rev() {
+            let grad_z = layer.activation.backward(grad_h)?; // dL/dz⁽ˡ⁾ = dL/dh⁽ˡ⁾ ⊙ φ'(z⁽ˡ⁾)
+            grad_h = layer.linear.backward(grad_z)?; // dL/dh⁽ˡ⁻¹⁾ = dL/dz⁽ˡ⁾ W⁽ˡ⁾
+        }
+        Ok(grad_h)
+    }
 }
 
 impl<T: Scalar, B: Backend> Layer<T, B> for Mlp<T, B> {
@@ -146,16 +160,10 @@ impl<T: Scalar, B: Backend> Layer<T, B> for Mlp<T, B> {
             linear.params_mut(&mut |p| visit(p.prefixed(&prefix)));
         }
     }
-}
 
-/// A network that maps feature rows to class logits and back-propagates through them: what
-/// [`train_step`] and [`fit`] train.
-pub trait Classifier<T: Scalar, B: Backend = Cpu>: Layer<T, B> {
-    /// Logits `[N, C]` for features `x` `[N, D]`, caching what [`Classifier::backward`] needs.
-    fn logits(&mut self, x: &B::Tensor<T, Ix2>) -> BackendResult<&B::Tensor<T, Ix2>>;
-
-    /// Adds every parameter gradient for `dL/dlogits` `[N, C]` of the latest forward.
-    fn backward(&mut self, grad_logits: &B::Tensor<T, Ix2>) -> BackendResult<()>;
+    fn num_params(&self) -> usize {
+        self.linears().map(Linear::num_params).sum()
+    }
 }
 
 impl<T: Scalar, B: Backend> Classifier<T, B> for Mlp<T, B> {
@@ -169,349 +177,6 @@ impl<T: Scalar, B: Backend> Classifier<T, B> for Mlp<T, B> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 2 (suite). Checking backpropagation against finite differences
-// ---------------------------------------------------------------------------------------------
-
-/// Overwrites the parameter in `slot` (the order of [`Layer::params_mut`]) with `value`.
-fn set_param<C: Layer<f64>>(net: &mut C, slot: usize, value: &ArrayD<f64>) {
-    let mut index = 0;
-    net.params_mut(&mut |mut p| {
-        if index == slot {
-            p.value.assign(value);
-        }
-        index += 1;
-    });
-}
-
-/// Checks the backward of `net` against central finite differences of its mean cross-entropy on
-/// (`x`, `y`), for every component of every parameter ([`GradCheck`]'s defaults, f64). Returns
-/// the largest |analytic − numeric| over all of them, or the worst mismatch of the first
-/// parameter that fails.
-pub fn gradient_check<C: Classifier<f64>>(
-    net: &mut C,
-    x: ArrayView2<'_, f64>,
-    y: &[usize],
-) -> Result<f64, GradCheckError> {
-    let x = x.to_owned();
-    let mut scratch = LossScratch::new(&Cpu).expect("the CPU backend does not fail");
-    backprop(net, &x, y, &mut scratch).expect("labels fit the logits");
-    let mut params = Vec::new(); // (name, value, analytic gradient) per slot
-    net.params_mut(&mut |p| {
-        params.push((p.name.to_string(), p.value.to_owned(), p.grad.to_owned()))
-    });
-    let mut largest = 0.0_f64;
-    for (slot, (name, value, analytic)) in params.iter().enumerate() {
-        let result = GradCheck::default().check(name, value, analytic, |probe| {
-            set_param(net, slot, probe);
-            mean_loss(net, &x, y, &mut scratch).expect("labels fit the logits")
-        });
-        set_param(net, slot, value);
-        largest = largest.max(result?);
-    }
-    Ok(largest)
-}
-
-/// A gradient check's verdict for a report: whether it passed and the numbers behind it.
-pub fn gradient_check_verdict(
-    result: &Result<f64, GradCheckError>,
-    samples: usize,
-) -> (bool, String) {
-    let tolerance = GradCheck::default();
-    match result {
-        Ok(largest) => (
-            true,
-            format!(
-                "écart max {largest:.2e} sur tous les paramètres, {samples} exemples \
-                 (h = {:.0e}, tolérance {:.0e} + {:.0e}·|numérique|)",
-                tolerance.step, tolerance.atol, tolerance.rtol
-            ),
-        ),
-        Err(e) => (false, e.to_string()),
-    }
-}
-
-/// Rows of `data` as an f64 batch `[N, D]` (for gradient checks).
-pub fn rows_f64(data: &Dataset, rows: usize) -> (Array2<f64>, Vec<usize>) {
-    let n = rows.min(data.len());
-    (
-        data.x.slice(s![..n, ..]).mapv(f64::from),
-        data.y[..n].to_vec(),
-    )
-}
-
-// ---------------------------------------------------------------------------------------------
-// 3. Training: mini-batch gradient descent
-// ---------------------------------------------------------------------------------------------
-
-/// The buffers the loss reuses from step to step: dL/dlogits and the targets, on the backend.
-#[derive(Clone, Debug)]
-pub struct LossScratch<T: Scalar, B: Backend = Cpu> {
-    /// dL/dz: `[N, C]`
-    grad_logits: B::Tensor<T, Ix2>,
-    /// The labels of the batch, in backend memory: `[N]`
-    targets: B::Indices,
-}
-
-impl<T: Scalar, B: Backend> LossScratch<T, B> {
-    /// Empty buffers on `backend`.
-    pub fn new(backend: &B) -> BackendResult<Self> {
-        Ok(Self {
-            grad_logits: backend.zeros(Ix2(0, 0))?,
-            targets: backend.upload_indices(&[])?,
-        })
-    }
-}
-
-/// Backpropagation of the mean softmax cross-entropy on the batch `x` `[N, D]` with labels `y`:
-/// zeroes the gradients, runs forward, the loss and backward, so that every parameter's gradient
-/// holds `dL/dθ`. `scratch` holds buffers reused across calls. Returns the loss.
-pub fn backprop<T: Scalar, B: Backend, C: Classifier<T, B> + ?Sized>(
-    net: &mut C,
-    x: &B::Tensor<T, Ix2>,
-    y: &[usize],
-    scratch: &mut LossScratch<T, B>,
-) -> Result<T, LossError> {
-    net.zero_grad()?;
-    let loss = mean_loss(net, x, y, scratch)?;
-    net.backward(&scratch.grad_logits)?;
-    Ok(loss)
-}
-
-/// One training step: [`backprop`] on the batch, then one optimiser update. Returns the batch's
-/// mean loss.
-pub fn train_step<T: Scalar, B: Backend, C: Classifier<T, B>>(
-    net: &mut C,
-    optimizer: &mut dyn Optimizer<T, B>,
-    x: &B::Tensor<T, Ix2>,
-    y: &[usize],
-    scratch: &mut LossScratch<T, B>,
-) -> Result<T, LossError> {
-    let loss = backprop(net, x, y, scratch)?;
-    optimizer.step(net)?;
-    Ok(loss)
-}
-
-/// The mean softmax cross-entropy of `net` on (`x`, `y`), writing `dL/dlogits` into `scratch`
-/// (forward only: nothing is back-propagated).
-fn mean_loss<T: Scalar, B: Backend, C: Classifier<T, B> + ?Sized>(
-    net: &mut C,
-    x: &B::Tensor<T, Ix2>,
-    y: &[usize],
-    scratch: &mut LossScratch<T, B>,
-) -> Result<T, LossError> {
-    let backend = net.backend().clone();
-    let logits = net.logits(x)?; // z: [N, C]
-    let dim = Ix2(logits.shape()[0], logits.shape()[1]);
-    let grad = reuse_on(&backend, &mut scratch.grad_logits, dim)?; // dL/dz: [N, C]
-    softmax_cross_entropy_on(&backend, logits, y, &mut scratch.targets, grad)
-}
-
-/// The optimisers a run can choose.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OptimizerKind {
-    /// Adam (β₁ 0.9, β₂ 0.999).
-    Adam,
-    /// SGD with momentum 0.9.
-    Momentum,
-}
-
-impl OptimizerKind {
-    /// The `--set optimizer=` words, in this order.
-    pub const NAMES: &'static [&'static str] = &["adam", "sgd"];
-
-    /// The kind called `name` (one of [`OptimizerKind::NAMES`]).
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "adam" => Some(OptimizerKind::Adam),
-            "sgd" => Some(OptimizerKind::Momentum),
-            _ => None,
-        }
-    }
-
-    /// A fresh optimiser of this kind with learning rate `lr`.
-    pub fn build<T: Scalar, B: Backend>(self, lr: f64) -> Box<dyn Optimizer<T, B>> {
-        match self {
-            OptimizerKind::Adam => Box::new(Adam::new(AdamConfig::adam(lr))),
-            OptimizerKind::Momentum => Box::new(Sgd::new(SgdConfig::new(lr).with_momentum(0.9))),
-        }
-    }
-}
-
-/// How to train a classifier.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Training {
-    /// Passes over the training set.
-    pub epochs: usize,
-    /// Samples per mini-batch (the last batch of an epoch may be smaller).
-    pub batch: usize,
-    /// The optimiser.
-    pub optimizer: OptimizerKind,
-    /// Its learning rate.
-    pub lr: f64,
-}
-
-/// What [`fit`] recorded.
-#[derive(Clone, Debug, PartialEq)]
-pub struct History {
-    /// Mean training loss: entry 0 before any step, then entry e after epoch e (the mean of the
-    /// batch losses seen during that epoch).
-    pub train_loss: Vec<f64>,
-    /// Test accuracy: entry 0 before any step, then after each epoch.
-    pub test_accuracy: Vec<f64>,
-}
-
-/// Trains `net` on `train` for `training.epochs` epochs, reshuffling the batches every epoch with
-/// `rng`, and records the loss curve and the test accuracy after each epoch. Batches are
-/// gathered on the host and copied into one reused backend tensor.
-pub fn fit<B: Backend, C: Classifier<f32, B>>(
-    net: &mut C,
-    train: &Dataset,
-    test: &Dataset,
-    training: &Training,
-    rng: &mut ChaCha8Rng,
-    progress: &dyn Progress,
-) -> Result<History, RunError> {
-    let backend = net.backend().clone();
-    let failed = |e: LossError| RunError::Failed(e.to_string());
-    let mut optimizer = training.optimizer.build::<f32, B>(training.lr);
-    let mut history = History {
-        train_loss: vec![evaluate(net, train)?.loss],
-        test_accuracy: vec![evaluate(net, test)?.accuracy],
-    };
-    let mut order: Vec<usize> = (0..train.len()).collect();
-    let mut xb = Array2::<f32>::zeros((0, 0)); // x of a batch, on the host: [N, D]
-    let mut x_dev = backend.zeros(Ix2(0, 0)).map_err(device_failed)?; // the same on the backend
-    let mut yb = Vec::with_capacity(training.batch); // its labels: [N]
-    let mut scratch = LossScratch::new(&backend).map_err(device_failed)?;
-    for epoch in 1..=training.epochs {
-        order.shuffle(rng);
-        let mut total = 0.0;
-        for batch in order.chunks(training.batch.max(1)) {
-            let dim = Ix2(batch.len(), train.features());
-            let rows = reuse(&mut xb, dim);
-            yb.clear();
-            for (mut row, &i) in rows.outer_iter_mut().zip(batch) {
-                row.assign(&train.x.row(i));
-                yb.push(train.y[i]);
-            }
-            let x = reuse_on(&backend, &mut x_dev, dim).map_err(device_failed)?;
-            backend.write(xb.view(), x).map_err(device_failed)?;
-            let loss =
-                train_step(net, optimizer.as_mut(), &x_dev, &yb, &mut scratch).map_err(failed)?;
-            total += f64::from(loss) * batch.len() as f64;
-        }
-        let mean = total / train.len().max(1) as f64;
-        if !mean.is_finite() {
-            return Err(RunError::Failed(format!(
-                "training diverged at epoch {epoch} (loss {mean}); lower the learning rate `lr`"
-            )));
-        }
-        history.train_loss.push(mean);
-        history.test_accuracy.push(evaluate(net, test)?.accuracy);
-        progress.advance(1);
-    }
-    Ok(history)
-}
-
-/// A run error for a device that failed.
-fn device_failed(e: BackendError) -> RunError {
-    RunError::Failed(e.to_string())
-}
-
-// ---------------------------------------------------------------------------------------------
-// 4. Evaluation
-// ---------------------------------------------------------------------------------------------
-
-/// A classifier's results on a data set.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Evaluation {
-    /// Mean softmax cross-entropy.
-    pub loss: f64,
-    /// Fraction of samples whose arg-max logit is the label.
-    pub accuracy: f64,
-    /// Number of samples whose arg-max logit is not the label.
-    pub errors: usize,
-    /// The predicted class of each sample.
-    pub predictions: Vec<usize>,
-}
-
-/// Rows evaluated per forward pass in [`evaluate`].
-const EVAL_CHUNK: usize = 512;
-
-/// Loss, accuracy and predictions of `net` on `data` (forward passes only; the logits come back
-/// to the host for the predictions).
-pub fn evaluate<B: Backend, C: Classifier<f32, B>>(
-    net: &mut C,
-    data: &Dataset,
-) -> Result<Evaluation, RunError> {
-    let backend = net.backend().clone();
-    let mut predictions = Vec::with_capacity(data.len());
-    let mut total = 0.0;
-    let mut scratch = LossScratch::new(&backend).map_err(device_failed)?;
-    for start in (0..data.len()).step_by(EVAL_CHUNK) {
-        let end = (start + EVAL_CHUNK).min(data.len());
-        let x = backend
-            .upload(data.x.slice(s![start..end, ..]))
-            .map_err(device_failed)?;
-        let logits = net.logits(&x).map_err(device_failed)?; // z: [N, C]
-        let host_logits = backend.download(logits).map_err(device_failed)?;
-        predictions.extend(host_logits.outer_iter().map(|z| arg_max(z.iter().copied())));
-        let grad = reuse_on(&backend, &mut scratch.grad_logits, host_logits.raw_dim());
-        let grad = grad.map_err(device_failed)?;
-        let targets = &data.y[start..end];
-        let loss = softmax_cross_entropy_on(&backend, logits, targets, &mut scratch.targets, grad)
-            .map_err(|e| RunError::Failed(e.to_string()))?;
-        total += f64::from(loss) * (end - start) as f64;
-    }
-    let errors = predictions
-        .iter()
-        .zip(&data.y)
-        .filter(|(p, y)| p != y)
-        .count();
-    let n = data.len().max(1) as f64;
-    Ok(Evaluation {
-        loss: total / n,
-        accuracy: (data.len() - errors) as f64 / n,
-        errors,
-        predictions,
-    })
-}
-
-/// Index of the largest value (the first one on ties).
-fn arg_max(values: impl Iterator<Item = f32>) -> usize {
-    values
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |best, (i, v)| {
-            if v > best.1 { (i, v) } else { best }
-        })
-        .0
-}
-
-/// The digits split every network model uses: stratified 75/25, split seed
-/// [`DEFAULT_SPLIT_SEED`] (the run's seed only changes the initialisation and the batch order).
-pub fn digits_split() -> (Dataset, Dataset) {
-    data::stratified_split(&data::digits(), DEFAULT_TEST_FRACTION, DEFAULT_SPLIT_SEED)
-}
-
-/// Adds the standard evidence of a trained classifier to `report`, under `label`: its loss curve
-/// (`perte/<label>`) and test-accuracy curve (`exactitude/<label>`).
-pub fn push_curves(report: &mut Report, label: &str, history: &History) {
-    report.push_series(Series::steps(
-        format!("perte/{label}"),
-        history.train_loss.clone(),
-    ));
-    report.push_series(Series::steps(
-        format!("exactitude/{label}"),
-        history.test_accuracy.clone(),
-    ));
-    report.set_axes(
-        "perte",
-        Axes::new("époque", "entropie croisée moyenne (entraînement)").log_y(),
-    );
-    report.set_axes("exactitude", Axes::new("époque", "exactitude sur le test"));
-}
-
-// ---------------------------------------------------------------------------------------------
 // 5. The run: the MLP against logistic regression
 // ---------------------------------------------------------------------------------------------
 
@@ -520,7 +185,7 @@ pub const TARGET_ACCURACY: f64 = 0.97;
 
 /// The registry entry `mlp`.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Perceptron;
+pub struct MlpOnDigits;
 
 /// The MLP's own settings, read from a validated [`Config`].
 #[derive(Clone, Debug, PartialEq)]
@@ -534,7 +199,7 @@ pub struct MlpSettings {
 }
 
 impl MlpSettings {
-    /// The settings in `cfg` (declared by [`Perceptron::params`]).
+    /// The settings in `cfg` (declared by [`MlpOnDigits::params`]).
     pub fn from_config(cfg: &Config) -> Self {
         let training = Training {
             epochs: cfg.usize("epochs"),
@@ -557,7 +222,7 @@ impl MlpSettings {
 
     /// The default settings.
     pub fn defaults() -> Self {
-        Self::from_config(&Config::defaults(&Perceptron.params()))
+        Self::from_config(&Config::defaults(&MlpOnDigits.params()))
     }
 }
 
@@ -588,8 +253,7 @@ pub fn train_mlp<B: Backend>(
         .chain(hidden.iter().copied())
         .chain(std::iter::once(train.classes))
         .collect();
-    let mut net =
-        Mlp::new_on(backend, &sizes, Activation::Relu, &mut rng).map_err(device_failed)?;
+    let mut net = Mlp::new_on(backend, &sizes, Activation::Relu, &mut rng)?;
     let history = fit(&mut net, train, test, training, &mut rng, progress)?;
     let test = evaluate(&mut net, test)?;
     let train = evaluate(&mut net, train)?;
@@ -601,7 +265,7 @@ pub fn train_mlp<B: Backend>(
     })
 }
 
-impl Implementation for Perceptron {
+impl Implementation for MlpOnDigits {
     fn id(&self) -> &'static str {
         "mlp"
     }
@@ -615,7 +279,7 @@ impl Implementation for Perceptron {
     }
 
     fn description(&self) -> &'static str {
-        "Perceptron multicouche (ReLU, entropie croisée) entraîné par rétropropagation sur les \
+        "MlpOnDigits multicouche (ReLU, entropie croisée) entraîné par rétropropagation sur les \
          chiffres manuscrits UCI 8×8 (découpage stratifié 75/25), comparé à une régression \
          logistique entraînée par le même code ; vérifie le gradient par différences finies."
     }
@@ -663,22 +327,10 @@ impl Implementation for Perceptron {
         ]
     }
 
-    fn devices(&self) -> &'static [Device] {
-        &[Device::Cpu, Device::GPU]
-    }
-
-    fn run(
-        &self,
-        cfg: &Config,
-        device: Device,
-        seed: u64,
-        progress: &dyn Progress,
-    ) -> Result<Report, RunError> {
-        run_on_device(self, cfg, device, seed, progress)
-    }
+    crate::on_every_device!();
 }
 
-impl RunOnBackend for Perceptron {
+impl RunOnBackend for MlpOnDigits {
     fn run_on<B: Backend>(
         &self,
         backend: &B,
@@ -690,7 +342,7 @@ impl RunOnBackend for Perceptron {
         let settings = MlpSettings::from_config(cfg);
         let (train, test) = match cfg.path("data") {
             Some(path) => data::load_user_dataset(path)?,
-            None => digits_split(),
+            None => train::digits_split(),
         };
         let mut report = Report::new(self.id(), device, seed, cfg);
         let label = format!("MLP {:?}", settings.hidden);
@@ -722,7 +374,7 @@ impl RunOnBackend for Perceptron {
         report.metric("test_loss", mlp.test.loss);
         report.metric("baseline_test_accuracy", logistic.test.accuracy);
         report.metric("baseline_train_accuracy", logistic.train.accuracy);
-        report.metric("parameters", mlp.net.clone().num_params() as f64);
+        report.metric("parameters", mlp.net.num_params() as f64);
         report.metric("train_samples", train.len() as f64);
         report.metric("test_samples", test.len() as f64);
         push_curves(&mut report, &label, &mlp.history);
@@ -787,9 +439,30 @@ fn check_backward(hidden: &[usize], train: &Dataset, seed: u64) -> Result<f64, G
 
 #[cfg(test)]
 mod tests {
+    use super::train::{LossScratch, train_step};
     use super::*;
     use crate::backend::counting::Counting;
-    use crate::registry::NoProgress;
+    use crate::implementation::NoProgress;
+    use crate::optim::{Sgd, SgdConfig};
+    use ndarray::Array2;
+
+    /// `backward_to_input` returns dL/dx: checked against central finite differences (f64), for
+    /// L = Σ y ⊙ G with a fixed random G, through tanh hidden layers.
+    #[test]
+    fn the_input_gradient_matches_finite_differences() {
+        use crate::gradcheck::{GradCheck, weighted_sum};
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut net = Mlp::<f64>::new(&[4, 6, 5, 3], Activation::Tanh, &mut rng);
+        let x = Array2::from_shape_fn((2, 4), |(i, j)| (i as f64 - j as f64) * 0.3);
+        let g = Array2::from_shape_fn((2, 3), |(i, j)| 0.5 + i as f64 - 0.7 * j as f64);
+        net.forward(&x).unwrap();
+        let analytic = net.backward_to_input(&g).unwrap().clone();
+        GradCheck::default()
+            .check("x", &x, &analytic, |probe| {
+                weighted_sum(net.forward(probe).unwrap(), &g)
+            })
+            .unwrap();
+    }
 
     /// The ops one SGD training step of a 2-hidden-layer MLP asks its backend for.
     #[test]
@@ -826,10 +499,10 @@ mod tests {
     fn the_mlp_run_reaches_the_layers_through_its_backend() {
         let sets = [("epochs", "1"), ("hidden1", "16"), ("hidden2", "8")]
             .map(|(k, v)| (k.to_string(), v.to_string()));
-        let cfg = Config::from_sets(&Perceptron.params(), &sets).unwrap();
+        let cfg = Config::from_sets(&MlpOnDigits.params(), &sets).unwrap();
         let backend = Counting::new(Cpu);
-        let counted = Perceptron.run_on(&backend, &cfg, 3, &NoProgress).unwrap();
-        let plain = Perceptron.run_on(&Cpu, &cfg, 3, &NoProgress).unwrap();
+        let counted = MlpOnDigits.run_on(&backend, &cfg, 3, &NoProgress).unwrap();
+        let plain = MlpOnDigits.run_on(&Cpu, &cfg, 3, &NoProgress).unwrap();
         let counts = backend.counts();
         let steps = 2 * 1348_usize.div_ceil(64); // two networks, one epoch of 64-sample batches
         assert!(counts["gemm"] > 3 * steps, "{counts:?}");
@@ -840,6 +513,6 @@ mod tests {
             "evaluation brings the logits back: {counts:?}"
         );
         assert_eq!(counted.metrics, plain.metrics);
-        assert_eq!(counted.device, Device::Cpu);
+        assert_eq!(counted.device, crate::backend::Device::Cpu);
     }
 }

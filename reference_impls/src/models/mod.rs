@@ -5,18 +5,30 @@
 //! and add that struct to [`ALL`] (the networks `mlp`, `cnn` and `activations` go here too).
 
 pub mod activations;
+pub mod attention;
+pub mod autoencoder;
+pub mod char_rnn;
 pub mod cnn;
+pub mod diffusion;
+pub mod gan;
 pub mod gradient_descent;
 pub mod mlp;
+pub mod rnn;
 pub mod svm;
+pub mod train;
 
-use crate::registry::Implementation;
+use crate::implementation::Implementation;
 
 /// Every registered implementation, in the order `savoir impls` lists them.
 pub(crate) static ALL: &[&dyn Implementation] = &[
-    &mlp::Perceptron,
+    &mlp::MlpOnDigits,
     &gradient_descent::GradientDescent,
     &activations::Activations,
     &svm::Svm,
     &cnn::Cnn,
+    &rnn::Recurrents,
+    &attention::AttentionModel,
+    &autoencoder::AutoencoderModel,
+    &gan::GanModel,
+    &diffusion::DiffusionModel,
 ];
