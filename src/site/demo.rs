@@ -32,6 +32,8 @@ struct DemoSection {
     metrics: Vec<(String, String)>,
     params: Vec<(String, String)>,
     checks: Vec<(String, bool, String)>,
+    /// Named texts of the report (a sample drawn from a language model…), shown as written.
+    texts: Vec<(String, String)>,
     source: Option<(String, String)>,
     command: String,
 }
@@ -53,6 +55,7 @@ pub(crate) fn demo_html(
         metrics: Vec::new(),
         params: Vec::new(),
         checks: Vec::new(),
+        texts: Vec::new(),
         source: model_source(&demo.impl_id)
             .map(|(path, text)| (path.to_string(), highlight_source(text, "rust"))),
         command: reproduce_command(&demo.impl_id),
@@ -87,6 +90,11 @@ pub(crate) fn demo_html(
                 .checks
                 .iter()
                 .map(|c| (c.name.clone(), c.passed, c.detail.clone()))
+                .collect();
+            section.texts = report
+                .texts
+                .iter()
+                .map(|(name, text)| (name.clone(), text.clone()))
                 .collect();
         }
         DemoOutcome::Failed { error } => {
@@ -152,6 +160,32 @@ mod tests {
         assert!(
             page.contains("savoir run mlp --seed 0"),
             "the command that reproduces it"
+        );
+    }
+
+    #[test]
+    fn a_run_shows_its_texts_escaped_and_as_written() {
+        let report: reference_impls::report::Report = serde_json::from_str(
+            r#"{"impl":"rnn","concept":null,"device":"cpu","seed":1,"params":{},"metrics":{},
+            "series":[],"checks":[],"duration_ms":1,
+            "texts":{"échantillon":"Le réseau <b>récurrent</b>\n  apprend."}}"#,
+        )
+        .unwrap();
+        let page = html(
+            "rnn",
+            DemoOutcome::Ran {
+                report: Box::new(report),
+                cached: false,
+                duration: Duration::from_millis(10),
+            },
+        );
+        assert!(
+            page.contains("<figcaption>échantillon</figcaption>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<pre>Le réseau &#60;b&#62;récurrent&#60;/b&#62;\n  apprend.</pre>"),
+            "escaped, line breaks and spaces kept: {page}"
         );
     }
 
