@@ -170,7 +170,7 @@ fn each_failure_fails_its_demo_only_and_says_which() {
         "cnn",
         "gradient-descent",
         "activations",
-        "attention",
+        "no-such-model",
     ];
     let requests: Vec<DemoRequest> = ids.iter().map(|id| request(id)).collect();
     let started = Instant::now();
@@ -213,7 +213,10 @@ fn no_demos_skips_every_registered_demo_and_runs_nothing() {
     let fake = FakeRunner::new();
     let mut options = fake.options();
     options.skip = true;
-    let outcomes = run_demos(&[request("activations"), request("attention")], &options);
+    let outcomes = run_demos(
+        &[request("activations"), request("no-such-model")],
+        &options,
+    );
     assert_eq!(
         outcomes,
         [DemoOutcome::Skipped, DemoOutcome::UnknownImplementation]
