@@ -525,7 +525,7 @@ impl RunOnBackend for Cnn {
         report
             .texts
             .insert("architecture".into(), describe(&stages));
-        let error = translation_error(&mut cnn.net.conv1, backend, &test, EQUIVARIANCE_IMAGES)?;
+        let error = translation_error(&mut cnn.net.conv1, backend, test, EQUIVARIANCE_IMAGES)?;
         report.metric("conv1_translation_error", error);
         report.check(
             "équivariance : décaler l'image d'un pixel décale la carte de conv1 d'un pixel",
