@@ -184,7 +184,7 @@ fn autoencoder_after_one_epoch_does_not_beat_pca() {
 
 // ---- gan ----------------------------------------------------------------------------------
 
-/// 2,500 rounds instead of 4,000 (about 5 s a seed).
+/// 2,500 rounds instead of 4,000 (about 15 s a seed).
 const GAN_SMALL: &[&str] = &["rounds=2500"];
 
 fn assert_gan_claims(report: &Report) {
@@ -204,7 +204,7 @@ fn gan_covers_at_least_six_of_the_eight_modes_at_three_seeds() {
 }
 
 #[test]
-#[ignore = "the default configuration at three seeds: about 25 s"]
+#[ignore = "the default configuration at three seeds: about 70 s"]
 fn gan_defaults_at_three_seeds() {
     for seed in SEEDS {
         let report = run("gan", &[], seed);

@@ -4,15 +4,22 @@
 
 use ndarray::{
     ArrayView, ArrayView1, ArrayView2, ArrayView4, ArrayViewD, ArrayViewMut, ArrayViewMut1,
-    ArrayViewMut2, ArrayViewMut4, ArrayViewMutD, Axis, Dimension, Zip, linalg::general_mat_mul, s,
+    ArrayViewMut2, ArrayViewMut4, ArrayViewMutD, Axis, Dimension, Zip, s,
 };
 
 use super::simd::{self, vectorised};
 use crate::backend::{AdamUpdate, ConvGeometry, Pooling, SgdUpdate};
 use crate::scalar::Scalar;
 
+/// Multiply-adds (M·K·P) from which a product is split across the rayon pool: below, waking the
+/// threads costs more than it saves (an LSTM step's 32×128·128×512 ran slower on two threads).
+const PARALLEL_GEMM_WORK: usize = 1 << 22;
+
 /// General matrix product `c ← α·op(a)·op(b) + β·c`, where `op(m)` is `mᵀ` when the matching
 /// `trans_*` flag is set. Shapes: op(a) `[M, K]`, op(b) `[K, P]`, c `[M, P]`.
+///
+/// Runs on the `gemm` crate's kernels (AVX-512 or AVX2/FMA, picked at run time), on the rayon
+/// pool when it has more than one thread and the product is large enough to split.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm<T: Scalar>(
     alpha: T,
@@ -23,11 +30,48 @@ pub fn gemm<T: Scalar>(
     beta: T,
     mut c: ArrayViewMut2<'_, T>,
 ) {
-    // Naive: c[m, p] = β·c[m, p] + α·Σ_k op(a)[m, k]·op(b)[k, p].
-    // A transposed view is free (strides swap); matrixmultiply handles either layout.
+    // A transposed view is free: its strides swap, and the kernels take any strides.
     let a = if trans_a { a.reversed_axes() } else { a };
     let b = if trans_b { b.reversed_axes() } else { b };
-    general_mat_mul(alpha, &a, &b, beta, &mut c);
+    let ((m, k), (k_b, p)) = (a.dim(), b.dim());
+    assert!(
+        k == k_b && c.dim() == (m, p),
+        "gemm: [{m}, {k}]·[{k_b}, {p}] into {:?}",
+        c.dim()
+    );
+    let threads = rayon::current_num_threads();
+    let parallelism = if threads > 1 && m * k * p >= PARALLEL_GEMM_WORK {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    let (sa, sb, sc) = (a.strides(), b.strides(), c.strides().to_vec());
+    // SAFETY: every pointer and stride describes a live view of the asserted shape, and `c`
+    // is borrowed mutably, so it overlaps neither input. `gemm` computes
+    // dst ← α_dst·dst + β_prod·lhs·rhs, reading dst only when asked: ours is β·c + α·a·b.
+    unsafe {
+        gemm::gemm(
+            m,
+            p,
+            k,
+            c.as_mut_ptr(),
+            sc[1],
+            sc[0],
+            beta != T::zero(),
+            a.as_ptr(),
+            sa[1],
+            sa[0],
+            b.as_ptr(),
+            sb[1],
+            sb[0],
+            beta,
+            alpha,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
 }
 
 // The element loops run over plain slices when the arrays are row-major: a loop the
