@@ -17,7 +17,8 @@ use crate::scalar::Scalar;
 pub mod host;
 mod simd;
 
-/// The CPU backend, on ndarray (matrix products through `matrixmultiply`).
+/// The CPU backend, on ndarray (matrix products through the `gemm` crate, element loops vectorised
+/// for AVX2 + FMA where the CPU has them).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Cpu;
 
