@@ -279,12 +279,9 @@ impl<T: Scalar, B: Backend> TransformerDecoderLayer<T, B> {
         self.block.forward(&self.residual)
     }
 
-    /// Adds every parameter gradient for dy `[B, Lt, E]`; returns dx `[B, Lt, E]` and the
-    /// gradient of the memory `[B, Ls, E]`.
-    pub fn backward(
-        &mut self,
-        dy: &B::Tensor<T, Ix3>,
-    ) -> BackendResult<(&B::Tensor<T, Ix3>, &B::Tensor<T, Ix3>)> {
+    /// Adds every parameter gradient for dy `[B, Lt, E]`; returns `[dx, dm]`: dx `[B, Lt, E]`
+    /// and the gradient of the memory `[B, Ls, E]`.
+    pub fn backward(&mut self, dy: &B::Tensor<T, Ix3>) -> BackendResult<[&B::Tensor<T, Ix3>; 2]> {
         let be = self.block.backend().clone();
         let dc = self.block.backward(dy)?; // dL/dc: [B, Lt, E]
         let [dq, dk, dv] = self.cross_attn.backward(dc)?;
@@ -293,7 +290,7 @@ impl<T: Scalar, B: Backend> TransformerDecoderLayer<T, B> {
         let d_normed = self.norm_cross.backward(dq)?;
         let dx = reuse_on(&be, &mut self.grad_input, dim3(dc))?;
         be.binary(Binary::Add, dc, d_normed, dx)?;
-        Ok((&self.grad_input, &self.grad_memory))
+        Ok([&self.grad_input, &self.grad_memory])
     }
 }
 
@@ -354,7 +351,7 @@ mod tests {
             random((2, 3, 4), &mut rng),
         );
         layer.forward(&x, &memory).unwrap();
-        let (dx, dm) = layer.backward(&g).unwrap();
+        let [dx, dm] = layer.backward(&g).unwrap();
         let (dx, dm) = (dx.clone(), dm.clone());
         let check = GradCheck {
             step: 1e-5,

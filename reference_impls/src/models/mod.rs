@@ -16,6 +16,7 @@ pub mod mlp;
 pub mod rnn;
 pub mod svm;
 pub mod train;
+pub mod transformer;
 
 use crate::implementation::Implementation;
 
@@ -31,4 +32,5 @@ pub(crate) static ALL: &[&dyn Implementation] = &[
     &autoencoder::AutoencoderModel,
     &gan::GanModel,
     &diffusion::DiffusionModel,
+    &transformer::TransformerModel,
 ];

@@ -1,0 +1,100 @@
+//! The models of part 3 (`transformer`, `contrastive`, `capsnet`): each reaches the headline
+//! threshold its report claims at three seeds, in a configuration small enough for CI; the
+//! default configurations at three seeds are `#[ignore]` tests to run by hand
+//! (`cargo test --release --test models_part3 -- --ignored --nocapture`).
+
+use reference_impls::Device;
+use reference_impls::implementation::NoProgress;
+use reference_impls::params::parse_set;
+use reference_impls::registry;
+use reference_impls::report::Report;
+
+/// The seeds every threshold is tested at.
+const SEEDS: [u64; 3] = [1, 2, 3];
+
+fn run(id: &str, pairs: &[&str], seed: u64) -> Report {
+    let sets: Vec<_> = pairs
+        .iter()
+        .map(|p| parse_set(p).expect("key=value"))
+        .collect();
+    registry::run(id, &sets, Device::Cpu, seed, &NoProgress)
+        .unwrap_or_else(|e| panic!("{id} {pairs:?} seed {seed}: {e}"))
+}
+
+fn metric(report: &Report, name: &str) -> f64 {
+    *report.metrics.get(name).unwrap_or_else(|| {
+        panic!(
+            "seed {}: metric {name} missing from {:?}",
+            report.seed,
+            report.metrics.keys()
+        )
+    })
+}
+
+fn assert_all_checks_pass(report: &Report) {
+    let failed = report.failed_checks();
+    assert!(
+        failed.is_empty(),
+        "{} seed {}: failed checks {failed:#?}",
+        report.implementation,
+        report.seed
+    );
+}
+
+// ---- transformer ----------------------------------------------------------------------------
+
+/// The claims of the transformer's report: exact match ≥ 0.95 on test strings, the character
+/// model well under the unigram perplexity, a sample of 300 characters.
+fn assert_transformer_claims(report: &Report) {
+    assert_all_checks_pass(report);
+    let exact = metric(report, "exact_match");
+    assert!(exact >= 0.95, "seed {}: exact match {exact}", report.seed);
+    let perplexity = metric(report, "char_perplexity");
+    let unigram = metric(report, "unigram_perplexity");
+    assert!(perplexity < 0.75 * unigram, "{perplexity} vs {unigram}");
+    assert!(report.texts["échantillon"].chars().count() > 300);
+}
+
+/// 200 steps of the encoder–decoder (it reverses every string after about 100); a character
+/// model of width 32 and one layer, 200 steps.
+const TRANSFORMER_SMALL: &[&str] = &[
+    "iterations=200",
+    "char_iterations=200",
+    "char_width=32",
+    "char_layers=1",
+];
+
+#[test]
+fn transformer_reverses_unseen_strings_and_models_the_notes() {
+    for seed in SEEDS {
+        let report = run("transformer", TRANSFORMER_SMALL, seed);
+        eprintln!(
+            "transformer small seed {seed}: exact_match {} char {:.2} unigram {:.2}",
+            metric(&report, "exact_match"),
+            metric(&report, "char_perplexity"),
+            metric(&report, "unigram_perplexity")
+        );
+        assert_transformer_claims(&report);
+    }
+}
+
+#[test]
+#[ignore = "the default configuration at three seeds: about 2 minutes"]
+fn transformer_defaults_at_three_seeds() {
+    for seed in SEEDS {
+        let started = std::time::Instant::now();
+        let report = run("transformer", &[], seed);
+        eprintln!(
+            "transformer seed {seed}: exact_match {:.4} (validation {:.4}, step {}) digits {:.4} char {:.2} unigram {:.2} ({:.1} s)\n{}",
+            metric(&report, "exact_match"),
+            metric(&report, "validation_exact_match"),
+            metric(&report, "best_iteration"),
+            metric(&report, "digit_accuracy"),
+            metric(&report, "char_perplexity"),
+            metric(&report, "unigram_perplexity"),
+            started.elapsed().as_secs_f64(),
+            report.texts["échantillon"]
+        );
+        assert_transformer_claims(&report);
+    }
+}
