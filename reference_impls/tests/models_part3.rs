@@ -98,3 +98,45 @@ fn transformer_defaults_at_three_seeds() {
         assert_transformer_claims(&report);
     }
 }
+
+// ---- contrastive ----------------------------------------------------------------------------
+
+fn assert_contrastive_claims(report: &Report) {
+    assert_all_checks_pass(report);
+    let probe = metric(report, "probe_accuracy");
+    let random = metric(report, "random_probe_accuracy");
+    assert!(probe >= 0.90, "seed {}: probe {probe}", report.seed);
+    assert!(
+        probe >= random + 0.05,
+        "seed {}: {probe} vs {random}",
+        report.seed
+    );
+    assert!(metric(report, "raw_probe_accuracy") > 0.5);
+}
+
+/// Half the default InfoNCE steps (about 5 s a seed): the same 0.90 and + 0.05 thresholds.
+#[test]
+fn contrastive_features_beat_the_untrained_encoder_under_a_linear_probe() {
+    for seed in SEEDS {
+        assert_contrastive_claims(&run("contrastive", &["iterations=2000"], seed));
+    }
+}
+
+#[test]
+#[ignore = "the default configuration at three seeds: about 30 s"]
+fn contrastive_defaults_at_three_seeds() {
+    for seed in SEEDS {
+        let started = std::time::Instant::now();
+        let report = run("contrastive", &[], seed);
+        eprintln!(
+            "contrastive seed {seed}: probe {:.4} random {:.4} raw {:.4} (validation {:.4}, step {}) ({:.1} s)",
+            metric(&report, "probe_accuracy"),
+            metric(&report, "random_probe_accuracy"),
+            metric(&report, "raw_probe_accuracy"),
+            metric(&report, "validation_probe_accuracy"),
+            metric(&report, "best_iteration"),
+            started.elapsed().as_secs_f64(),
+        );
+        assert_contrastive_claims(&report);
+    }
+}

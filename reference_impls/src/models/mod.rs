@@ -9,6 +9,7 @@ pub mod attention;
 pub mod autoencoder;
 pub mod char_rnn;
 pub mod cnn;
+pub mod contrastive;
 pub mod diffusion;
 pub mod gan;
 pub mod gradient_descent;
@@ -33,4 +34,5 @@ pub(crate) static ALL: &[&dyn Implementation] = &[
     &gan::GanModel,
     &diffusion::DiffusionModel,
     &transformer::TransformerModel,
+    &contrastive::ContrastiveModel,
 ];
