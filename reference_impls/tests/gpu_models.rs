@@ -1,4 +1,4 @@
-//! The `mlp`, `cnn`, `activations`, `rnn`, `attention`, `autoencoder`, `gan`, `diffusion` and `transformer` demos on `--device gpu` run the same model code as on the
+//! The `mlp`, `cnn`, `activations`, `rnn`, `attention`, `autoencoder`, `gan`, `diffusion`, `transformer` and `contrastive` demos on `--device gpu` run the same model code as on the
 //! CPU (the `Backend` seam) and reach the same figures: f32 training whose sums run in another
 //! order on the GPU, so metrics agree to 1e-4 (relative), not bit for bit. Lavapipe in CI; without an
 //! adapter the test skips with a message, except when `CI` is set.
@@ -135,6 +135,17 @@ fn the_transformer_demo_on_the_gpu_matches_the_cpu() {
         ("char_iterations", "100"),
     ];
     assert_gpu_matches_cpu("transformer", &small, 1e-3);
+}
+
+/// The encoder under InfoNCE (its gradient computed on the host) and the linear probes, short.
+#[test]
+fn the_contrastive_demo_on_the_gpu_matches_the_cpu() {
+    let small = [
+        ("iterations", "100"),
+        ("eval_every", "100"),
+        ("hidden", "32"),
+    ];
+    assert_gpu_matches_cpu("contrastive", &small, 1e-3);
 }
 
 #[test]
