@@ -242,6 +242,50 @@ pub fn info_nce<T: Scalar>(z: ArrayView2<'_, T>, temperature: f64) -> LossGrad<T
     }
 }
 
+/// m⁺: the length a present class's capsule is pushed above.
+pub const MARGIN_PRESENT: f64 = 0.9;
+/// m⁻: the length an absent class's capsule is pushed below.
+pub const MARGIN_ABSENT: f64 = 0.1;
+/// λ: the weight of the absent classes' term.
+pub const MARGIN_ABSENT_WEIGHT: f64 = 0.5;
+
+/// The margin loss of capsule networks on the parent capsules v `[N, J, D]`, with lengths
+/// `ℓ_j = ‖v_j‖` and targets y: `mean_n Σ_j T_j max(0, m⁺ − ℓ_j)² + λ (1 − T_j) max(0, ℓ_j − m⁻)²`
+/// (T_j = 1 for the target class), with m⁺ = 0.9, m⁻ = 0.1, λ = 0.5 (Sabour et al.).
+pub fn margin_loss<T: Scalar>(
+    v: ndarray::ArrayView3<'_, T>,
+    targets: &[usize],
+) -> Result<LossGrad<T, ndarray::Ix3>, LossError> {
+    let (n, classes, _) = v.dim();
+    check_targets(n, classes, targets)?;
+    let mut grad = ndarray::Array3::zeros(v.raw_dim());
+    let mut total = 0.0;
+    for ((v_n, mut g_n), &y) in v.outer_iter().zip(grad.outer_iter_mut()).zip(targets) {
+        for (j, (v_j, mut g_j)) in v_n.outer_iter().zip(g_n.outer_iter_mut()).enumerate() {
+            let length = v_j.iter().map(|&x| x.as_f64().powi(2)).sum::<f64>().sqrt();
+            let (loss, d_length) = if j == y {
+                let gap = (MARGIN_PRESENT - length).max(0.0);
+                (gap * gap, -2.0 * gap)
+            } else {
+                let gap = (length - MARGIN_ABSENT).max(0.0);
+                (
+                    MARGIN_ABSENT_WEIGHT * gap * gap,
+                    2.0 * MARGIN_ABSENT_WEIGHT * gap,
+                )
+            };
+            total += loss;
+            if length > 0.0 {
+                let scale = d_length / length / n as f64;
+                g_j.zip_mut_with(&v_j, |g, &x| *g = T::from_f64(scale * x.as_f64()));
+            }
+        }
+    }
+    Ok(LossGrad {
+        loss: T::from_f64(total / n.max(1) as f64),
+        grad,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,5 +330,25 @@ mod tests {
         let views = array![[1.0, 0.1], [0.0, 1.0], [0.9, 0.0], [0.1, 1.2]];
         let swapped = array![[1.0, 0.1], [0.0, 1.0], [0.1, 1.2], [0.9, 0.0]];
         assert!(info_nce(views.view(), 0.5).loss < info_nce(swapped.view(), 0.5).loss);
+    }
+
+    /// The margin loss's gradient matches central differences, and is zero for a capsule
+    /// already past its margin.
+    #[test]
+    fn margin_loss_gradient_matches_finite_differences() {
+        use crate::gradcheck::GradCheck;
+        let v = ndarray::Array3::from_shape_fn((2, 3, 2), |(n, j, k)| {
+            0.1 + 0.3 * ((n * 5 + j * 3 + k) % 4) as f64 / 3.0
+        });
+        let out = margin_loss(v.view(), &[1, 2]).unwrap();
+        GradCheck::default()
+            .check("v", &v, &out.grad, |v| {
+                margin_loss(v.view(), &[1, 2]).unwrap().loss
+            })
+            .unwrap();
+        let sure = ndarray::array![[[0.95, 0.0], [0.05, 0.0]]];
+        let out = margin_loss(sure.view(), &[0]).unwrap();
+        assert_eq!(out.loss, 0.0);
+        assert!(out.grad.iter().all(|&g| g == 0.0));
     }
 }
