@@ -140,3 +140,45 @@ fn contrastive_defaults_at_three_seeds() {
         assert_contrastive_claims(&report);
     }
 }
+
+// ---- capsnet --------------------------------------------------------------------------------
+
+fn assert_capsnet_claims(report: &Report) {
+    assert_all_checks_pass(report);
+    let accuracy = metric(report, "test_accuracy");
+    assert!(accuracy >= 0.97, "seed {}: {accuracy}", report.seed);
+    let (short, long) = (
+        metric(report, "min_capsule_length"),
+        metric(report, "max_capsule_length"),
+    );
+    assert!(0.0 < short && long < 1.0, "{short}..{long}");
+    assert_eq!(report.matrices[0].values.len(), 10);
+}
+
+/// Ten epochs instead of thirty (about 4 s a seed): the same 0.97 threshold.
+#[test]
+fn capsnet_classifies_the_digits_with_capsule_lengths_in_the_unit_interval() {
+    for seed in SEEDS {
+        assert_capsnet_claims(&run("capsnet", &["epochs=10"], seed));
+    }
+}
+
+#[test]
+#[ignore = "the default configuration at three seeds: about 35 s"]
+fn capsnet_defaults_at_three_seeds() {
+    for seed in SEEDS {
+        let started = std::time::Instant::now();
+        let report = run("capsnet", &[], seed);
+        eprintln!(
+            "capsnet seed {seed}: test {:.4} (validation {:.4}, epoch {}) lengths {:.3e}..{:.4} routing to truth {:.3} ({:.1} s)",
+            metric(&report, "test_accuracy"),
+            metric(&report, "validation_accuracy"),
+            metric(&report, "best_epoch"),
+            metric(&report, "min_capsule_length"),
+            metric(&report, "max_capsule_length"),
+            metric(&report, "routing_to_true_class"),
+            started.elapsed().as_secs_f64(),
+        );
+        assert_capsnet_claims(&report);
+    }
+}

@@ -91,43 +91,46 @@ impl<T: Scalar> Routing<T> {
 
     /// The parent capsules v `[N, J, D]` for the votes û `[N, I, J, D]`.
     pub fn forward(&mut self, votes: Array4<T>) -> Array3<T> {
+        let votes = votes.as_standard_layout().into_owned();
         let (n, i_count, j_count, d) = votes.dim();
+        let u = votes.as_slice().expect("standard layout");
         let mut logits = Array3::<T>::zeros((n, i_count, j_count)); // b
         self.coefficients.clear();
         self.totals.clear();
         self.outputs.clear();
         for round in 0..self.iterations {
             let c = softmax_last(&logits); // [N, I, J]
-            let mut s = Array3::<T>::zeros((n, j_count, d));
-            Zip::from(s.outer_iter_mut())
-                .and(votes.outer_iter())
-                .and(c.outer_iter())
-                .for_each(|mut s, u, c| {
-                    for (u_i, c_i) in u.outer_iter().zip(c.outer_iter()) {
-                        for (j, mut s_j) in s.outer_iter_mut().enumerate() {
-                            s_j.scaled_add(c_i[j], &u_i.row(j));
+            let cs = c.as_slice().expect("standard layout");
+            // s_j = Σ_i c_ij û_{j|i}: [N·J, D]
+            let mut s = Array2::<T>::zeros((n * j_count, d));
+            let ss = s.as_slice_mut().expect("standard layout");
+            for b in 0..n {
+                for i in 0..i_count {
+                    for j in 0..j_count {
+                        let (at, vote) = ((b * i_count + i) * j_count + j, b * j_count + j);
+                        let weight = cs[at];
+                        for (acc, &x) in ss[vote * d..(vote + 1) * d]
+                            .iter_mut()
+                            .zip(&u[at * d..(at + 1) * d])
+                        {
+                            *acc += weight * x;
                         }
                     }
-                });
-            let s = s
-                .into_shape_with_order((n * j_count, d))
-                .expect("contiguous");
+                }
+            }
             let v = squash(s.view());
             if round + 1 < self.iterations {
-                let v3 = v
-                    .view()
-                    .into_shape_with_order((n, j_count, d))
-                    .expect("contiguous");
-                Zip::from(logits.outer_iter_mut())
-                    .and(votes.outer_iter())
-                    .and(v3.outer_iter())
-                    .for_each(|mut b, u, v| {
-                        for (mut b_i, u_i) in b.outer_iter_mut().zip(u.outer_iter()) {
-                            for (j, b_ij) in b_i.iter_mut().enumerate() {
-                                *b_ij += u_i.row(j).dot(&v.row(j));
-                            }
+                // b_ij += û_{j|i}·v_j
+                let vs = v.as_slice().expect("standard layout");
+                let ls = logits.as_slice_mut().expect("standard layout");
+                for b in 0..n {
+                    for i in 0..i_count {
+                        for j in 0..j_count {
+                            let (at, out) = ((b * i_count + i) * j_count + j, b * j_count + j);
+                            ls[at] += dot(&u[at * d..(at + 1) * d], &vs[out * d..(out + 1) * d]);
                         }
-                    });
+                    }
+                }
             }
             self.coefficients.push(c);
             self.totals.push(s);
@@ -150,63 +153,63 @@ impl<T: Scalar> Routing<T> {
     /// dL/dû `[N, I, J, D]` for dL/dv `[N, J, D]`, back through every iteration.
     pub fn backward(&self, dv: ArrayView3<'_, T>) -> Array4<T> {
         let (n, i_count, j_count, d) = self.votes.dim();
+        let u = self.votes.as_slice().expect("standard layout");
         let mut d_votes = Array4::<T>::zeros(self.votes.raw_dim());
-        let mut d_logits = Array3::<T>::zeros((n, i_count, j_count)); // dL/db^{r+1}
+        let du = d_votes.as_slice_mut().expect("standard layout");
+        let mut d_logits = vec![T::zero(); n * i_count * j_count]; // dL/db^{r+1}
+        let mut dc = vec![T::zero(); j_count];
         for round in (0..self.iterations).rev() {
-            let v = self.outputs[round]
-                .view()
-                .into_shape_with_order((n, j_count, d))
-                .expect("contiguous");
-            let mut d_out = if round + 1 == self.iterations {
-                dv.to_owned()
+            let vs = self.outputs[round].as_slice().expect("standard layout");
+            let mut d_out = Array2::<T>::zeros((n * j_count, d)); // dL/dv^r
+            if round + 1 == self.iterations {
+                d_out.assign(&dv.to_shape((n * j_count, d)).expect("[N, J, D]"));
             } else {
-                Array3::zeros((n, j_count, d))
-            };
-            if round + 1 < self.iterations {
                 // b^{r+1} = b^r + a^r with a_ij = û_ij·v_j: da = dL/db^{r+1}.
+                let dos = d_out.as_slice_mut().expect("standard layout");
                 for b in 0..n {
                     for i in 0..i_count {
                         for j in 0..j_count {
-                            let da = d_logits[[b, i, j]];
-                            let u = self.votes.slice(ndarray::s![b, i, j, ..]);
-                            d_out.slice_mut(ndarray::s![b, j, ..]).scaled_add(da, &u);
-                            let vj = v.slice(ndarray::s![b, j, ..]);
-                            d_votes
-                                .slice_mut(ndarray::s![b, i, j, ..])
-                                .scaled_add(da, &vj);
+                            let (at, out) = ((b * i_count + i) * j_count + j, b * j_count + j);
+                            let da = d_logits[at];
+                            for k in 0..d {
+                                dos[out * d + k] += da * u[at * d + k];
+                                du[at * d + k] += da * vs[out * d + k];
+                            }
                         }
                     }
                 }
             }
-            let d_out = d_out
-                .into_shape_with_order((n * j_count, d))
-                .expect("contiguous");
-            let ds = squash_backward(self.totals[round].view(), d_out.view());
-            let ds = ds
-                .into_shape_with_order((n, j_count, d))
-                .expect("contiguous");
-            let c = &self.coefficients[round];
-            // s_j = Σ_i c_ij û_ij: dû_ij += c_ij ds_j, dc_ij = û_ij·ds_j; c = softmax_j(b).
+            let ds = squash_backward(self.totals[round].view(), d_out.view()); // [N·J, D]
+            let ds = ds.as_slice().expect("standard layout");
+            let cs = self.coefficients[round]
+                .as_slice()
+                .expect("standard layout");
+            // s_j = Σ_i c_ij û_ij: dû_ij += c_ij ds_j, dc_ij = û_ij·ds_j; c_i = softmax(b_i).
             for b in 0..n {
                 for i in 0..i_count {
-                    let mut dc = vec![T::zero(); j_count];
+                    let row = (b * i_count + i) * j_count;
                     for (j, dc_j) in dc.iter_mut().enumerate() {
-                        let ds_j = ds.slice(ndarray::s![b, j, ..]);
-                        let u = self.votes.slice(ndarray::s![b, i, j, ..]);
-                        *dc_j = u.dot(&ds_j);
-                        d_votes
-                            .slice_mut(ndarray::s![b, i, j, ..])
-                            .scaled_add(c[[b, i, j]], &ds_j);
+                        let (at, out) = (row + j, b * j_count + j);
+                        let ds_j = &ds[out * d..(out + 1) * d];
+                        *dc_j = dot(&u[at * d..(at + 1) * d], ds_j);
+                        for (g, &x) in du[at * d..(at + 1) * d].iter_mut().zip(ds_j) {
+                            *g += cs[at] * x;
+                        }
                     }
-                    let mean = (0..j_count).map(|j| dc[j] * c[[b, i, j]]).sum::<T>();
+                    let mean = (0..j_count).map(|j| dc[j] * cs[row + j]).sum::<T>();
                     for (j, &dc_j) in dc.iter().enumerate() {
-                        d_logits[[b, i, j]] += c[[b, i, j]] * (dc_j - mean);
+                        d_logits[row + j] += cs[row + j] * (dc_j - mean);
                     }
                 }
             }
         }
         d_votes
     }
+}
+
+/// `a·b` of two slices of the same length.
+fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
+    a.iter().zip(b).map(|(&x, &y)| x * y).sum()
 }
 
 /// Softmax along the last axis of `[N, I, J]`.
@@ -274,41 +277,47 @@ impl<T: Scalar, B: Backend> CapsuleLayer<T, B> {
     /// v `[N, J, D]` for the child capsules u `[N, I, d]`.
     pub fn forward(&mut self, u: &Array3<T>) -> BackendResult<Array3<T>> {
         self.host_weight = self.backend.download(&self.weight)?;
-        let (n, i_count, _) = u.dim();
+        self.input = u.as_standard_layout().into_owned();
+        let (n, i_count, d_in) = u.dim();
         let (_, j_count, d_out, _) = self.host_weight.dim();
+        let w = self.host_weight.as_slice().expect("standard layout");
+        let x = self.input.as_slice().expect("standard layout");
+        // û_{j|i} = W_ij u_i: [N, I, J, D]
         let mut votes = Array4::<T>::zeros((n, i_count, j_count, d_out));
-        Zip::from(votes.outer_iter_mut())
-            .and(u.outer_iter())
-            .for_each(|mut votes, u| {
-                for (i, mut votes_i) in votes.outer_iter_mut().enumerate() {
-                    let u_i = u.row(i);
-                    for (j, mut vote) in votes_i.outer_iter_mut().enumerate() {
-                        let w = self.host_weight.slice(ndarray::s![i, j, .., ..]);
-                        vote.assign(&w.dot(&u_i));
-                    }
+        let vs = votes.as_slice_mut().expect("standard layout");
+        for b in 0..n {
+            for i in 0..i_count {
+                let u_i = &x[(b * i_count + i) * d_in..(b * i_count + i + 1) * d_in];
+                for jk in 0..j_count * d_out {
+                    let row = (i * j_count * d_out + jk) * d_in;
+                    vs[(b * i_count + i) * j_count * d_out + jk] = dot(&w[row..row + d_in], u_i);
                 }
-            });
-        self.input = u.clone();
+            }
+        }
         Ok(self.routing.forward(votes))
     }
 
     /// Adds dL/dW for dv `[N, J, D]` and returns dL/du `[N, I, d]`.
     pub fn backward(&mut self, dv: ArrayView3<'_, T>) -> BackendResult<Array3<T>> {
         let d_votes = self.routing.backward(dv); // [N, I, J, D]
-        let (n, i_count, j_count, _) = d_votes.dim();
+        let (n, i_count, j_count, d_out) = d_votes.dim();
+        let d_in = self.input.dim().2;
+        let g = d_votes.as_slice().expect("standard layout");
+        let w = self.host_weight.as_slice().expect("standard layout");
+        let x = self.input.as_slice().expect("standard layout");
         let mut dw = Array4::<T>::zeros(self.host_weight.raw_dim());
+        let dws = dw.as_slice_mut().expect("standard layout");
         let mut du = Array3::<T>::zeros(self.input.raw_dim());
+        let dus = du.as_slice_mut().expect("standard layout");
         for b in 0..n {
             for i in 0..i_count {
-                let u_i = self.input.slice(ndarray::s![b, i, ..]);
-                for j in 0..j_count {
-                    let g = d_votes.slice(ndarray::s![b, i, j, ..]); // [D]
-                    let w = self.host_weight.slice(ndarray::s![i, j, .., ..]); // [D, d]
-                    du.slice_mut(ndarray::s![b, i, ..])
-                        .scaled_add(T::one(), &w.t().dot(&g));
-                    let mut dw_ij = dw.slice_mut(ndarray::s![i, j, .., ..]);
-                    for (mut row, &g_k) in dw_ij.outer_iter_mut().zip(g.iter()) {
-                        row.scaled_add(g_k, &u_i);
+                let child = (b * i_count + i) * d_in;
+                for jk in 0..j_count * d_out {
+                    let grad = g[(b * i_count + i) * j_count * d_out + jk];
+                    let row = (i * j_count * d_out + jk) * d_in;
+                    for m in 0..d_in {
+                        dus[child + m] += w[row + m] * grad; // du_i = Σ_j W_ijᵀ dû_ij
+                        dws[row + m] += grad * x[child + m]; // dW_ij = Σ_n dû_ij u_iᵀ
                     }
                 }
             }

@@ -7,6 +7,7 @@
 pub mod activations;
 pub mod attention;
 pub mod autoencoder;
+pub mod capsnet;
 pub mod char_rnn;
 pub mod cnn;
 pub mod contrastive;
@@ -35,4 +36,5 @@ pub(crate) static ALL: &[&dyn Implementation] = &[
     &diffusion::DiffusionModel,
     &transformer::TransformerModel,
     &contrastive::ContrastiveModel,
+    &capsnet::CapsNetModel,
 ];
