@@ -1,4 +1,4 @@
-//! The `mlp`, `cnn`, `activations`, `rnn`, `attention`, `autoencoder`, `gan`, `diffusion`, `transformer` and `contrastive` demos on `--device gpu` run the same model code as on the
+//! The `mlp`, `cnn`, `activations`, `rnn`, `attention`, `autoencoder`, `gan`, `diffusion`, `transformer`, `contrastive` and `capsnet` demos on `--device gpu` run the same model code as on the
 //! CPU (the `Backend` seam) and reach the same figures: f32 training whose sums run in another
 //! order on the GPU, so metrics agree to 1e-4 (relative), not bit for bit. Lavapipe in CI; without an
 //! adapter the test skips with a message, except when `CI` is set.
@@ -146,6 +146,13 @@ fn the_contrastive_demo_on_the_gpu_matches_the_cpu() {
         ("hidden", "32"),
     ];
     assert_gpu_matches_cpu("contrastive", &small, 1e-3);
+}
+
+/// The convolutions on the device, the capsules and their routing on the host, short.
+#[test]
+fn the_capsnet_demo_on_the_gpu_matches_the_cpu() {
+    let small = [("epochs", "2"), ("channels", "8"), ("types", "4")];
+    assert_gpu_matches_cpu("capsnet", &small, 1e-3);
 }
 
 #[test]
