@@ -462,16 +462,10 @@ impl<B: Backend> Layer<f32, B> for Seq2Seq<B> {
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, f32, B>)) {
         self.source.params_mut(&mut |p| visit(p.prefixed("source")));
         self.target.params_mut(&mut |p| visit(p.prefixed("target")));
-        for (i, layer) in self.encoder.iter_mut().enumerate() {
-            let prefix = format!("encoder.{i}");
-            layer.params_mut(&mut |p| visit(p.prefixed(&prefix)));
-        }
+        visit_stack(&mut self.encoder, "encoder", visit);
         self.encoder_norm
             .params_mut(&mut |p| visit(p.prefixed("encoder_norm")));
-        for (i, layer) in self.decoder.iter_mut().enumerate() {
-            let prefix = format!("decoder.{i}");
-            layer.params_mut(&mut |p| visit(p.prefixed(&prefix)));
-        }
+        visit_stack(&mut self.decoder, "decoder", visit);
         self.readout
             .params_mut(&mut |p| visit(p.prefixed("readout")));
     }
@@ -483,6 +477,18 @@ impl<B: Backend> Layer<f32, B> for Seq2Seq<B> {
             + self.encoder_norm.num_params()
             + self.decoder.iter().map(Layer::num_params).sum::<usize>()
             + self.readout.num_params()
+    }
+}
+
+/// Visits the parameters of a stack of layers as `name.<k>.…`, layer k after layer k − 1.
+fn visit_stack<L: Layer<f32, B>, B: Backend>(
+    layers: &mut [L],
+    name: &str,
+    visit: &mut dyn FnMut(Param<'_, f32, B>),
+) {
+    for (k, layer) in layers.iter_mut().enumerate() {
+        let prefix = format!("{name}.{k}");
+        layer.params_mut(&mut |p| visit(p.prefixed(&prefix)));
     }
 }
 
@@ -597,10 +603,7 @@ impl<B: Backend> Layer<f32, B> for CharTransformer<B> {
 
     fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, f32, B>)) {
         self.input.params_mut(&mut |p| visit(p.prefixed("input")));
-        for (i, layer) in self.layers.iter_mut().enumerate() {
-            let prefix = format!("layers.{i}");
-            layer.params_mut(&mut |p| visit(p.prefixed(&prefix)));
-        }
+        visit_stack(&mut self.layers, "layers", visit);
         self.readout
             .params_mut(&mut |p| visit(p.prefixed("readout")));
     }
