@@ -65,6 +65,16 @@ fn gradient_descent_small_run_passes_its_checks() {
     }
 }
 
+/// The default configurations' claims hold at three seeds (each runs in well under a second).
+#[test]
+fn gradient_descent_and_svm_defaults_pass_their_checks_at_three_seeds() {
+    for seed in [1, 2, 3] {
+        for id in ["gradient-descent", "svm"] {
+            assert_all_checks_pass(&run(id, &[], seed));
+        }
+    }
+}
+
 #[test]
 fn gradient_descent_reports_an_unstable_step_as_a_failed_check() {
     // With lr = 1.99/L and momentum 0.999 the accelerated methods cannot settle in 100 steps.

@@ -15,6 +15,7 @@ use crate::layers::{Activation, activation::with_variant};
 use crate::scalar::Scalar;
 
 pub mod host;
+mod simd;
 
 /// The CPU backend, on ndarray (matrix products through `matrixmultiply`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! Data sets: the handwritten digits shipped with the crate, loaders for MNIST-style files on disk
-//! (IDX and CSV), a fixed stratified train/test split, synthetic 2-D sets (moons, circles), and
+//! (IDX and CSV), fixed stratified train/validation/test splits, synthetic 2-D sets (moons, circles), and
 //! the text of the vault's notes for character-level models.
 //!
 //! Every set is a [`Dataset`]: features `x` `[N, D]` in `f32`, integer labels `y` in `0..classes`.
@@ -21,7 +21,10 @@ use ndarray::{Array2, Axis};
 pub use csv::{LabelColumn, load_csv};
 pub use digits::digits;
 pub use idx::load_idx;
-pub use split::{DEFAULT_SPLIT_SEED, DEFAULT_TEST_FRACTION, stratified_split};
+pub use split::{
+    DEFAULT_SPLIT_SEED, DEFAULT_TEST_FRACTION, DEFAULT_VALIDATION_FRACTION, Splits,
+    stratified_split,
+};
 pub use synthetic::{circles, moons};
 pub use text::{Vocabulary, notes_text};
 pub use user::load_user_dataset;

@@ -5,10 +5,9 @@
 
 use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI, PI};
 
-use ndarray::{ArrayD, ArrayView, Dimension, Ix2};
+use ndarray::{Dimension, Ix2, IxDyn};
 
-use super::reuse;
-use crate::backend::{Backend, BackendResult, Cpu, Shaped, host, reuse_on};
+use crate::backend::{Backend, BackendResult, Cpu, Shaped, reuse_on};
 use crate::scalar::Scalar;
 
 /// An element-wise activation, with PyTorch's conventions at kinks (relu'(0) = 0,
@@ -334,84 +333,84 @@ pub(crate) fn dim_of<D: Dimension>(shape: &[usize]) -> D {
     dim
 }
 
-/// Softmax along the last axis, as a layer: `y_j = e^(x_j) / Σ_k e^(x_k)`.
+/// Softmax along the last axis of a tensor of dimension `D`, as a layer on backend `B`:
+/// `y_j = e^(x_j) / Σ_k e^(x_k)`.
 #[derive(Clone, Debug)]
-pub struct Softmax<T> {
-    /// y of the latest forward (any shape).
-    output: ArrayD<T>,
+pub struct Softmax<T: Scalar, D: Dimension = IxDyn, B: Backend = Cpu> {
+    /// Where the tensors live and the rows are normalised.
+    backend: B,
+    /// y of the latest forward.
+    output: B::Tensor<T, D>,
     /// dx of the latest backward.
-    grad_input: ArrayD<T>,
+    grad_input: B::Tensor<T, D>,
 }
 
-/// Log-softmax along the last axis, as a layer: `y_j = x_j − log Σ_k e^(x_k)`.
+/// Log-softmax along the last axis of a tensor of dimension `D`, as a layer on backend `B`:
+/// `y_j = x_j − log Σ_k e^(x_k)`.
 #[derive(Clone, Debug)]
-pub struct LogSoftmax<T> {
-    /// y of the latest forward (any shape).
-    output: ArrayD<T>,
+pub struct LogSoftmax<T: Scalar, D: Dimension = IxDyn, B: Backend = Cpu> {
+    /// Where the tensors live and the rows are normalised.
+    backend: B,
+    /// y of the latest forward.
+    output: B::Tensor<T, D>,
     /// dx of the latest backward.
-    grad_input: ArrayD<T>,
+    grad_input: B::Tensor<T, D>,
 }
 
 /// The shared body of [`Softmax`] and [`LogSoftmax`]: both cache their output and differentiate
-/// through it.
+/// through it with the backend's row ops.
 macro_rules! last_axis_layer {
     ($name:ident, $forward:ident, $backward:ident) => {
-        impl<T: Scalar> Default for $name<T> {
+        impl<T: Scalar, D: Dimension> Default for $name<T, D> {
             fn default() -> Self {
-                Self {
-                    output: ArrayD::zeros(vec![0]),
-                    grad_input: ArrayD::zeros(vec![0]),
-                }
+                Self::new_on(&Cpu).expect("the CPU backend does not fail")
             }
         }
 
-        impl<T: Scalar> $name<T> {
-            /// A layer with empty caches.
+        impl<T: Scalar, D: Dimension> $name<T, D> {
+            /// A CPU layer with empty caches.
             pub fn new() -> Self {
                 Self::default()
             }
+        }
+
+        impl<T: Scalar, D: Dimension, B: Backend> $name<T, D, B> {
+            /// A layer on `backend` with empty caches.
+            pub fn new_on(backend: &B) -> BackendResult<Self> {
+                let empty = || backend.zeros(D::zeros(D::NDIM.unwrap_or(1)));
+                Ok(Self {
+                    backend: backend.clone(),
+                    output: empty()?,
+                    grad_input: empty()?,
+                })
+            }
 
             /// y along the last axis of x; caches y.
-            pub fn forward<D: Dimension>(&mut self, x: ArrayView<'_, T, D>) -> ArrayView<'_, T, D> {
-                let dim = x.raw_dim();
-                let x = x.into_dyn();
-                let y = reuse(&mut self.output, x.raw_dim());
-                host::$forward(x, y.view_mut());
-                shaped(&self.output, dim)
+            pub fn forward(&mut self, x: &B::Tensor<T, D>) -> BackendResult<&B::Tensor<T, D>> {
+                let be = &self.backend;
+                let y = reuse_on(be, &mut self.output, dim_of::<D>(x.shape()))?;
+                be.$forward(x, y)?;
+                Ok(&self.output)
             }
 
             /// dx for dy, through the y of the latest forward.
-            pub fn backward<D: Dimension>(
-                &mut self,
-                dy: ArrayView<'_, T, D>,
-            ) -> ArrayView<'_, T, D> {
-                let dim = dy.raw_dim();
+            pub fn backward(&mut self, dy: &B::Tensor<T, D>) -> BackendResult<&B::Tensor<T, D>> {
                 assert_eq!(
                     dy.shape(),
                     self.output.shape(),
                     "softmax: grad_output shape"
                 );
-                let dx = reuse(&mut self.grad_input, self.output.raw_dim());
-                host::$backward(self.output.view(), dy.into_dyn(), dx.view_mut());
-                shaped(&self.grad_input, dim)
+                let be = &self.backend;
+                let dx = reuse_on(be, &mut self.grad_input, dim_of::<D>(dy.shape()))?;
+                be.$backward(&self.output, dy, dx)?;
+                Ok(&self.grad_input)
             }
         }
     };
 }
 
-last_axis_layer!(Softmax, softmax_last_axis, softmax_backward_last_axis);
-last_axis_layer!(
-    LogSoftmax,
-    log_softmax_last_axis,
-    log_softmax_backward_last_axis
-);
-
-/// A dynamic-dimension buffer seen with the caller's static dimension `dim` (same shape).
-fn shaped<T, D: Dimension>(buf: &ArrayD<T>, dim: D) -> ArrayView<'_, T, D> {
-    buf.view()
-        .into_shape_with_order(dim)
-        .expect("buffer was shaped like the input")
-}
+last_axis_layer!(Softmax, softmax, softmax_backward);
+last_axis_layer!(LogSoftmax, log_softmax, log_softmax_backward);
 
 #[cfg(test)]
 mod tests {
@@ -448,17 +447,18 @@ mod tests {
 
     #[test]
     fn softmax_layer_is_stable_and_normalised() {
-        let mut layer = Softmax::<f64>::new();
+        let mut layer = Softmax::<f64, Ix2>::new();
         let y = layer
-            .forward(array![[1000.0, 1000.0], [0.0, f64::ln(3.0)]].view())
+            .forward(&array![[1000.0, 1000.0], [0.0, f64::ln(3.0)]])
+            .unwrap()
             .to_owned();
         assert!(
             (&y - &array![[0.5, 0.5], [0.25, 0.75]])
                 .iter()
                 .all(|e| e.abs() < 1e-15)
         );
-        let mut log = LogSoftmax::<f64>::new();
-        let l = log.forward(array![[1000.0, 1000.0]].view()).to_owned();
+        let mut log = LogSoftmax::<f64, Ix2>::new();
+        let l = log.forward(&array![[1000.0, 1000.0]]).unwrap().to_owned();
         assert!((l[[0, 0]] + f64::ln(2.0)).abs() < 1e-12);
     }
 }

@@ -22,7 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use super::mlp::Mlp;
 use super::train::{self, OptimizerKind, Training};
 use crate::backend::{Backend, BackendError};
-use crate::data::Dataset;
+use crate::data::Splits;
 use crate::implementation::{Implementation, Progress, RunError, RunOnBackend};
 use crate::layers::{Activation, Layer, uniform};
 use crate::params::{Config, ParamSpec};
@@ -169,6 +169,8 @@ pub struct Outcome {
     pub gradient_norms: Vec<f64>,
     /// The training history.
     pub history: train::History,
+    /// The network of the epoch chosen on the validation split, measured once on the test split.
+    pub test: train::Evaluation,
 }
 
 impl Outcome {
@@ -193,10 +195,11 @@ pub fn experiment<B: Backend>(
     backend: &B,
     activation: Activation,
     settings: &Settings,
-    (train, test): (&Dataset, &Dataset),
+    splits: &Splits,
     seed: u64,
     progress: &dyn Progress,
 ) -> Result<Outcome, RunError> {
+    let train = &splits.train;
     let shape = (
         train.features(),
         settings.depth,
@@ -210,15 +213,17 @@ pub fn experiment<B: Backend>(
     let history = train::fit(
         &mut net,
         train,
-        test,
+        &splits.validation,
         &settings.training,
         &mut rng,
         progress,
     )?;
+    let test = train::evaluate(&mut net, &splits.test)?;
     Ok(Outcome {
         activation,
         gradient_norms,
         history,
+        test,
     })
 }
 
@@ -360,14 +365,14 @@ impl RunOnBackend for Activations {
         );
 
         // 2–3. The same deep network with each activation.
-        let (train, test) = train::digits_split();
+        let splits = train::digits_splits();
         progress.start(
             (COMPARED.len() * settings.training.epochs) as u64,
             "entraînement des réseaux profonds",
         );
         let outcomes = COMPARED
             .iter()
-            .map(|&a| experiment(backend, a, &settings, (&train, &test), seed, progress))
+            .map(|&a| experiment(backend, a, &settings, &splits, seed, progress))
             .collect::<Result<Vec<_>, _>>()?;
         progress.finish();
 
@@ -387,10 +392,7 @@ impl RunOnBackend for Activations {
                 outcome.first_to_last_ratio(),
             );
             report.metric(&format!("final_loss_{name}"), outcome.final_loss());
-            report.metric(
-                &format!("test_accuracy_{name}"),
-                outcome.history.test_accuracy.last().copied().unwrap_or(0.0),
-            );
+            report.metric(&format!("test_accuracy_{name}"), outcome.test.accuracy);
         }
         report.set_axes(
             "gradient par couche",

@@ -21,9 +21,9 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::mlp::Mlp;
-use super::train::digits_split;
+use super::train::digits_splits;
 use crate::backend::{Backend, BackendResult, Shaped, reuse_on};
-use crate::data::{Dataset, stratified_split};
+use crate::data::{Dataset, Splits};
 use crate::implementation::{Implementation, Progress, RunError, RunOnBackend};
 use crate::layers::{Activation, Layer, Param};
 use crate::optim::{Adam, AdamConfig, Optimizer};
@@ -219,8 +219,6 @@ pub fn symmetric_eigen(mut a: Array2<f64>) -> (Array1<f64>, Array2<f64>) {
 // 3. The run
 // ---------------------------------------------------------------------------------------------
 
-/// Fraction of the training split kept aside to choose the number of epochs.
-pub const VALIDATION_FRACTION: f64 = 0.2;
 /// Test digits whose reconstructions are shown.
 const SHOWN: usize = 10;
 
@@ -279,8 +277,11 @@ impl RunOnBackend for AutoencoderModel {
         progress: &dyn Progress,
     ) -> Result<Report, RunError> {
         let (code, epochs, batch) = (cfg.usize("code"), cfg.usize("epochs"), cfg.usize("batch"));
-        let (train_all, test) = digits_split();
-        let (train, validation) = stratified_split(&train_all, VALIDATION_FRACTION, seed);
+        let Splits {
+            train,
+            validation,
+            test,
+        } = digits_splits();
 
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let pixels = train.features();

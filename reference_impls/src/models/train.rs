@@ -5,7 +5,7 @@
 //! 1. **Rétropropagation** ([`backprop`]): zero the gradients, forward, loss, backward.
 //! 2. **Vérification** ([`gradient_check`]): that backward against central finite differences.
 //! 3. **Entraînement** ([`train_step`], [`fit`]): mini-batches drawn in a seeded order, one
-//!    optimiser step per batch.
+//!    optimiser step per batch; the epoch to keep is chosen on a validation split.
 //! 4. **Évaluation** ([`evaluate`]): loss, accuracy and predictions on a data set.
 //!
 //! Legend: N batch, D input features, C classes.
@@ -15,7 +15,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use crate::backend::{Backend, BackendResult, Cpu, Shaped, reuse_on};
-use crate::data::{self, DEFAULT_SPLIT_SEED, DEFAULT_TEST_FRACTION, Dataset};
+use crate::data::{self, DEFAULT_SPLIT_SEED, DEFAULT_TEST_FRACTION, Dataset, Splits};
 use crate::gradcheck::{GradCheck, GradCheckError};
 use crate::implementation::{Progress, RunError};
 use crate::layers::{Layer, reuse};
@@ -222,27 +222,42 @@ pub struct History {
     /// Mean training loss: entry 0 before any step, then entry e after epoch e (the mean of the
     /// batch losses seen during that epoch).
     pub train_loss: Vec<f64>,
-    /// Test accuracy: entry 0 before any step, then after each epoch.
-    pub test_accuracy: Vec<f64>,
+    /// Validation accuracy: entry 0 before any step, then after each epoch.
+    pub validation_accuracy: Vec<f64>,
+    /// The epoch whose weights [`fit`] kept: the best validation accuracy, ties going to the lower
+    /// validation loss (0: the initial weights).
+    pub best_epoch: usize,
+}
+
+impl History {
+    /// The validation accuracy of the kept weights.
+    pub fn best_validation_accuracy(&self) -> f64 {
+        self.validation_accuracy[self.best_epoch]
+    }
 }
 
 /// Trains `net` on `train` for `training.epochs` epochs, reshuffling the batches every epoch with
-/// `rng`, and records the loss curve and the test accuracy after each epoch. Batches are
-/// gathered on the host and copied into one reused backend tensor.
-pub fn fit<B: Backend, C: Classifier<f32, B>>(
+/// `rng`, measures it on `validation` after each epoch, and leaves `net` with the weights of the
+/// best epoch on `validation` (early stopping: the number of epochs is the hyper-parameter chosen
+/// there). Batches are gathered on the host and copied into one reused backend tensor. The test
+/// split never reaches this function.
+pub fn fit<B: Backend, C: Classifier<f32, B> + Clone>(
     net: &mut C,
     train: &Dataset,
-    test: &Dataset,
+    validation: &Dataset,
     training: &Training,
     rng: &mut ChaCha8Rng,
     progress: &dyn Progress,
 ) -> Result<History, RunError> {
     let backend = net.backend().clone();
     let mut optimizer = training.optimizer.build::<f32, B>(training.lr);
+    let initial = evaluate(net, validation)?;
     let mut history = History {
         train_loss: vec![evaluate(net, train)?.loss],
-        test_accuracy: vec![evaluate(net, test)?.accuracy],
+        validation_accuracy: vec![initial.accuracy],
+        best_epoch: 0,
     };
+    let mut best = (net.clone(), initial);
     let mut order: Vec<usize> = (0..train.len()).collect();
     let mut xb = Array2::<f32>::zeros((0, 0)); // x of a batch, on the host: [N, D]
     let mut x_dev = backend.zeros(Ix2(0, 0))?; // the same on the backend
@@ -270,10 +285,16 @@ pub fn fit<B: Backend, C: Classifier<f32, B>>(
                 "training diverged at epoch {epoch} (loss {mean}); lower the learning rate `lr`"
             )));
         }
+        let measured = evaluate(net, validation)?;
         history.train_loss.push(mean);
-        history.test_accuracy.push(evaluate(net, test)?.accuracy);
+        history.validation_accuracy.push(measured.accuracy);
+        if measured.better_than(&best.1) {
+            history.best_epoch = epoch;
+            best = (net.clone(), measured);
+        }
         progress.advance(1);
     }
+    *net = best.0;
     Ok(history)
 }
 
@@ -292,6 +313,29 @@ pub struct Evaluation {
     pub errors: usize,
     /// The predicted class of each sample.
     pub predictions: Vec<usize>,
+}
+
+impl Evaluation {
+    /// Whether `self` beats `other` as a model choice: higher accuracy, or the same accuracy
+    /// with a lower loss.
+    pub fn better_than(&self, other: &Evaluation) -> bool {
+        (self.accuracy, -self.loss) > (other.accuracy, -other.loss)
+    }
+}
+
+/// The detail of a test-accuracy check: the figure and its errors on the test split (measured
+/// once), and the epoch chosen on the validation split with its accuracy there.
+pub fn accuracy_detail(test: &Evaluation, history: &History, splits: &Splits) -> String {
+    format!(
+        "{:.4} ({} erreurs sur {} exemples de test, mesurés une fois) ; époque {} retenue sur \
+         la validation ({:.4} sur {} exemples)",
+        test.accuracy,
+        test.errors,
+        splits.test.len(),
+        history.best_epoch,
+        history.best_validation_accuracy(),
+        splits.validation.len()
+    )
 }
 
 /// Rows evaluated per forward pass in [`evaluate`].
@@ -343,14 +387,17 @@ fn arg_max(values: impl Iterator<Item = f32>) -> usize {
         .0
 }
 
-/// The digits split every network model uses: stratified 75/25, split seed
-/// [`DEFAULT_SPLIT_SEED`] (the run's seed only changes the initialisation and the batch order).
-pub fn digits_split() -> (Dataset, Dataset) {
-    data::stratified_split(&data::digits(), DEFAULT_TEST_FRACTION, DEFAULT_SPLIT_SEED)
+/// The digits splits every network model uses: test stratified 25 % with split seed
+/// [`DEFAULT_SPLIT_SEED`], validation 20 % of the rest (the run's seed only changes the
+/// initialisation and the batch order, never which samples are held out).
+pub fn digits_splits() -> Splits {
+    let (train_all, test) =
+        data::stratified_split(&data::digits(), DEFAULT_TEST_FRACTION, DEFAULT_SPLIT_SEED);
+    Splits::carve_validation(&train_all, test)
 }
 
 /// Adds the standard evidence of a trained classifier to `report`, under `label`: its loss curve
-/// (`perte/<label>`) and test-accuracy curve (`exactitude/<label>`).
+/// (`perte/<label>`) and validation-accuracy curve (`exactitude/<label>`).
 pub fn push_curves(report: &mut Report, label: &str, history: &History) {
     report.push_series(Series::steps(
         format!("perte/{label}"),
@@ -358,11 +405,14 @@ pub fn push_curves(report: &mut Report, label: &str, history: &History) {
     ));
     report.push_series(Series::steps(
         format!("exactitude/{label}"),
-        history.test_accuracy.clone(),
+        history.validation_accuracy.clone(),
     ));
     report.set_axes(
         "perte",
         Axes::new("époque", "entropie croisée moyenne (entraînement)").log_y(),
     );
-    report.set_axes("exactitude", Axes::new("époque", "exactitude sur le test"));
+    report.set_axes(
+        "exactitude",
+        Axes::new("époque", "exactitude sur la validation"),
+    );
 }

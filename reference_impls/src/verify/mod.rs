@@ -10,8 +10,10 @@
 //! `L = Σ output ⊙ G`, so a backward is fed `dy = G`; a loss case differentiates the loss itself.
 //!
 //! On `--device gpu` the cases run on the GPU backend through the same layer code, in `f64` where
-//! the adapter has it (else each case fails saying so); ops without a GPU handler yet
-//! ([`gpu_supported_ops`]) are `unsupported` there, never silently run on the CPU.
+//! the adapter has it (else each case fails saying so); the few ops the models compute on the
+//! host on every device ([`HOST_OPS`]) are checked on the host, and their detail says so; any
+//! other op without a GPU handler ([`gpu_supported_ops`]) is `unsupported` there, never
+//! silently run on the CPU.
 //!
 //! Nothing aborts the run but an unreadable directory or an unavailable device: a malformed file
 //! is a failed case naming the file, an op without a handler is `unsupported`, and a handler that
@@ -139,9 +141,10 @@ pub type GpuHandler = (&'static str, GpuHandlerFn);
 
 /// The ops that run on the GPU backend, one table per file of ops.
 #[cfg(feature = "gpu")]
-const GPU_TABLES: [&[GpuHandler]; 3] = [
+const GPU_TABLES: [&[GpuHandler]; 4] = [
     ops_basic::GPU_HANDLERS,
     ops_conv::GPU_HANDLERS,
+    ops_optim::GPU_HANDLERS,
     ops_sequence::GPU_HANDLERS,
 ];
 
@@ -170,6 +173,23 @@ impl Target {
         }
     }
 }
+
+/// Ops the models compute on the host on every device, so `verify --device gpu` checks them
+/// there, saying so: the losses of the 2-D models (GAN, DDPM, whose few values come back to the
+/// CPU each step), the DDPM noise schedule (a table of scalars), and the losses of the CPU-only
+/// SVM. Everything else runs on the GPU backend or is `unsupported`.
+pub const HOST_OPS: &[&str] = &[
+    "bce_with_logits",
+    "ddpm_linear_schedule",
+    "ddpm_q_sample",
+    "gan_d_loss_bce",
+    "gan_g_loss_nonsaturating",
+    "mse_loss",
+    "multi_margin_loss",
+];
+
+/// What a GPU run appends to the detail of a case it checked on the host ([`HOST_OPS`]).
+pub const HOST_NOTE: &str = "host op: the models compute it on the CPU on every device";
 
 /// Every op id `verify --device gpu` runs, sorted.
 pub fn gpu_supported_ops() -> Vec<&'static str> {
@@ -284,6 +304,11 @@ pub fn verify_case_on(case: &Case, target: &Target) -> CaseResult {
         #[cfg(feature = "gpu")]
         Target::Gpu(gpu) => match gpu_handler(&case.op) {
             Some(run) => Box::new(move |case| run(case, gpu)),
+            None if HOST_OPS.contains(&case.op.as_str()) => {
+                let mut result = verify_case_on(case, &Target::Cpu);
+                result.detail = format!("{} ({HOST_NOTE})", result.detail);
+                return result;
+            }
             None => {
                 return CaseResult::unsupported(
                     &case.case,

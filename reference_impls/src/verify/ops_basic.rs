@@ -8,7 +8,7 @@ use ndarray::{ArrayD, Ix2, IxDyn};
 #[cfg(feature = "gpu")]
 use super::GpuHandler;
 use super::{Case, Handler, Outputs, VerifyError};
-use crate::backend::{Backend, Cpu};
+use crate::backend::{Backend, Cpu, Shaped};
 use crate::layers::{Activation, ActivationLayer, Linear, LogSoftmax, ShapeError, Softmax};
 use crate::loss;
 
@@ -24,6 +24,10 @@ pub(super) const GPU_HANDLERS: &[GpuHandler] = &[
     ("gelu_tanh", |c, gpu| activation(c, gpu)),
     ("silu", |c, gpu| activation(c, gpu)),
     ("softplus", |c, gpu| activation(c, gpu)),
+    ("softmax", |c, gpu| softmax(c, gpu)),
+    ("log_softmax", |c, gpu| log_softmax(c, gpu)),
+    ("linear", |c, gpu| linear(c, gpu)),
+    ("mlp2_cross_entropy", |c, gpu| mlp2_cross_entropy(c, gpu)),
 ];
 
 pub(super) const HANDLERS: &[Handler] = &[
@@ -36,10 +40,10 @@ pub(super) const HANDLERS: &[Handler] = &[
     ("gelu_tanh", |c| activation(c, &Cpu)),
     ("silu", |c| activation(c, &Cpu)),
     ("softplus", |c| activation(c, &Cpu)),
-    ("softmax", softmax),
-    ("log_softmax", log_softmax),
-    ("linear", linear),
-    ("mlp2_cross_entropy", mlp2_cross_entropy),
+    ("softmax", |c| softmax(c, &Cpu)),
+    ("log_softmax", |c| log_softmax(c, &Cpu)),
+    ("linear", |c| linear(c, &Cpu)),
+    ("mlp2_cross_entropy", |c| mlp2_cross_entropy(c, &Cpu)),
     ("mse_loss", mse_loss),
     ("bce_with_logits", bce_with_logits),
     ("multi_margin_loss", multi_margin_loss),
@@ -95,46 +99,49 @@ fn require_last_axis(case: &Case, ndim: usize) -> Result<(), VerifyError> {
     }
 }
 
-/// `x`, `grad_output` → `y = softmax(x)` along the last axis, `grad_x`.
-fn softmax(case: &Case) -> Result<Outputs, VerifyError> {
-    let x = case.input("x")?; // x: [.., D]
-    require_last_axis(case, x.ndim())?;
-    let mut layer = Softmax::new();
-    let mut out = Outputs::new().with("y", layer.forward(x.view()).to_owned());
-    if let Some(g) = case.grad_output::<IxDyn>(x.shape())? {
-        out.insert("grad_x", layer.backward(g.view()).to_owned());
-    }
-    Ok(out)
+/// `x`, `grad_output` → `y` = softmax (or log-softmax) of x along the last axis, `grad_x`.
+macro_rules! last_axis_handler {
+    ($handler:ident, $layer:ident) => {
+        fn $handler<B: Backend>(case: &Case, be: &B) -> Result<Outputs, VerifyError> {
+            let x = case.input("x")?; // x: [.., D]
+            require_last_axis(case, x.ndim())?;
+            let mut layer = $layer::<f64, IxDyn, B>::new_on(be)?;
+            let grad_output = case.grad_output::<IxDyn>(x.shape())?;
+            let x = be.upload(x.view())?;
+            let mut out = Outputs::new().with("y", be.download(layer.forward(&x)?)?);
+            if let Some(g) = grad_output {
+                let g = be.upload(g.view())?;
+                out.insert("grad_x", be.download(layer.backward(&g)?)?);
+            }
+            Ok(out)
+        }
+    };
 }
 
-/// `x`, `grad_output` → `y = log_softmax(x)` along the last axis, `grad_x`.
-fn log_softmax(case: &Case) -> Result<Outputs, VerifyError> {
-    let x = case.input("x")?; // x: [.., D]
-    require_last_axis(case, x.ndim())?;
-    let mut layer = LogSoftmax::new();
-    let mut out = Outputs::new().with("y", layer.forward(x.view()).to_owned());
-    if let Some(g) = case.grad_output::<IxDyn>(x.shape())? {
-        out.insert("grad_x", layer.backward(g.view()).to_owned());
-    }
-    Ok(out)
-}
+last_axis_handler!(softmax, Softmax);
+last_axis_handler!(log_softmax, LogSoftmax);
 
-/// A Linear layer from the case's `weight` and `bias` (zeros when absent, and then no
+/// A Linear layer on `be` from the case's `weight` and `bias` (zeros when absent, and then no
 /// `grad_bias`).
-fn linear_from(case: &Case, weight: &str, bias: &str) -> Result<Linear<f64>, VerifyError> {
+fn linear_from<B: Backend>(
+    case: &Case,
+    be: &B,
+    weight: &str,
+    bias: &str,
+) -> Result<Linear<f64, B>, VerifyError> {
     let w = case.input_nd::<Ix2>(weight)?; // W: [O, I]
     let b = if case.has_input(bias) {
         case.input_nd(bias)? // b: [O]
     } else {
         ndarray::Array1::zeros(w.nrows())
     };
-    Ok(Linear::from_weights(w, b)?)
+    Ok(Linear::from_weights_on(be, w, b)?)
 }
 
 /// `x` `[.., I]`, `weight`, `bias`, `grad_output` → `y` `[.., O]`, `grad_x`, `grad_weight`,
 /// `grad_bias`. Leading axes of x are flattened into rows.
-fn linear(case: &Case) -> Result<Outputs, VerifyError> {
-    let mut layer = linear_from(case, "weight", "bias")?;
+fn linear<B: Backend>(case: &Case, be: &B) -> Result<Outputs, VerifyError> {
+    let mut layer = linear_from(case, be, "weight", "bias")?;
     let x = case.input("x")?; // x: [.., I]
     let (inputs, outputs) = (layer.in_features(), layer.out_features());
     let last = x.shape().last().copied().unwrap_or(0);
@@ -146,18 +153,18 @@ fn linear(case: &Case) -> Result<Outputs, VerifyError> {
         .expect("owned row-major"); // [N, I]
     let mut y_shape = x.shape().to_vec();
     *y_shape.last_mut().expect("checked above") = outputs;
-    let y = layer.forward(&x2.to_owned())?.to_owned(); // y: [N, O]
+    let y = be.download(layer.forward(&be.upload(x2)?)?)?; // y: [N, O]
     let mut out = Outputs::new().with("y", reshaped(y, &y_shape));
     if let Some(g) = case.grad_output::<IxDyn>(&y_shape)? {
         let g2 = g
             .view()
             .into_shape_with_order((rows, outputs))
             .expect("owned row-major");
-        let dx = layer.backward(&g2.to_owned())?.to_owned(); // dx: [N, I]
+        let dx = be.download(layer.backward(&be.upload(g2)?)?)?; // dx: [N, I]
         out.insert("grad_x", reshaped(dx, x.shape()));
-        out.insert("grad_weight", layer.grad_weight.clone());
+        out.insert("grad_weight", be.download(&layer.grad_weight)?);
         if case.has_input("bias") {
-            out.insert("grad_bias", layer.grad_bias.clone());
+            out.insert("grad_bias", be.download(&layer.grad_bias)?);
         }
     }
     Ok(out)
@@ -170,37 +177,38 @@ fn reshaped(a: ndarray::Array2<f64>, shape: &[usize]) -> ArrayD<f64> {
 
 /// logits = relu(x W1ᵀ + b1) W2ᵀ + b2, loss = mean cross-entropy against `targets`:
 /// `hidden`, `logits`, `loss` and the gradients of the loss for x and the four weights.
-fn mlp2_cross_entropy(case: &Case) -> Result<Outputs, VerifyError> {
+fn mlp2_cross_entropy<B: Backend>(case: &Case, be: &B) -> Result<Outputs, VerifyError> {
     case.require_param("reduction_mean", 1.0)?;
-    let mut fc1 = linear_from(case, "w1", "b1")?; // W1: [H, I]
-    let mut fc2 = linear_from(case, "w2", "b2")?; // W2: [C, H]
-    let mut relu = ActivationLayer::new(Activation::Relu);
+    let mut fc1 = linear_from(case, be, "w1", "b1")?; // W1: [H, I]
+    let mut fc2 = linear_from(case, be, "w2", "b2")?; // W2: [C, H]
+    let mut relu = ActivationLayer::new_on(be, Activation::Relu)?;
     let x = case.input_nd::<Ix2>("x")?; // x: [N, I]
     let targets = case.indices("targets")?; // [N]
     ShapeError::check("x", &[x.nrows(), fc1.in_features()], x.shape())?;
     ShapeError::check(
         "w2",
         &[fc2.out_features(), fc1.out_features()],
-        fc2.weight.shape(),
+        &[fc2.weight.shape()[0], fc2.weight.shape()[1]],
     )?;
 
+    let x = be.upload(x.view())?;
     let z1 = fc1.forward(&x)?; // z1: [N, H]
-    let hidden = relu.forward(z1)?.to_owned(); // h: [N, H]
-    let logits = fc2.forward(&hidden)?.to_owned(); // logits: [N, C]
-    let mut dlogits = ndarray::Array2::zeros(logits.raw_dim()); // [N, C]
-    let loss = loss::softmax_cross_entropy(logits.view(), &targets, dlogits.view_mut())?;
+    let hidden = relu.forward(z1)?; // h: [N, H]
+    let mut out = Outputs::new().with("hidden", be.download(hidden)?);
+    let logits = fc2.forward(hidden)?; // logits: [N, C]
+    out.insert("logits", be.download(logits)?);
+    let mut dlogits = be.zeros(Ix2(logits.shape()[0], logits.shape()[1]))?; // [N, C]
+    let mut ids = be.upload_indices(&targets)?;
+    let loss = loss::softmax_cross_entropy_on(be, logits, &targets, &mut ids, &mut dlogits)?;
 
-    let dh = fc2.backward(&dlogits)?.to_owned(); // dh: [N, H]
-    let dz1 = relu.backward(&dh)?.to_owned(); // dz1: [N, H]
-    let dx = fc1.backward(&dz1)?.to_owned(); // dx: [N, I]
-    let mut out = Outputs::new()
-        .with("hidden", hidden)
-        .with("logits", logits)
-        .with("grad_x", dx)
-        .with("grad_w1", fc1.grad_weight)
-        .with("grad_b1", fc1.grad_bias)
-        .with("grad_w2", fc2.grad_weight)
-        .with("grad_b2", fc2.grad_bias);
+    let dh = fc2.backward(&dlogits)?; // dh: [N, H]
+    let dz1 = relu.backward(dh)?; // dz1: [N, H]
+    let dx = fc1.backward(dz1)?; // dx: [N, I]
+    out.insert("grad_x", be.download(dx)?);
+    out.insert("grad_w1", be.download(&fc1.grad_weight)?);
+    out.insert("grad_b1", be.download(&fc1.grad_bias)?);
+    out.insert("grad_w2", be.download(&fc2.grad_weight)?);
+    out.insert("grad_b2", be.download(&fc2.grad_bias)?);
     out.insert_scalar("loss", loss);
     Ok(out)
 }
