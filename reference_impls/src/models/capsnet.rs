@@ -25,9 +25,9 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use super::train::digits_split;
+use super::train::digits_splits;
 use crate::backend::{Backend, reuse_on};
-use crate::data::{Dataset, stratified_split};
+use crate::data::{Dataset, Splits};
 use crate::implementation::{Implementation, Progress, RunError, RunOnBackend};
 use crate::layers::capsule::{CapsuleLayer, squash, squash_backward};
 use crate::layers::{Activation, ActivationLayer, Conv2d, Layer, Param};
@@ -270,8 +270,6 @@ fn accuracy(predicted: &[usize], data: &Dataset) -> f64 {
 
 /// The test accuracy the network must reach.
 pub const TARGET_ACCURACY: f64 = 0.97;
-/// Fraction of the training split kept aside to choose the number of epochs.
-pub const VALIDATION_FRACTION: f64 = 0.2;
 
 /// The registry entry `capsnet`.
 #[derive(Clone, Copy, Debug, Default)]
@@ -332,8 +330,11 @@ impl RunOnBackend for CapsNetModel {
             routing: cfg.usize("routing"),
         };
         let (epochs, batch) = (cfg.usize("epochs"), cfg.usize("batch"));
-        let (train_all, test) = digits_split();
-        let (train, validation) = stratified_split(&train_all, VALIDATION_FRACTION, seed);
+        let Splits {
+            train,
+            validation,
+            test,
+        } = digits_splits();
         let side = train.image_shape.map_or(8, |(h, _)| h);
 
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
