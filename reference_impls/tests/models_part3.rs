@@ -164,7 +164,7 @@ fn capsnet_classifies_the_digits_with_capsule_lengths_in_the_unit_interval() {
 }
 
 #[test]
-#[ignore = "the default configuration at three seeds: about 35 s"]
+#[ignore = "the default configuration at three seeds: about 40 s"]
 fn capsnet_defaults_at_three_seeds() {
     for seed in SEEDS {
         let started = std::time::Instant::now();
