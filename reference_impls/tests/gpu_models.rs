@@ -1,4 +1,4 @@
-//! The `mlp`, `cnn`, `activations`, `rnn`, `attention`, `autoencoder`, `gan` and `diffusion` demos on `--device gpu` run the same model code as on the
+//! The `mlp`, `cnn`, `activations`, `rnn`, `attention`, `autoencoder`, `gan`, `diffusion`, `transformer`, `contrastive` and `capsnet` demos on `--device gpu` run the same model code as on the
 //! CPU (the `Backend` seam) and reach the same figures: f32 training whose sums run in another
 //! order on the GPU, so metrics agree to 1e-4 (relative), not bit for bit. Lavapipe in CI; without an
 //! adapter the test skips with a message, except when `CI` is set.
@@ -116,6 +116,43 @@ fn the_diffusion_demo_on_the_gpu_matches_the_cpu() {
         &[("iterations", "500"), ("hidden", "32"), ("steps", "20")],
         1e-3,
     );
+}
+
+/// Encoder, decoder (cross-attention, causal self-attention) and the character transformer,
+/// short and narrow.
+#[test]
+fn the_transformer_demo_on_the_gpu_matches_the_cpu() {
+    let small = [
+        ("length", "4"),
+        ("width", "8"),
+        ("heads", "2"),
+        ("feedforward", "16"),
+        ("iterations", "100"),
+        ("char_width", "8"),
+        ("char_heads", "2"),
+        ("char_layers", "1"),
+        ("char_context", "16"),
+        ("char_iterations", "100"),
+    ];
+    assert_gpu_matches_cpu("transformer", &small, 1e-3);
+}
+
+/// The encoder under InfoNCE (its gradient computed on the host) and the linear probes, short.
+#[test]
+fn the_contrastive_demo_on_the_gpu_matches_the_cpu() {
+    let small = [
+        ("iterations", "100"),
+        ("eval_every", "100"),
+        ("hidden", "32"),
+    ];
+    assert_gpu_matches_cpu("contrastive", &small, 1e-3);
+}
+
+/// The convolutions on the device, the capsules and their routing on the host, short.
+#[test]
+fn the_capsnet_demo_on_the_gpu_matches_the_cpu() {
+    let small = [("epochs", "2"), ("channels", "8"), ("types", "4")];
+    assert_gpu_matches_cpu("capsnet", &small, 1e-3);
 }
 
 #[test]

@@ -35,6 +35,7 @@ use crate::scalar::Scalar;
 
 pub mod activation;
 pub mod attention;
+pub mod capsule;
 pub mod conv;
 pub mod embedding;
 pub mod linear;

@@ -11,6 +11,9 @@
 //!           dx = dh + LN1ᵀ(SelfAttentionᵀ(dh))           (both paths into x)
 //! ```
 //! The residual connections make each backward the sum of a skip path and a sub-layer path.
+//!
+//! [`TransformerDecoderLayer`] adds cross-attention over an encoder's output in front of a causal
+//! encoder layer: the decoder of a sequence-to-sequence transformer.
 
 use ndarray::{Ix2, Ix3};
 use rand::Rng;
@@ -98,7 +101,20 @@ impl<T: Scalar, B: Backend> TransformerEncoderLayer<T, B> {
         dim_feedforward: usize,
         rng: &mut impl Rng,
     ) -> Result<Self, AttentionError> {
-        let self_attn = MultiHeadAttention::new_on(backend, d_model, nhead, false, rng)?;
+        Self::masked_on(backend, d_model, nhead, dim_feedforward, false, rng)
+    }
+
+    /// A layer as [`TransformerEncoderLayer::new_on`] whose self-attention is causal when
+    /// `causal` (position i sees only positions ≤ i: the self-attention of a decoder).
+    pub fn masked_on(
+        backend: &B,
+        d_model: usize,
+        nhead: usize,
+        dim_feedforward: usize,
+        causal: bool,
+        rng: &mut impl Rng,
+    ) -> Result<Self, AttentionError> {
+        let self_attn = MultiHeadAttention::new_on(backend, d_model, nhead, causal, rng)?;
         let linear1 = Linear::new_on(backend, d_model, dim_feedforward, rng)?;
         let linear2 = Linear::new_on(backend, dim_feedforward, d_model, rng)?;
         let norm1 = LayerNorm::new_on(backend, d_model)?;
@@ -193,6 +209,115 @@ impl<T: Scalar, B: Backend> Layer<T, B> for TransformerEncoderLayer<T, B> {
     }
 }
 
+/// One pre-norm decoder layer: cross-attention over the encoder's output (the memory), then a
+/// causal [`TransformerEncoderLayer`] (masked self-attention and the feed-forward block), each
+/// behind a LayerNorm and inside a residual connection, on backend `B`.
+///
+/// ```text
+/// forward:  c = x + CrossAttention(LN(x), m, m)          [B, Lt, E]  (m: memory [B, Ls, E])
+///           y = CausalEncoderLayer(c)                    [B, Lt, E]
+/// backward: dc = CausalEncoderLayerᵀ(dy)
+///           dx = dc + LNᵀ(dq),  dm = dk + dv             ([dq, dk, dv] = CrossAttentionᵀ(dc))
+/// ```
+/// The cross-attention comes first here (the original Transformer puts it between the masked
+/// self-attention and the feed-forward block): every target position reads the source, then the
+/// positions exchange what they read, causally.
+#[derive(Clone, Debug)]
+pub struct TransformerDecoderLayer<T: Scalar, B: Backend = Cpu> {
+    /// Queries from the target positions, keys and values from the memory.
+    pub cross_attn: MultiHeadAttention<T, B>,
+    /// The LayerNorm before the cross-attention.
+    pub norm_cross: LayerNorm<T, Ix3, B>,
+    /// Causal self-attention and feed-forward block.
+    pub block: TransformerEncoderLayer<T, B>,
+    /// c = x + CA(LN(x), m, m): [B, Lt, E]
+    residual: B::Tensor<T, Ix3>,
+    /// dx of the latest backward: [B, Lt, E]
+    grad_input: B::Tensor<T, Ix3>,
+    /// dm of the latest backward: [B, Ls, E]
+    grad_memory: B::Tensor<T, Ix3>,
+}
+
+impl<T: Scalar, B: Backend> TransformerDecoderLayer<T, B> {
+    /// A layer on `backend` initialised like PyTorch's (see [`TransformerEncoderLayer::new_on`]).
+    pub fn new_on(
+        backend: &B,
+        d_model: usize,
+        nhead: usize,
+        dim_feedforward: usize,
+        rng: &mut impl Rng,
+    ) -> Result<Self, AttentionError> {
+        let empty = || backend.zeros(Ix3(0, 0, 0));
+        Ok(Self {
+            cross_attn: MultiHeadAttention::new_on(backend, d_model, nhead, false, rng)?,
+            norm_cross: LayerNorm::new_on(backend, d_model)?,
+            block: TransformerEncoderLayer::masked_on(
+                backend,
+                d_model,
+                nhead,
+                dim_feedforward,
+                true,
+                rng,
+            )?,
+            residual: empty()?,
+            grad_input: empty()?,
+            grad_memory: empty()?,
+        })
+    }
+
+    /// y `[B, Lt, E]` for the target positions x `[B, Lt, E]` reading `memory` `[B, Ls, E]`.
+    pub fn forward(
+        &mut self,
+        x: &B::Tensor<T, Ix3>,
+        memory: &B::Tensor<T, Ix3>,
+    ) -> BackendResult<&B::Tensor<T, Ix3>> {
+        let be = self.block.backend().clone();
+        let normed = self.norm_cross.forward(x)?; // LN(x): [B, Lt, E]
+        let read = self.cross_attn.forward(normed, memory, memory)?; // [B, Lt, E]
+        let c = reuse_on(&be, &mut self.residual, dim3(x))?;
+        be.binary(Binary::Add, x, read, c)?;
+        self.block.forward(&self.residual)
+    }
+
+    /// Adds every parameter gradient for dy `[B, Lt, E]`; returns `[dx, dm]`: dx `[B, Lt, E]`
+    /// and the gradient of the memory `[B, Ls, E]`.
+    pub fn backward(&mut self, dy: &B::Tensor<T, Ix3>) -> BackendResult<[&B::Tensor<T, Ix3>; 2]> {
+        let be = self.block.backend().clone();
+        let dc = self.block.backward(dy)?; // dL/dc: [B, Lt, E]
+        let [dq, dk, dv] = self.cross_attn.backward(dc)?;
+        let dm = reuse_on(&be, &mut self.grad_memory, dim3(dk))?;
+        be.binary(Binary::Add, dk, dv, dm)?;
+        let d_normed = self.norm_cross.backward(dq)?;
+        let dx = reuse_on(&be, &mut self.grad_input, dim3(dc))?;
+        be.binary(Binary::Add, dc, d_normed, dx)?;
+        Ok([&self.grad_input, &self.grad_memory])
+    }
+}
+
+/// The shape of a 3-D tensor as a dimension.
+fn dim3<R: Shaped>(x: &R) -> Ix3 {
+    let s = x.shape();
+    Ix3(s[0], s[1], s[2])
+}
+
+impl<T: Scalar, B: Backend> Layer<T, B> for TransformerDecoderLayer<T, B> {
+    fn backend(&self) -> &B {
+        self.block.backend()
+    }
+
+    fn params_mut(&mut self, visit: &mut dyn FnMut(Param<'_, T, B>)) {
+        self.cross_attn
+            .params_mut(&mut |p| visit(p.prefixed("cross_attn")));
+        self.norm_cross
+            .params_mut(&mut |p| visit(p.prefixed("norm_cross")));
+        self.block.params_mut(&mut |p| visit(p.prefixed("block")));
+    }
+
+    fn num_params(&self) -> usize {
+        self.cross_attn.num_params() + self.norm_cross.num_params() + self.block.num_params()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +333,47 @@ mod tests {
         assert_eq!(names[0], "self_attn.in_proj_weight");
         assert_eq!(names[3], "self_attn.out_proj.bias");
         assert_eq!(names[11], "norm2.bias");
+    }
+
+    /// The decoder layer's dx and d memory match central differences of L = Σ y ⊙ G.
+    #[test]
+    fn decoder_gradients_match_finite_differences() {
+        use crate::gradcheck::{GradCheck, weighted_sum};
+        use ndarray::Array3;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut layer = TransformerDecoderLayer::<f64>::new_on(&Cpu, 4, 2, 6, &mut rng).unwrap();
+        let random = |shape: (usize, usize, usize), rng: &mut rand_chacha::ChaCha8Rng| {
+            Array3::from_shape_simple_fn(shape, || rng.random::<f64>() * 2.0 - 1.0)
+        };
+        let (x, memory, g) = (
+            random((2, 3, 4), &mut rng),
+            random((2, 5, 4), &mut rng),
+            random((2, 3, 4), &mut rng),
+        );
+        layer.forward(&x, &memory).unwrap();
+        let [dx, dm] = layer.backward(&g).unwrap();
+        let (dx, dm) = (dx.clone(), dm.clone());
+        let check = GradCheck {
+            step: 1e-5,
+            rtol: 1e-5,
+            atol: 1e-8,
+        };
+        let mut probe = layer.clone();
+        check
+            .check("x", &x, &dx, |x| {
+                weighted_sum(probe.forward(x, &memory).unwrap(), &g)
+            })
+            .unwrap();
+        check
+            .check("memory", &memory, &dm, |m| {
+                weighted_sum(probe.forward(&x, m).unwrap(), &g)
+            })
+            .unwrap();
+        // A target position never reads a later one: y at t = 0 ignores x at t = 2.
+        let mut later = x.clone();
+        later[[0, 2, 1]] += 1.0;
+        let before = probe.forward(&x, &memory).unwrap()[[0, 0, 0]];
+        assert_eq!(probe.forward(&later, &memory).unwrap()[[0, 0, 0]], before);
     }
 
     #[test]

@@ -7,8 +7,10 @@
 pub mod activations;
 pub mod attention;
 pub mod autoencoder;
+pub mod capsnet;
 pub mod char_rnn;
 pub mod cnn;
+pub mod contrastive;
 pub mod diffusion;
 pub mod gan;
 pub mod gradient_descent;
@@ -16,6 +18,7 @@ pub mod mlp;
 pub mod rnn;
 pub mod svm;
 pub mod train;
+pub mod transformer;
 
 use crate::implementation::Implementation;
 
@@ -31,4 +34,7 @@ pub(crate) static ALL: &[&dyn Implementation] = &[
     &autoencoder::AutoencoderModel,
     &gan::GanModel,
     &diffusion::DiffusionModel,
+    &transformer::TransformerModel,
+    &contrastive::ContrastiveModel,
+    &capsnet::CapsNetModel,
 ];
