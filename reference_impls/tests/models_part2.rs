@@ -2,43 +2,10 @@
 //! seeds, in a configuration small enough for CI; the default configurations at three seeds are
 //! `#[ignore]` tests to run by hand (`cargo test --release --test models_part2 -- --ignored`).
 
-use reference_impls::Device;
-use reference_impls::implementation::NoProgress;
-use reference_impls::params::parse_set;
-use reference_impls::registry;
+mod common;
+
+use common::{SEEDS, assert_all_checks_pass, metric, run};
 use reference_impls::report::Report;
-
-/// The seeds every threshold is tested at.
-const SEEDS: [u64; 3] = [1, 2, 3];
-
-fn run(id: &str, pairs: &[&str], seed: u64) -> Report {
-    let sets: Vec<_> = pairs
-        .iter()
-        .map(|p| parse_set(p).expect("key=value"))
-        .collect();
-    registry::run(id, &sets, Device::Cpu, seed, &NoProgress)
-        .unwrap_or_else(|e| panic!("{id} {pairs:?} seed {seed}: {e}"))
-}
-
-fn metric(report: &Report, name: &str) -> f64 {
-    *report.metrics.get(name).unwrap_or_else(|| {
-        panic!(
-            "seed {}: metric {name} missing from {:?}",
-            report.seed,
-            report.metrics.keys()
-        )
-    })
-}
-
-fn assert_all_checks_pass(report: &Report) {
-    let failed = report.failed_checks();
-    assert!(
-        failed.is_empty(),
-        "{} seed {}: failed checks {failed:#?}",
-        report.implementation,
-        report.seed
-    );
-}
 
 // ---- rnn ----------------------------------------------------------------------------------
 

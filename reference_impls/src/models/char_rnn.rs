@@ -22,6 +22,7 @@ use crate::layers::recurrent::Gru;
 use crate::layers::{Layer, Linear, Param};
 use crate::loss::{LossError, softmax_cross_entropy_on};
 use crate::optim::{Adam, AdamConfig, Optimizer};
+use crate::report::{Axes, Report, Series};
 
 // ---------------------------------------------------------------------------------------------
 // 1. The data
@@ -335,4 +336,57 @@ pub fn perplexity<B: Backend>(
         total += f64::from(net.loss(&inputs, &targets)?) * chunk.len() as f64;
     }
     Ok((total / starts.len().max(1) as f64).exp())
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. What every character model reports
+// ---------------------------------------------------------------------------------------------
+
+/// The character model's test perplexity must be below this fraction of the unigram model's.
+pub const CHAR_PERPLEXITY_RATIO: f64 = 0.75;
+
+/// A trained character model's measurements, as [`report_char_model`] reports them.
+#[derive(Clone, Debug)]
+pub struct CharModelMeasures {
+    /// Perplexity on the test part.
+    pub char_perplexity: f64,
+    /// The unigram model's perplexity on the test part.
+    pub unigram: f64,
+    /// Validation perplexity, entry i after i·`every` training steps.
+    pub validation: Vec<f64>,
+    /// Training steps between two validation measurements.
+    pub every: usize,
+    /// The sample, prompt included.
+    pub sample: String,
+}
+
+/// Adds a character model's evidence to `report`: both perplexities, the validation curve, the
+/// sample, and the check that it beats the unigram model.
+pub fn report_char_model(report: &mut Report, m: CharModelMeasures) {
+    let (char_perplexity, unigram) = (m.char_perplexity, m.unigram);
+    report.metric("char_perplexity", char_perplexity);
+    report.metric("unigram_perplexity", unigram);
+    report.push_series(Series::line(
+        "perplexité/validation",
+        (0..m.validation.len())
+            .map(|i| (i * m.every) as f64)
+            .collect(),
+        m.validation,
+    ));
+    report.set_axes(
+        "perplexité",
+        Axes::new(
+            "pas d'entraînement",
+            "perplexité par caractère (validation)",
+        )
+        .log_y(),
+    );
+    report.texts.insert("échantillon".to_string(), m.sample);
+    report.check(
+        "modèle de caractères : perplexité de test < 0,75 × celle du modèle unigramme",
+        char_perplexity < CHAR_PERPLEXITY_RATIO * unigram,
+        format!(
+            "{char_perplexity:.2} contre {unigram:.2} (partie de test, 10 % final du texte des notes)"
+        ),
+    );
 }

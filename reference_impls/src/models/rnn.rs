@@ -28,7 +28,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::char_rnn::{
-    CHAR_EVAL_EVERY, CharSplits, CharTraining, perplexity, train_char, unigram_perplexity,
+    CHAR_EVAL_EVERY, CharModelMeasures, CharSplits, CharTraining, perplexity, report_char_model,
+    train_char, unigram_perplexity,
 };
 use crate::backend::{Backend, BackendResult, Shaped};
 use crate::data::{Vocabulary, notes_text};
@@ -564,45 +565,24 @@ fn language_model<B: Backend>(
     let mut trained = train_char(backend, training, &splits, vocab.len(), &mut rng)?;
     let char_perplexity = perplexity(&mut trained.net, &splits.test, training.steps)?;
     let unigram = unigram_perplexity(&splits.train, &splits.test, vocab.len());
-    report.metric("char_perplexity", char_perplexity);
-    report.metric("unigram_perplexity", unigram);
     report.metric("char_best_iteration", trained.best_iteration as f64);
     report.metric("char_vocabulary", vocab.len() as f64);
-    report.push_series(Series::line(
-        "perplexité/validation",
-        (0..trained.validation_curve.len())
-            .map(|i| (i * CHAR_EVAL_EVERY) as f64)
-            .collect(),
-        trained.validation_curve.clone(),
-    ));
-    report.set_axes(
-        "perplexité",
-        Axes::new(
-            "pas d'entraînement",
-            "perplexité par caractère (validation)",
-        )
-        .log_y(),
-    );
     let prompt = vocab
         .encode(PROMPT)
         .expect("the prompt's characters occur in the notes");
     let sample = trained.net.sample(&prompt, 300, 0.8, &mut rng)?;
-    report.texts.insert(
-        "échantillon".to_string(),
-        format!("{PROMPT}{}", vocab.decode(&sample)),
-    );
-    report.check(
-        "modèle de caractères : perplexité de test < 0,75 × celle du modèle unigramme",
-        char_perplexity < CHAR_PERPLEXITY_RATIO * unigram,
-        format!(
-            "{char_perplexity:.2} contre {unigram:.2} (partie de test, 10 % final du texte des notes)"
-        ),
+    report_char_model(
+        report,
+        CharModelMeasures {
+            char_perplexity,
+            unigram,
+            validation: trained.validation_curve,
+            every: CHAR_EVAL_EVERY,
+            sample: format!("{PROMPT}{}", vocab.decode(&sample)),
+        },
     );
     Ok(())
 }
-
-/// The character model's test perplexity must be below this fraction of the unigram model's.
-pub const CHAR_PERPLEXITY_RATIO: f64 = 0.75;
 
 /// The training and validation curves (`mse/<net> …`) and the gradient through time
 /// (`gradient/<net>`) of one network.

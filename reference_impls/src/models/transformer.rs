@@ -27,8 +27,9 @@ use rand::distr::weighted::WeightedIndex;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::char_rnn::{CharSplits, unigram_perplexity, windows};
-use super::rnn::CHAR_PERPLEXITY_RATIO;
+use super::char_rnn::{
+    CharModelMeasures, CharSplits, report_char_model, unigram_perplexity, windows,
+};
 use crate::backend::{Backend, BackendResult, Binary, Mat, Shaped, reshape_on, reuse_on};
 use crate::data::{Vocabulary, notes_text};
 use crate::implementation::{Implementation, Progress, RunError, RunOnBackend};
@@ -1062,40 +1063,22 @@ fn char_model<B: Backend>(
     let mut net = trained.net;
     let char_perplexity = perplexity(&mut net, &splits.test, context)?;
     let unigram = unigram_perplexity(&splits.train, &splits.test, vocab.len());
-    report.metric("char_perplexity", char_perplexity);
-    report.metric("unigram_perplexity", unigram);
     report.metric("char_validation_perplexity", -trained.best_score);
     report.metric("char_best_iteration", trained.best_iteration as f64);
     report.metric("char_parameters", net.num_params() as f64);
-    report.push_series(Series::line(
-        "perplexité/validation",
-        (0..trained.validation.len())
-            .map(|i| (i * EVAL_EVERY) as f64)
-            .collect(),
-        trained.validation.iter().map(|s| -s).collect(),
-    ));
-    report.set_axes(
-        "perplexité",
-        Axes::new(
-            "pas d'entraînement",
-            "perplexité par caractère (validation)",
-        )
-        .log_y(),
-    );
     let prompt = vocab
         .encode(PROMPT)
         .expect("the prompt's characters occur in the notes");
     let sample = net.sample(&prompt, 300, 0.8, context, &mut rng)?;
-    report.texts.insert(
-        "échantillon".to_string(),
-        format!("{PROMPT}{}", vocab.decode(&sample)),
-    );
-    report.check(
-        "modèle de caractères : perplexité de test < 0,75 × celle du modèle unigramme",
-        char_perplexity < CHAR_PERPLEXITY_RATIO * unigram,
-        format!(
-            "{char_perplexity:.2} contre {unigram:.2} (partie de test, 10 % final du texte des notes)"
-        ),
+    report_char_model(
+        report,
+        CharModelMeasures {
+            char_perplexity,
+            unigram,
+            validation: trained.validation.iter().map(|s| -s).collect(),
+            every: EVAL_EVERY,
+            sample: format!("{PROMPT}{}", vocab.decode(&sample)),
+        },
     );
     Ok(())
 }

@@ -425,6 +425,23 @@ fn row_mut<'a, T>(m: &'a mut ArrayViewMut2<'_, T>, b: usize) -> &'a mut [T] {
     &mut m.as_slice_mut().expect("row-major cell tensors")[start..start + width]
 }
 
+/// The `K` consecutive blocks of `n` values at the start of `row` (one sample's gates).
+#[inline(always)]
+fn blocks<T, const K: usize>(row: &[T], n: usize) -> [&[T]; K] {
+    std::array::from_fn(|k| &row[k * n..(k + 1) * n])
+}
+
+/// [`blocks`], mutable.
+#[inline(always)]
+fn blocks_mut<T, const K: usize>(row: &mut [T], n: usize) -> [&mut [T]; K] {
+    let mut rest = row;
+    std::array::from_fn(|_| {
+        let (block, tail) = std::mem::take(&mut rest).split_at_mut(n);
+        rest = tail;
+        block
+    })
+}
+
 vectorised! {
     /// One LSTM step (see [`crate::backend::Backend::lstm_cell`]): gates i, f, g, o in `pre`
     /// `[B, 4H]`, activated in place.
@@ -474,15 +491,10 @@ vectorised! {
         let (mut dc, mut d_pre) = (dc, d_pre);
         let (n, one) = (c_prev.ncols(), T::one());
         for b in 0..gates.nrows() {
-            let all = row(&gates, b);
-            let (i, f, g, o) = (&all[..n], &all[n..2 * n], &all[2 * n..3 * n], &all[3 * n..4 * n]);
+            let [i, f, g, o] = blocks(row(&gates, b), n);
             let (cp, t, dh) = (&row(&c_prev, b)[..n], &row(&tanh_c, b)[..n], &row(&dh, b)[..n]);
             let dc = &mut row_mut(&mut dc, b)[..n];
-            let d = row_mut(&mut d_pre, b);
-            let (d_i, rest) = d.split_at_mut(n);
-            let (d_f, rest) = rest.split_at_mut(n);
-            let (d_g, d_o) = rest.split_at_mut(n);
-            let (d_i, d_f, d_g, d_o) = (&mut d_i[..n], &mut d_f[..n], &mut d_g[..n], &mut d_o[..n]);
+            let [d_i, d_f, d_g, d_o] = blocks_mut(row_mut(&mut d_pre, b), n);
             for k in 0..n {
                 let d_c = dc[k] + dh[k] * o[k] * (one - t[k] * t[k]); // c' reaches L directly and via h'
                 // c' = f ⊙ c + i ⊙ g and h' = o ⊙ tanh(c'), through each gate's activation
@@ -510,10 +522,7 @@ vectorised! {
         for b in 0..gx.nrows() {
             let (x, hh, hp) = (row(&gx, b), row(&gh, b), row(&h_prev, b));
             let out = row_mut(&mut h, b);
-            let g = row_mut(&mut gates, b);
-            let (r, rest) = g.split_at_mut(n);
-            let (z, g_n) = rest.split_at_mut(n);
-            let g_n = &mut g_n[..n];
+            let [r, z, g_n] = blocks_mut(row_mut(&mut gates, b), n);
             for k in 0..n {
                 r[k] = simd::sigmoid(x[k] + hh[k]); // reset gate
                 z[k] = simd::sigmoid(x[n + k] + hh[n + k]); // update gate
@@ -539,7 +548,7 @@ vectorised! {
         let (n, one) = (h_prev.ncols(), T::one());
         for b in 0..gates.nrows() {
             let (g, hh, hp) = (row(&gates, b), row(&gh, b), row(&h_prev, b));
-            let (r, z, g_n) = (&g[..n], &g[n..2 * n], &g[2 * n..3 * n]);
+            let [r, z, g_n] = blocks(g, n);
             let (dh, dx, dhh) = (row_mut(&mut dh, b), row_mut(&mut d_gx, b), row_mut(&mut d_gh, b));
             for k in 0..n {
                 let d = dh[k];
