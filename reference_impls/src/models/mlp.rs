@@ -192,11 +192,8 @@ pub const CONTROL_MARGIN: f64 = 0.10;
 
 /// The fraction of `data` in its most frequent class: the accuracy of always guessing it.
 fn majority_fraction(data: &Dataset) -> f64 {
-    let mut counts = vec![0usize; data.classes];
-    for &y in &data.y {
-        counts[y] += 1;
-    }
-    counts.into_iter().max().unwrap_or(0) as f64 / data.len().max(1) as f64
+    let largest = data.class_counts().into_iter().max().unwrap_or(0);
+    largest as f64 / data.len().max(1) as f64
 }
 
 /// The registry entry `mlp`.

@@ -46,7 +46,8 @@ pub fn gemm<T: Scalar>(
     } else {
         gemm::Parallelism::None
     };
-    let (sa, sb, sc) = (a.strides(), b.strides(), c.strides().to_vec());
+    let (sa, sb) = (a.strides(), b.strides());
+    let (c_rs, c_cs) = (c.strides()[0], c.strides()[1]);
     // SAFETY: every pointer and stride describes a live view of the asserted shape, and `c`
     // is borrowed mutably, so it overlaps neither input. `gemm` computes
     // dst ← α_dst·dst + β_prod·lhs·rhs, reading dst only when asked: ours is β·c + α·a·b.
@@ -56,8 +57,8 @@ pub fn gemm<T: Scalar>(
             p,
             k,
             c.as_mut_ptr(),
-            sc[1],
-            sc[0],
+            c_cs,
+            c_rs,
             beta != T::zero(),
             a.as_ptr(),
             sa[1],
