@@ -3,7 +3,8 @@
 //! `bench/attention_bench.sh` run both sides).
 //!
 //! - `lstm`: one-layer LSTM, input 64, hidden 128, sequence 50, batch 32 (batch-first here, the
-//!   same work), loss = Σ output: one step = zero grads + forward + backward.
+//!   same work), loss = Σ output: one step = zero grads + forward + backward (without dL/dx, as
+//!   PyTorch, whose x does not require grad).
 //! - `attention`: multi-head self-attention, d_model 128, 4 heads, sequence 128, batch 32,
 //!   q = k = v = x, loss = Σ output: one step = zero grads + forward + backward.
 //!
@@ -78,7 +79,7 @@ fn main() -> ExitCode {
             let times = time_steps(iters, || {
                 lstm.zero_grad().expect(CPU);
                 lstm.forward(&x, &state0).expect(CPU);
-                lstm.backward(&ones, None).expect(CPU);
+                lstm.backward_params(&ones, None).expect(CPU);
             });
             ("lstm fwd+bwd", times)
         }

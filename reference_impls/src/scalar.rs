@@ -85,8 +85,11 @@ fn exp_f32(x: f32) -> f32 {
     let r = n.mul_add(-LN2_LO, n.mul_add(-LN2_HI, clamped));
     let p = P[1..].iter().fold(P[0], |p, &c| p.mul_add(r, c));
     let e_r = (p * r).mul_add(r, r) + 1.0; // 1 + r + r²·p(r)
-    // n is integral and in [−126, 127] (NaN gives 0, and e_r stays NaN).
-    let two_n = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // n is integral and in [−126, 127]: 2²³ + 127 + n holds n + 127 in its low mantissa
+    // bits, which the shift moves into the exponent field; a bit cast, not a (saturating,
+    // hard to vectorise) float-to-int conversion. NaN gives 0, and e_r stays NaN.
+    let biased = (n + (127.0 + 8_388_608.0)).to_bits();
+    let two_n = f32::from_bits(biased << 23);
     // Below −87, e^x < 2^−125: flushed to exactly 0 (a masked attention score must weigh 0).
     if x < -87.0 { 0.0 } else { e_r * two_n }
 }

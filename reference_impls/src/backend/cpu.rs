@@ -189,10 +189,21 @@ impl Backend for Cpu {
         let mut cv = batch_view_mut(elems_mut(c.tensor), &lc);
         for (i, mut ci) in cv.outer_iter_mut().enumerate() {
             let ai = op_matrix(av, &la, i);
-            if beta == T::zero() {
-                ci.zip_mut_with(&ai, |c, &a| *c = alpha * a);
-            } else {
-                ci.zip_mut_with(&ai, |c, &a| *c = alpha * a + beta * *c);
+            assert_eq!(ai.shape(), ci.shape(), "geam: shapes differ");
+            for (mut c_row, a_row) in ci.outer_iter_mut().zip(ai.outer_iter()) {
+                // Rows with unit stride (a time step of a sequence: rows T·C apart) go through
+                // slice loops the compiler vectorises; a transposed `a` element by element.
+                match (c_row.as_slice_mut(), a_row.as_slice()) {
+                    (Some(c), Some(a)) if beta == T::zero() => {
+                        c.iter_mut().zip(a).for_each(|(c, &a)| *c = alpha * a);
+                    }
+                    (Some(c), Some(a)) => {
+                        let each = c.iter_mut().zip(a);
+                        each.for_each(|(c, &a)| *c = alpha * a + beta * *c);
+                    }
+                    _ if beta == T::zero() => c_row.zip_mut_with(&a_row, |c, &a| *c = alpha * a),
+                    _ => c_row.zip_mut_with(&a_row, |c, &a| *c = alpha * a + beta * *c),
+                }
             }
         }
         Ok(())
@@ -258,6 +269,19 @@ impl Backend for Cpu {
         out: &mut Array<T, D>,
     ) -> BackendResult<()> {
         let channels = bias.len();
+        if let (1, Some(out), Some(bias)) = (inner, out.as_slice_mut(), bias.as_slice()) {
+            // Rows of C contiguous elements (a linear layer's [N, C]): one slice per row.
+            for row in out.chunks_exact_mut(channels.max(1)) {
+                if beta == T::zero() {
+                    row.copy_from_slice(bias);
+                } else {
+                    for (v, &b) in row.iter_mut().zip(bias) {
+                        *v = beta * *v + b;
+                    }
+                }
+            }
+            return Ok(());
+        }
         let outer = out.len() / (channels * inner).max(1);
         let mut view = out
             .view_mut()

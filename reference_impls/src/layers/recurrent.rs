@@ -17,7 +17,12 @@
 //! A [`Cell`] turns `(gx_t, gh_t, state_{t−1})` into `state_t`; its backward returns `d gx_t`,
 //! `d gh_t` and the gradient that reaches `state_{t−1}` directly (not through `W_hh`). The layer
 //! ([`Recurrent`]) does the products around the cells: in backward, one product per step for
-//! `dh_{t−1} += d gh_t · W_hh`, then one product each for `dW_ih`, `dW_hh` and `dx` over all steps.
+//! `dh_{t−1} += d gh_t · W_hh`, then one product each for `dW_ih`, `dW_hh` and `dx` over all steps
+//! (`dx` only when the input needs a gradient: [`Recurrent::backward_params`] skips it).
+//!
+//! When a cell only uses the sum `gx_t + gh_t` (the RNN and the LSTM: [`Cell::ADDITIVE`]), the
+//! layer folds `b_hh` into `gx` before the loop and lets each step's product accumulate onto its
+//! slice of `gx`, so that no step adds two `[B, G]` matrices; then `d gh_t = d gx_t`.
 //!
 //! Everything runs on the layer's backend; a state is a list of `[B, H]` tensors, its parts in
 //! the order of [`Cell::PARTS`] (`h`, then `c` for the LSTM).
@@ -28,7 +33,7 @@ use ndarray::{Array1, Array2, Dimension, Ix1, Ix2, Ix3};
 use rand::Rng;
 
 use super::{Activation, Layer, LayerError, Param, ShapeError, uniform};
-use crate::backend::{Backend, BackendResult, Binary, Cpu, Mat, Shaped, reuse_on};
+use crate::backend::{Backend, BackendResult, Cpu, Mat, Shaped, reuse_on};
 use crate::scalar::Scalar;
 
 /// A recurrent state on backend `B`: its parts `[B, H]` in the order of [`Cell::PARTS`].
@@ -43,11 +48,12 @@ pub type InputGrads<'a, T, B> = (
 /// What one step keeps for its backward, on the layer's backend (sizes `[B, G]` and `[B, H]`).
 #[derive(Clone, Debug)]
 pub struct StepBuffers<T: Scalar, B: Backend> {
-    /// gx_t = x_t W_ihᵀ + b_ih: `[B, G]`
+    /// gx_t = x_t W_ihᵀ + b_ih: `[B, G]` (empty for an [`Cell::ADDITIVE`] cell)
     pub gx: B::Tensor<T, Ix2>,
-    /// gh_t = h_{t−1} W_hhᵀ + b_hh: `[B, G]`
+    /// gh_t = h_{t−1} W_hhᵀ + b_hh: `[B, G]` (empty for an [`Cell::ADDITIVE`] cell)
     pub gh: B::Tensor<T, Ix2>,
-    /// The gates of the step (pre-activations for the RNN, activated for the LSTM and GRU): `[B, G]`
+    /// The gates of the step: `[B, G]`. An [`Cell::ADDITIVE`] cell finds gx_t + gh_t there;
+    /// the RNN keeps these pre-activations, the LSTM (and the GRU) the activated gates.
     pub gates: B::Tensor<T, Ix2>,
     /// tanh(c_t) for the LSTM: `[B, H]` (empty for the others)
     pub tanh_c: B::Tensor<T, Ix2>,
@@ -62,6 +68,10 @@ pub trait Cell {
     const NAME: &'static str;
     /// The names of the state's parts, `h` first (`["h"]` or `["h", "c"]`).
     const PARTS: &'static [&'static str];
+    /// Whether the cell uses `gx_t` and `gh_t` only through their sum: then the layer hands
+    /// [`Cell::step`] the sum in `step.gates` (`step.gx` and `step.gh` stay empty), and takes
+    /// `d gh_t = d gx_t` after [`Cell::step_backward`] (which leaves `d_gh` alone).
+    const ADDITIVE: bool;
 
     /// Writes `next` (the state after the step) from `step.gx`, `step.gh` and `prev`; keeps in
     /// `step` what the backward needs.
@@ -93,6 +103,7 @@ impl Cell for RnnTanhCell {
     const GATES: usize = 1;
     const NAME: &'static str = "rnn_tanh";
     const PARTS: &'static [&'static str] = &["h"];
+    const ADDITIVE: bool = true;
 
     fn step<T: Scalar, B: Backend>(
         be: &B,
@@ -100,8 +111,8 @@ impl Cell for RnnTanhCell {
         _prev: &[B::Tensor<T, Ix2>],
         next: &mut [B::Tensor<T, Ix2>],
     ) -> BackendResult<()> {
-        // h' = tanh(W_ih x + b_ih + W_hh h + b_hh): [B, H]; the sum is kept for backward.
-        be.binary(Binary::Add, &step.gx, &step.gh, &mut step.gates)?;
+        // h' = tanh(W_ih x + b_ih + W_hh h + b_hh): [B, H]; the sum (in gates) is kept for
+        // backward.
         be.activation(Activation::Tanh, &step.gates, &mut next[0])
     }
 
@@ -111,11 +122,10 @@ impl Cell for RnnTanhCell {
         _prev: &[B::Tensor<T, Ix2>],
         d_state: &mut [B::Tensor<T, Ix2>],
         d_gx: &mut B::Tensor<T, Ix2>,
-        d_gh: &mut B::Tensor<T, Ix2>,
+        _d_gh: &mut B::Tensor<T, Ix2>,
     ) -> BackendResult<()> {
         let d_h = &mut d_state[0];
         be.activation_backward(Activation::Tanh, &step.gates, d_h, d_gx)?; // dh' ⊙ (1 − h'²)
-        be.axpby(T::one(), d_gx, T::zero(), d_gh)?;
         be.fill(d_h, T::zero()) // h reaches h' only through W_hh
     }
 }
@@ -128,6 +138,7 @@ impl Cell for LstmCell {
     const GATES: usize = 4;
     const NAME: &'static str = "lstm";
     const PARTS: &'static [&'static str] = &["h", "c"];
+    const ADDITIVE: bool = true;
 
     fn step<T: Scalar, B: Backend>(
         be: &B,
@@ -135,9 +146,8 @@ impl Cell for LstmCell {
         prev: &[B::Tensor<T, Ix2>],
         next: &mut [B::Tensor<T, Ix2>],
     ) -> BackendResult<()> {
-        // pre = W_ih x + b_ih + W_hh h + b_hh: [B, 4H], blocks i, f, g, o; activated in place:
+        // gates = W_ih x + b_ih + W_hh h + b_hh: [B, 4H], blocks i, f, g, o; activated in place:
         // i = σ(·), f = σ(·), g = tanh(·), o = σ(·); c' = f ⊙ c + i ⊙ g; h' = o ⊙ tanh(c').
-        be.binary(Binary::Add, &step.gx, &step.gh, &mut step.gates)?;
         let [h, c] = next else {
             unreachable!("an LSTM state has two parts, h and c")
         };
@@ -150,14 +160,13 @@ impl Cell for LstmCell {
         prev: &[B::Tensor<T, Ix2>],
         d_state: &mut [B::Tensor<T, Ix2>],
         d_gx: &mut B::Tensor<T, Ix2>,
-        d_gh: &mut B::Tensor<T, Ix2>,
+        _d_gh: &mut B::Tensor<T, Ix2>,
     ) -> BackendResult<()> {
         // dL/dh' and dL/dc' in; dL/d(pre-activations) [B, 4H] and dL/dc = dc' ⊙ f out.
         let [d_h, d_c] = d_state else {
             unreachable!("an LSTM state has two parts, h and c")
         };
         be.lstm_cell_backward(&step.gates, &prev[1], &step.tanh_c, d_h, d_c, d_gx)?;
-        be.axpby(T::one(), d_gx, T::zero(), d_gh)?;
         be.fill(d_h, T::zero()) // h reaches the step only through W_hh
     }
 }
@@ -171,6 +180,7 @@ impl Cell for GruCell {
     const GATES: usize = 3;
     const NAME: &'static str = "gru";
     const PARTS: &'static [&'static str] = &["h"];
+    const ADDITIVE: bool = false;
 
     fn step<T: Scalar, B: Backend>(
         be: &B,
@@ -224,6 +234,10 @@ pub struct Recurrent<T: Scalar, C: Cell, B: Backend = Cpu> {
     pub grad_bias_ih: B::Tensor<T, Ix1>,
     /// dL/db_hh: [G], accumulated by `backward`.
     pub grad_bias_hh: B::Tensor<T, Ix1>,
+    /// W_hhᵀ [H, G], copied at each forward: the per-step product h W_hhᵀ then reads its
+    /// right-hand side in the order the matrix kernels want, instead of reordering W_hh at
+    /// every step.
+    weight_hh_t: B::Tensor<T, Ix2>,
     /// x of the latest forward: [B, T, I]
     input: B::Tensor<T, Ix3>,
     /// gx = x W_ihᵀ + b_ih for every step: [B, T, G]
@@ -306,6 +320,7 @@ impl<T: Scalar, C: Cell, B: Backend> Recurrent<T, C, B> {
             weight_hh: backend.upload(weight_hh.view())?,
             bias_ih: backend.upload(bias_ih.view())?,
             bias_hh: backend.upload(bias_hh.view())?,
+            weight_hh_t: mat()?,
             input: seq()?,
             gx: seq()?,
             h_prev: seq()?,
@@ -381,9 +396,13 @@ impl<T: Scalar, C: Cell, B: Backend> Recurrent<T, C, B> {
         let input = reuse_on(be, &mut self.input, Ix3(batch, steps, features))?; // x: [B, T, I]
         be.geam(T::one(), Mat::of(x), T::zero(), Mat::of(input))?;
 
-        // gx = x W_ihᵀ + b_ih for all B·T rows at once: [B·T, I]·[I, G] → [B·T, G]
+        // gx = x W_ihᵀ + b_ih for all B·T rows at once: [B·T, I]·[I, G] → [B·T, G]; an
+        // additive cell's gx takes b_hh too.
         let gx = reuse_on(be, &mut self.gx, Ix3(batch, steps, rows))?;
         be.add_bias(&self.bias_ih, 1, T::zero(), gx)?;
+        if C::ADDITIVE {
+            be.add_bias(&self.bias_hh, 1, T::one(), gx)?;
+        }
         be.gemm(
             T::one(),
             Mat::flat(&self.input, features),
@@ -394,6 +413,13 @@ impl<T: Scalar, C: Cell, B: Backend> Recurrent<T, C, B> {
 
         reuse_on(be, &mut self.h_prev, Ix3(batch, steps, hidden))?;
         reuse_on(be, &mut self.output, Ix3(batch, steps, hidden))?;
+        let w_t = reuse_on(be, &mut self.weight_hh_t, Ix2(hidden, rows))?;
+        be.geam(
+            T::one(),
+            Mat::of(&self.weight_hh).t(),
+            T::zero(),
+            Mat::of(w_t),
+        )?;
         self.size_step_buffers(batch, steps)?;
         let be = &self.backend;
         for (part, value) in self.states[0].iter_mut().zip(state0) {
@@ -405,20 +431,23 @@ impl<T: Scalar, C: Cell, B: Backend> Recurrent<T, C, B> {
             let step = &mut self.steps[t];
             let h_prev = at_step(&mut self.h_prev, t);
             be.geam(T::one(), Mat::of(&prev[0]), T::zero(), h_prev)?;
-            be.geam(
-                T::one(),
-                at_step(&self.gx, t),
-                T::zero(),
-                Mat::of(&mut step.gx),
-            )?;
-            // gh = h W_hhᵀ + b_hh: [B, G]
-            be.add_bias(&self.bias_hh, 1, T::zero(), &mut step.gh)?;
+            // An additive cell's gates = gx_t + h W_hhᵀ (b_hh is in gx); else gx_t and
+            // gh_t = h W_hhᵀ + b_hh apart: [B, G]
+            let gx_t = at_step(&self.gx, t);
+            let gh = if C::ADDITIVE {
+                be.geam(T::one(), gx_t, T::zero(), Mat::of(&mut step.gates))?;
+                &mut step.gates
+            } else {
+                be.geam(T::one(), gx_t, T::zero(), Mat::of(&mut step.gx))?;
+                be.add_bias(&self.bias_hh, 1, T::zero(), &mut step.gh)?;
+                &mut step.gh
+            };
             be.gemm(
                 T::one(),
                 Mat::of(&prev[0]),
-                Mat::of(&self.weight_hh).t(),
+                Mat::of(&self.weight_hh_t),
                 T::one(),
-                Mat::of(&mut step.gh),
+                Mat::of(gh),
             )?;
             C::step(be, step, prev, next)?;
             let h_t = at_step(&mut self.output, t);
@@ -434,18 +463,23 @@ impl<T: Scalar, C: Cell, B: Backend> Recurrent<T, C, B> {
         let be = &self.backend;
         let lstm = C::PARTS.len() == 2;
         let tanh_dim = if lstm { Ix2(batch, hidden) } else { Ix2(0, 0) };
+        let apart_dim = if C::ADDITIVE {
+            Ix2(0, 0)
+        } else {
+            Ix2(batch, rows)
+        };
         let fits = |m: &B::Tensor<T, Ix2>, d: Ix2| m.shape() == d.slice();
         let stale = self.steps.len() != steps
             || self
                 .steps
                 .first()
-                .is_some_and(|s| !fits(&s.gx, Ix2(batch, rows)));
+                .is_some_and(|s| !fits(&s.gates, Ix2(batch, rows)));
         if stale {
             self.steps = (0..steps)
                 .map(|_| {
                     Ok(StepBuffers {
-                        gx: be.zeros(Ix2(batch, rows))?,
-                        gh: be.zeros(Ix2(batch, rows))?,
+                        gx: be.zeros(apart_dim)?,
+                        gh: be.zeros(apart_dim)?,
                         gates: be.zeros(Ix2(batch, rows))?,
                         tanh_c: be.zeros(tanh_dim)?,
                     })
@@ -471,6 +505,30 @@ impl<T: Scalar, C: Cell, B: Backend> Recurrent<T, C, B> {
         d_output: &B::Tensor<T, Ix3>,
         d_final: Option<&[B::Tensor<T, Ix2>]>,
     ) -> BackendResult<InputGrads<'_, T, B>> {
+        self.backward_params(d_output, d_final)?;
+        let (batch, steps) = (d_output.shape()[0], d_output.shape()[1]);
+        let (rows, features) = (C::GATES * self.hidden_size(), self.input_size());
+        let be = &self.backend;
+        // dx: [B·T, I] = d gx [B·T, G] · W_ih [G, I]
+        let dx = reuse_on(be, &mut self.grad_input, Ix3(batch, steps, features))?;
+        be.gemm(
+            T::one(),
+            Mat::flat(&self.grad_gx, rows),
+            Mat::of(&self.weight_ih),
+            T::zero(),
+            Mat::flat(dx, features),
+        )?;
+        Ok((&self.grad_input, &self.grad_state))
+    }
+
+    /// [`Recurrent::backward`] for an input that needs no gradient (data, one-hot characters:
+    /// PyTorch skips dL/dx the same way when x does not require grad): adds the parameter
+    /// gradients and returns dL/d state0, without the product for dL/dx.
+    pub fn backward_params(
+        &mut self,
+        d_output: &B::Tensor<T, Ix3>,
+        d_final: Option<&[B::Tensor<T, Ix2>]>,
+    ) -> BackendResult<&[B::Tensor<T, Ix2>]> {
         let (batch, steps, hidden) = {
             let s = self.output.shape();
             (s[0], s[1], s[2])
@@ -484,7 +542,9 @@ impl<T: Scalar, C: Cell, B: Backend> Recurrent<T, C, B> {
         );
         let be = &self.backend;
         reuse_on(be, &mut self.grad_gx, Ix3(batch, steps, rows))?; // dL/d gx: [B, T, G]
-        reuse_on(be, &mut self.grad_gh, Ix3(batch, steps, rows))?; // dL/d gh: [B, T, G]
+        if !C::ADDITIVE {
+            reuse_on(be, &mut self.grad_gh, Ix3(batch, steps, rows))?; // dL/d gh: [B, T, G]
+        }
         if self
             .grad_state
             .first()
@@ -501,7 +561,7 @@ impl<T: Scalar, C: Cell, B: Backend> Recurrent<T, C, B> {
         }
         let [d_gx, d_gh] = &mut self.step_grads;
         let d_gx = reuse_on(be, d_gx, Ix2(batch, rows))?;
-        let d_gh = reuse_on(be, d_gh, Ix2(batch, rows))?;
+        let d_gh = reuse_on(be, d_gh, Ix2(if C::ADDITIVE { 0 } else { batch }, rows))?;
         for t in (0..steps).rev() {
             // dL/dh_t += dL/d output_t
             let d_h = Mat::of(&mut self.grad_state[0]);
@@ -514,30 +574,32 @@ impl<T: Scalar, C: Cell, B: Backend> Recurrent<T, C, B> {
                 T::zero(),
                 at_step(&mut self.grad_gx, t),
             )?;
-            be.geam(
-                T::one(),
-                Mat::of(&*d_gh),
-                T::zero(),
-                at_step(&mut self.grad_gh, t),
-            )?;
+            let d_gh = if C::ADDITIVE {
+                &*d_gx // d gh_t = d gx_t
+            } else {
+                let slot = at_step(&mut self.grad_gh, t);
+                be.geam(T::one(), Mat::of(&*d_gh), T::zero(), slot)?;
+                &*d_gh
+            };
             // dh_{t−1} += d gh_t [B, G] · W_hh [G, H]
             be.gemm(
                 T::one(),
-                Mat::of(&*d_gh),
+                Mat::of(d_gh),
                 Mat::of(&self.weight_hh),
                 T::one(),
                 Mat::of(&mut self.grad_state[0]),
             )?;
         }
 
-        let (d_gx, d_gh) = (
-            Mat::flat(&self.grad_gx, rows),
-            Mat::flat(&self.grad_gh, rows),
-        ); // [B·T, G] each
+        let grad_gh = if C::ADDITIVE {
+            &self.grad_gx
+        } else {
+            &self.grad_gh
+        };
         // dW_ih: [G, I] += d gxᵀ [G, B·T] · x [B·T, I];  db_ih += Σ rows of d gx
         be.gemm(
             T::one(),
-            d_gx.t(),
+            Mat::flat(&self.grad_gx, rows).t(),
             Mat::flat(&self.input, features),
             T::one(),
             Mat::of(&mut self.grad_weight_ih),
@@ -546,22 +608,13 @@ impl<T: Scalar, C: Cell, B: Backend> Recurrent<T, C, B> {
         // dW_hh: [G, H] += d ghᵀ [G, B·T] · h_prev [B·T, H];  db_hh += Σ rows of d gh
         be.gemm(
             T::one(),
-            d_gh.t(),
+            Mat::flat(grad_gh, rows).t(),
             Mat::flat(&self.h_prev, hidden),
             T::one(),
             Mat::of(&mut self.grad_weight_hh),
         )?;
-        be.add_channel_sums(&self.grad_gh, 1, &mut self.grad_bias_hh)?;
-        // dx: [B·T, I] = d gx [B·T, G] · W_ih [G, I]
-        let dx = reuse_on(be, &mut self.grad_input, Ix3(batch, steps, features))?;
-        be.gemm(
-            T::one(),
-            Mat::flat(&self.grad_gx, rows),
-            Mat::of(&self.weight_ih),
-            T::zero(),
-            Mat::flat(dx, features),
-        )?;
-        Ok((&self.grad_input, &self.grad_state))
+        be.add_channel_sums(grad_gh, 1, &mut self.grad_bias_hh)?;
+        Ok(&self.grad_state)
     }
 }
 
@@ -666,6 +719,37 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.expected, vec![16, 4]);
         assert_eq!(err.what, "lstm weight_hh");
+    }
+
+    /// Without dL/dx, the backward makes one product fewer and the same parameter gradients.
+    #[test]
+    fn backward_params_skips_only_the_input_gradient() {
+        use crate::backend::counting::Counting;
+        let backend = Counting::new(Cpu);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+        let mut lstm = Lstm::<f64, _>::new_on(&backend, 3, 4, &mut rng).unwrap();
+        let x = Array3::from_shape_fn((2, 5, 3), |(b, t, i)| (b + 2 * t) as f64 * 0.1 - i as f64);
+        let dy = Array3::from_shape_fn((2, 5, 4), |(b, t, h)| (b * t + h) as f64 * 0.05);
+        let state0 = lstm.zero_state(2).unwrap();
+        let mut grads = Vec::new();
+        for with_dx in [true, false] {
+            lstm.zero_grad().unwrap();
+            lstm.forward(&x, &state0).unwrap();
+            backend.reset();
+            if with_dx {
+                lstm.backward(&dy, None).unwrap();
+            } else {
+                lstm.backward_params(&dy, None).unwrap();
+            }
+            grads.push((
+                backend.counts().get("gemm").copied(),
+                lstm.grad_weight_ih.clone(),
+            ));
+        }
+        assert_eq!(grads[0].0, Some(5 + 3));
+        assert_eq!(grads[1].0, Some(5 + 2));
+        assert_eq!(grads[0].1, grads[1].1);
+        assert!(grads[1].1.iter().any(|&g| g != 0.0));
     }
 
     /// The ops of an LSTM forward and backward through time go through the layer's backend,

@@ -170,7 +170,7 @@ impl<B: Backend> CharRnn<B> {
         let dims = self.x.shape();
         let dim = Ix3(dims[0], dims[1], self.gru.hidden_size());
         let d_states = reshape_on(&be, d_flat, &mut self.grad_states, dim)?;
-        self.gru.backward(d_states, None)?;
+        self.gru.backward_params(d_states, None)?; // one-hot inputs: no dL/dx
         Ok(())
     }
 

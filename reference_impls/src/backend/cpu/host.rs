@@ -496,14 +496,23 @@ vectorised! {
             let (cp, t, dh) = (&row(&c_prev, b)[..n], &row(&tanh_c, b)[..n], &row(&dh, b)[..n]);
             let dc = &mut row_mut(&mut dc, b)[..n];
             let [d_i, d_f, d_g, d_o] = blocks_mut(row_mut(&mut d_pre, b), n);
-            for k in 0..n {
-                let d_c = dc[k] + dh[k] * o[k] * (one - t[k] * t[k]); // c' reaches L directly and via h'
-                // c' = f ⊙ c + i ⊙ g and h' = o ⊙ tanh(c'), through each gate's activation
-                d_i[k] = d_c * g[k] * i[k] * (one - i[k]);
-                d_f[k] = d_c * cp[k] * f[k] * (one - f[k]);
-                d_g[k] = d_c * i[k] * (one - g[k] * g[k]);
-                d_o[k] = dh[k] * t[k] * o[k] * (one - o[k]);
-                dc[k] = d_c * f[k];
+            // One pass per formula over a few slices, as in the forward: loops the compiler
+            // vectorises (one loop writing five slices cut from two rows stays scalar).
+            for ((dc, &dh), (&o, &t)) in dc.iter_mut().zip(dh).zip(o.iter().zip(t)) {
+                *dc += dh * o * (one - t * t); // c' reaches L directly and via h'
+            }
+            // c' = f ⊙ c + i ⊙ g and h' = o ⊙ tanh(c'), through each gate's activation
+            let d_ig = d_i.iter_mut().zip(d_g.iter_mut());
+            for ((d_i, d_g), (&d_c, (&i, &g))) in d_ig.zip(dc.iter().zip(i.iter().zip(g))) {
+                *d_i = d_c * g * i * (one - i);
+                *d_g = d_c * i * (one - g * g);
+            }
+            for ((d_f, dc), (&cp, &f)) in d_f.iter_mut().zip(dc.iter_mut()).zip(cp.iter().zip(f)) {
+                *d_f = *dc * cp * f * (one - f);
+                *dc *= f; // dL/dc = dL/dc' ⊙ f
+            }
+            for ((d_o, &dh), (&t, &o)) in d_o.iter_mut().zip(dh).zip(t.iter().zip(o)) {
+                *d_o = dh * t * o * (one - o);
             }
         }
     }

@@ -24,9 +24,20 @@ macro_rules! vectorised {
         pub fn $name<$T: Scalar $(, $G: $bound)*>($($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             {
+                #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")]
+                fn avx512<$T: Scalar $(, $G: $bound)*>($($arg: $ty),*) $(-> $ret)? $body
+
                 #[target_feature(enable = "avx2,fma")]
                 fn avx2<$T: Scalar $(, $G: $bound)*>($($arg: $ty),*) $(-> $ret)? $body
 
+                if std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                    && std::arch::is_x86_feature_detected!("avx512dq")
+                    && std::arch::is_x86_feature_detected!("avx512bw")
+                {
+                    // SAFETY: the CPU has these AVX-512 extensions (and so AVX2 and FMA).
+                    return unsafe { avx512($($arg),*) };
+                }
                 if std::arch::is_x86_feature_detected!("avx2")
                     && std::arch::is_x86_feature_detected!("fma")
                 {
