@@ -18,7 +18,7 @@ pub mod host;
 mod simd;
 
 /// The CPU backend, on ndarray (matrix products through the `gemm` crate, element loops vectorised
-/// for AVX2 + FMA where the CPU has them).
+/// for AVX2 + FMA or AVX-512 where the CPU has them).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Cpu;
 

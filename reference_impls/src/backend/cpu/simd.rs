@@ -1,18 +1,19 @@
-//! What lets the CPU kernels' element loops run 8 lanes wide: a dispatch that compiles a kernel a
-//! second time for AVX2 + FMA and picks that copy when the CPU has them, and row reductions
-//! written with eight independent accumulators (a float sum in one accumulator is a chain the
-//! compiler may not reorder, so it stays scalar).
+//! What lets the CPU kernels' element loops run 8 or 16 lanes wide: a dispatch that compiles a
+//! kernel again for AVX2 + FMA and for AVX-512 and picks the widest copy the CPU runs, and row
+//! reductions written with eight independent accumulators (a float sum in one accumulator is a
+//! chain the compiler may not reorder, so it stays scalar).
 //!
-//! Both copies of a kernel compute the same values: the code is the same, `mul_add` is a
+//! Every copy of a kernel compute the same values: the code is the same, `mul_add` is a
 //! correctly rounded fused multiply-add either way, and no reduction depends on the lane width.
 
 use ndarray::{Array, ArrayView, ArrayViewMut, Dimension};
 
 use crate::scalar::Scalar;
 
-/// Defines `pub fn $name` from a body that is compiled twice: as built, and with AVX2 + FMA
-/// enabled, the copy taken when the CPU reports both (checked once, then cached by `std`). The
-/// body is pasted into both functions, so the closures it defines inherit the features too.
+/// Defines `pub fn $name` from a body that is compiled three times: as built, with AVX2 + FMA
+/// and with AVX-512 (F, VL, DQ, BW) enabled; the widest copy the CPU reports features for is
+/// taken (checked once, then cached by `std`). The body is pasted into each function, so the
+/// closures it defines inherit the features too.
 macro_rules! vectorised {
     (
         $(#[$meta:meta])*
