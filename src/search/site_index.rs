@@ -7,7 +7,9 @@
 //!   stem its postings (inline when short, else the number of its `p/` file), and the word
 //!   forms the query script cannot stem by itself (see below);
 //! - `search/p/<n>.js`: the postings of one frequent stem, its best [`MAX_POSTINGS`] notes;
-//! - `search/d/<n>.js`: one note's title, id, page, tags and text for snippets.
+//! - `search/d/<n>.js`: the title, id, page, tags and text for snippets of notes
+//!   `n·DOCS_PER_FILE ..` ([`DOCS_PER_FILE`] of them: one file per note would double the files
+//!   a site writes, and the files a query reads stay small).
 //!
 //! Scores are tantivy's: each posting carries the BM25 score its note gets for that one stem
 //! over the boosted fields (what `savoir search` sums for a query of several words), so the
@@ -37,6 +39,9 @@ pub const SEARCH_DIR: &str = "search";
 pub const MAX_POSTINGS: usize = 500;
 /// Postings this short are written inside their chunk.
 const INLINE_POSTINGS: usize = 24;
+/// Notes per `d/` file: a first query showing ten hits reads at most ten of these files
+/// (about 4 kB per note), which keeps it well under 150 kB.
+pub const DOCS_PER_FILE: usize = 3;
 /// Characters of a note's text kept for snippets.
 const SNIPPET_TEXT_CHARS: usize = 4000;
 
@@ -48,6 +53,7 @@ struct Meta<'a> {
     stop_words: &'a [&'a str],
     suffixes: &'a BTreeSet<String>,
     docs: usize,
+    docs_per_file: usize,
     chunks: Vec<&'a str>,
 }
 
@@ -142,15 +148,19 @@ pub fn files(
             chunk,
         ));
     }
-    for (n, doc) in docs.iter().enumerate() {
-        let entry = DocEntry {
-            title: &doc.title,
-            id: &doc.id,
-            url: page_url(doc),
-            tags: &doc.tags,
-            text: doc.body.chars().take(SNIPPET_TEXT_CHARS).collect(),
-        };
-        files.push(js_file(&format!("d/{n}.js"), "doc", &n.to_string(), &entry));
+    for (n, group) in docs.chunks(DOCS_PER_FILE).enumerate() {
+        let entries: Vec<DocEntry> = group
+            .iter()
+            .map(|doc| DocEntry {
+                title: &doc.title,
+                id: &doc.id,
+                url: page_url(doc),
+                tags: &doc.tags,
+                text: doc.body.chars().take(SNIPPET_TEXT_CHARS).collect(),
+            })
+            .collect();
+        let first = (n * DOCS_PER_FILE).to_string();
+        files.push(js_file(&format!("d/{n}.js"), "docs", &first, &entries));
     }
     let rules = rules(language);
     let meta = Meta {
@@ -159,6 +169,7 @@ pub fn files(
         stop_words: rules.stop_words,
         suffixes: &stemming.suffixes,
         docs: docs.len(),
+        docs_per_file: DOCS_PER_FILE,
         chunks: chunks.keys().map(String::as_str).collect(),
     };
     files.push(js_file("index.js", "meta", "0", &meta));

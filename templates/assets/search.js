@@ -119,7 +119,9 @@
       },
       chunk: function (key, data) { store.chunk[key] = data; },
       postings: function (n, data) { store.postings[n] = data; },
-      doc: function (n, data) { store.doc[n] = data; }
+      docs: function (first, list) {
+        list.forEach(function (data, i) { store.doc[first + i] = data; });
+      }
     };
     function once(path) {
       if (!loaded[path]) loaded[path] = load(path);
@@ -248,7 +250,10 @@
 
     /** The display data of a note: {title, id, url, tags, text}. */
     this.doc = function (n) {
-      return once('d/' + n + '.js').then(function () { return store.doc[n]; });
+      return self.meta().then(function (meta) {
+        var file = Math.floor(n / meta.docs_per_file);
+        return once('d/' + file + '.js').then(function () { return store.doc[n]; });
+      });
     };
 
     /**

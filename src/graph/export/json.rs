@@ -4,46 +4,79 @@
 use super::select;
 use crate::graph::filter::RelationFilter;
 use crate::graph::model::ConceptGraph;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use std::borrow::Cow;
 
-/// The graph as the contract's JSON value.
-pub fn to_json(graph: &ConceptGraph, filter: &RelationFilter) -> Value {
+/// The contract's JSON document, serialised straight from the graph (no intermediate value
+/// tree); fields in alphabetical order, as the format has always listed them.
+#[derive(Serialize)]
+pub struct GraphJson<'a> {
+    edges: Vec<EdgeJson<'a>>,
+    nodes: Vec<NodeJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct NodeJson<'a> {
+    aliases: &'a [String],
+    id: &'a str,
+    implementations: &'a [String],
+    path: Option<Cow<'a, str>>,
+    stub: bool,
+    tags: &'a [String],
+    title: &'a str,
+}
+
+#[derive(Serialize)]
+struct EdgeJson<'a> {
+    inferred: bool,
+    relation: &'a str,
+    source: &'a str,
+    target: &'a str,
+}
+
+/// The graph as the contract's JSON document.
+pub fn json_document<'a>(graph: &'a ConceptGraph, filter: &'a RelationFilter) -> GraphJson<'a> {
     let selection = select(graph, filter);
-    let nodes: Vec<Value> = selection
+    let nodes = selection
         .nodes
         .iter()
         .map(|&n| {
             let node = graph.node(n);
-            json!({
-                "id": node.id,
-                "title": node.title,
-                "path": node.path.as_ref().map(|p| p.to_string_lossy()),
-                "stub": node.stub,
-                "tags": node.tags,
-                "implementations": node.implementations,
-                "aliases": node.aliases,
-            })
+            NodeJson {
+                aliases: &node.aliases,
+                id: &node.id,
+                implementations: &node.implementations,
+                path: node.path.as_ref().map(|p| p.to_string_lossy()),
+                stub: node.stub,
+                tags: &node.tags,
+                title: &node.title,
+            }
         })
         .collect();
-    let edges: Vec<Value> = selection
+    let edges = selection
         .edges
         .iter()
-        .map(|e| {
-            json!({
-                "source": graph.node(e.source).id,
-                "target": graph.node(e.target).id,
-                "relation": e.relation(),
-                "inferred": e.edge.inferred,
-            })
+        .map(|e| EdgeJson {
+            inferred: e.edge.inferred,
+            relation: e.relation(),
+            source: &graph.node(e.source).id,
+            target: &graph.node(e.target).id,
         })
         .collect();
-    json!({ "nodes": nodes, "edges": edges })
+    GraphJson { edges, nodes }
+}
+
+/// The graph as the contract's JSON value.
+pub fn to_json(graph: &ConceptGraph, filter: &RelationFilter) -> Value {
+    serde_json::to_value(json_document(graph, filter)).expect("the graph serialises")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::graph::test_support::{graph, note};
+    use serde_json::json;
 
     #[test]
     fn shape_matches_the_contract() {

@@ -8,6 +8,7 @@ use super::select;
 use crate::graph::filter::RelationFilter;
 use crate::graph::model::ConceptGraph;
 use serde_json::{Map, Value, json};
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 /// The namespace of concept IRIs: a concept is `urn:savoir:concept:<slug>`.
@@ -51,14 +52,17 @@ pub fn to_jsonld(graph: &ConceptGraph, filter: &RelationFilter) -> Value {
     for (i, &n) in selection.nodes.iter().enumerate() {
         position[n.index()] = i;
     }
+    // An edge written and also inferred (or given twice) is one statement.
+    let mut stated = HashSet::new();
     for e in &selection.edges {
+        if !stated.insert((e.source, e.relation(), e.target)) {
+            continue;
+        }
         let object = concept_iri(&graph.node(e.target).id);
         let values = subjects[position[e.source.index()]]
             .entry(property(e.relation()))
             .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(values) = values
-            && !values.contains(&object)
-        {
+        if let Value::Array(values) = values {
             values.push(object);
         }
     }

@@ -86,7 +86,7 @@ impl FromStr for GraphFormat {
 /// The graph in `format`, keeping the relations `filter` allows.
 pub fn export(graph: &ConceptGraph, format: GraphFormat, filter: &RelationFilter) -> String {
     match format {
-        GraphFormat::Json => pretty(&to_json(graph, filter)),
+        GraphFormat::Json => pretty(&json::json_document(graph, filter)),
         GraphFormat::JsonLd => pretty(&to_jsonld(graph, filter)),
         GraphFormat::Dot => to_dot(graph, filter),
         GraphFormat::GraphMl => to_graphml(graph, filter),
@@ -94,7 +94,7 @@ pub fn export(graph: &ConceptGraph, format: GraphFormat, filter: &RelationFilter
     }
 }
 
-fn pretty(value: &serde_json::Value) -> String {
+fn pretty(value: &impl serde::Serialize) -> String {
     let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
     text.push('\n');
     text
