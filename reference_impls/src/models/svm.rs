@@ -458,22 +458,30 @@ impl Kernel {
         a: &B::Tensor<f64, Ix2>,
         b: &B::Tensor<f64, Ix2>,
     ) -> BackendResult<B::Tensor<f64, Ix2>> {
-        let (m, n) = (a.shape()[0], b.shape()[0]);
-        let mut k = backend.zeros(Ix2(m, n))?;
         match self {
-            // K = A Bᵀ.
-            Kernel::Linear => {
-                backend.gemm(1.0, Mat::of(a), Mat::of(b).t(), 0.0, Mat::of(&mut k))?
-            }
+            Kernel::Linear => inner_products(backend, 1.0, a, b),
             Kernel::Rbf { gamma } => {
                 let distances = squared_distances(backend, a, b)?; // ‖a_i − b_j‖²
-                let mut exponent = backend.zeros(Ix2(m, n))?;
+                let dim = Ix2(distances.shape()[0], distances.shape()[1]);
+                let (mut exponent, mut k) = (backend.zeros(dim)?, backend.zeros(dim)?);
                 backend.axpby(-gamma, &distances, 0.0, &mut exponent)?; // −γ‖a_i − b_j‖² ≤ 0
                 exp_of_nonpositive(backend, &exponent, &mut k)?;
+                Ok(k)
             }
         }
-        Ok(k)
     }
+}
+
+/// α a_i·b_j for the rows of `a` `[m, 2]` and `b` `[n, 2]`: α A Bᵀ `[m, n]`.
+fn inner_products<B: Backend>(
+    backend: &B,
+    alpha: f64,
+    a: &B::Tensor<f64, Ix2>,
+    b: &B::Tensor<f64, Ix2>,
+) -> BackendResult<B::Tensor<f64, Ix2>> {
+    let mut k = backend.zeros(Ix2(a.shape()[0], b.shape()[0]))?;
+    backend.gemm(alpha, Mat::of(a), Mat::of(b).t(), 0.0, Mat::of(&mut k))?;
+    Ok(k)
 }
 
 /// D_ij = ‖a_i − b_j‖² = ‖a_i‖² + ‖b_j‖² − 2 a_i·b_j `[m, n]` for the rows of `a` `[m, 2]` and
@@ -483,9 +491,8 @@ fn squared_distances<B: Backend>(
     a: &B::Tensor<f64, Ix2>,
     b: &B::Tensor<f64, Ix2>,
 ) -> BackendResult<B::Tensor<f64, Ix2>> {
-    let (m, n) = (a.shape()[0], b.shape()[0]);
-    let mut d = backend.zeros(Ix2(m, n))?;
-    backend.gemm(-2.0, Mat::of(a), Mat::of(b).t(), 0.0, Mat::of(&mut d))?; // −2 a_i·b_j
+    let mut d = inner_products(backend, -2.0, a, b)?; // −2 a_i·b_j
+    let n = b.shape()[0];
     backend.add_bias(&squared_norms(backend, b)?, 1, 1.0, &mut d)?; // + ‖b_j‖² in column j
     backend.add_bias(&squared_norms(backend, a)?, n, 1.0, &mut d)?; // + ‖a_i‖² in row i
     Ok(d)
