@@ -997,3 +997,52 @@ impl Bounds {
         (xs, ys)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::Cpu;
+    use ndarray::array;
+
+    /// The seam's kernel matrices equal their definitions entry by entry: x·z, and
+    /// exp(−γ‖x − z‖²) (through ‖x‖² + ‖z‖² − 2x·z and 1 + ELU), including K(x, x) = 1.
+    #[test]
+    fn kernel_matrices_match_their_definitions() {
+        let a = array![[0.5, -1.0], [2.0, 0.25], [-0.3, 0.0]];
+        let b = array![[0.5, -1.0], [1.0, 1.0]];
+        let gamma = 0.7;
+        let linear = Kernel::Linear.matrix(&Cpu, &a, &b).unwrap();
+        let rbf = Kernel::Rbf { gamma }.matrix(&Cpu, &a, &b).unwrap();
+        for (i, x) in a.rows().into_iter().enumerate() {
+            for (j, z) in b.rows().into_iter().enumerate() {
+                assert!((linear[[i, j]] - x.dot(&z)).abs() < 1e-12);
+                let d2 = (&x - &z).mapv(|v| v * v).sum();
+                let want = (-gamma * d2).exp();
+                assert!((rbf[[i, j]] - want).abs() < 1e-12, "{i},{j}");
+            }
+        }
+        assert_eq!(rbf[[0, 0]], 1.0);
+    }
+
+    /// The batched decision function is Σ_i α_i y_i K(x_i, x) + b over the support vectors.
+    #[test]
+    fn decision_sums_over_the_support_vectors() {
+        let kernel = Kernel::Rbf { gamma: 1.0 };
+        let svm = KernelSvm {
+            kernel,
+            x: array![[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]],
+            y: vec![1.0, -1.0, 1.0],
+            alpha: vec![0.5, 0.5, 0.0],
+            b: 0.1,
+            passes: 1,
+            converged: true,
+        };
+        let points = array![[0.5, 0.5], [1.0, -1.0]];
+        let f = svm.decision(&Cpu, &points).unwrap();
+        for (row, got) in points.rows().into_iter().zip(&f) {
+            let k = |i: usize| (-(&svm.x.row(i) - &row).mapv(|v| v * v).sum()).exp();
+            let want = 0.5 * k(0) - 0.5 * k(1) + 0.1;
+            assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        }
+    }
+}
