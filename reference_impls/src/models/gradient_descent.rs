@@ -14,14 +14,19 @@
 //!    the look-ahead, p ← p − lr·(g + β·buf); Adam a step per coordinate scaled by running moments.
 //! 3. Linear regression y ≈ Xw + b by GD on the mean squared error, against the exact minimiser
 //!    θ* = (ZᵀZ)⁻¹Zᵀy (Z = [X, 1]) from the normal equations, solved by Cholesky.
+//!
+//! Devices: the regression runs on the chosen device (`--device gpu` too): Z, y, θ and the
+//! residual live there, the products, the gradient and the optimiser's update are the backend's,
+//! and only the loss curve and θ come back, once, at the end. The 2-D races stay on the host
+//! (two numbers per step); the closed-form θ* is the host's reference.
 
-use ndarray::{Array1, Array2, Axis, concatenate};
+use ndarray::{Array1, Array2, Axis, Ix1, concatenate};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::backend::{Cpu, Device};
-use crate::implementation::{Implementation, Progress, RunError};
+use crate::backend::{Backend, BackendResult, Cpu, Mat};
+use crate::implementation::{Implementation, Progress, RunError, RunOnBackend};
 use crate::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
 use crate::params::{Config, ParamSpec};
 use crate::report::{Axes, Report, Series};
@@ -141,14 +146,24 @@ impl Implementation for GradientDescent {
         ]
     }
 
-    fn run(
+    crate::on_every_device!();
+}
+
+/// What the report says about where each part ran.
+const DEVICE_NOTE: &str = "les courses en 2-D tournent sur l'hôte (deux nombres par pas) ; la \
+     régression linéaire (produits, résidu, gradient, mise à jour de l'optimiseur) tourne sur \
+     l'appareil choisi, la solution exacte θ* (Cholesky) sur l'hôte.";
+
+impl RunOnBackend for GradientDescent {
+    fn run_on<B: Backend>(
         &self,
+        backend: &B,
         cfg: &Config,
-        device: Device,
         seed: u64,
         progress: &dyn Progress,
     ) -> Result<Report, RunError> {
-        let mut report = Report::new(self.id(), device, seed, cfg);
+        let mut report = Report::new(self.id(), backend.device(), seed, cfg);
+        report.texts.insert("appareil".into(), DEVICE_NOTE.into());
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let steps = cfg.usize("steps");
         let tol = cfg.float("tol");
@@ -188,6 +203,7 @@ impl Implementation for GradientDescent {
         check_rosenbrock(&mut report, &paths, steps);
 
         regression(
+            backend,
             &mut report,
             cfg.usize("samples"),
             cfg.float("regression_lr"),
@@ -582,8 +598,10 @@ fn check_rosenbrock(report: &mut Report, paths: &[Path], steps: usize) {
 // ---------------------------------------------------------------------------------------------
 
 /// Fits y ≈ Xw + b on `samples` synthetic points by GD on L(θ) = 1/(2n) ‖Zθ − y‖², with
-/// Z = [X, 1] `[n, d + 1]` and θ = [w, b], and compares with θ* solving ZᵀZ θ = Zᵀy.
-fn regression(
+/// Z = [X, 1] `[n, d + 1]` and θ = [w, b], on `backend`, and compares with θ* solving
+/// ZᵀZ θ = Zᵀy on the host.
+fn regression<B: Backend>(
+    backend: &B,
     report: &mut Report,
     samples: usize,
     lr: f64,
@@ -596,38 +614,40 @@ fn regression(
     let y = x.dot(&Array1::from(TRUE_WEIGHTS.to_vec())) + TRUE_INTERCEPT + noise; // [n]
     let z =
         concatenate(Axis(1), &[x.view(), Array2::ones((samples, 1)).view()]).expect("same rows"); // [n, d+1]
-    let n = samples as f64;
-    let loss = |theta: &Array1<f64>| {
-        let r = z.dot(theta) - &y;
-        r.dot(&r) / (2.0 * n)
-    };
 
     let exact = cholesky_solve(z.t().dot(&z), z.t().dot(&y)).ok_or_else(|| {
         RunError::Failed(
             "the normal equations are singular: use more samples than features".to_string(),
         )
     })?;
-    let best = loss(&exact);
+    let mut problem = LeastSquares::upload(backend, &z, &y)?;
+    let best = problem.loss_at(backend, &exact)?;
 
-    let mut theta = Array1::<f64>::zeros(d + 1); // [d+1]
-    let mut optimizer = Sgd::<f64>::new(SgdConfig::new(lr));
-    let mut excess = vec![loss(&theta) - best];
-    for _ in 0..steps {
-        let mut grad = z.t().dot(&(z.dot(&theta) - &y)) / n; // ∇L = Zᵀ(Zθ − y)/n, [d+1]
+    let mut theta = backend.zeros(Ix1(d + 1))?; // [d+1]
+    let mut grad = backend.zeros(Ix1(d + 1))?; // [d+1]
+    let mut losses = backend.zeros(Ix1(steps + 1))?; // L(θ_t) for t = 0..=steps
+    let mut optimizer = Sgd::<f64, B>::new(SgdConfig::new(lr));
+    for t in 0..steps {
+        problem.residual(backend, &theta)?;
+        problem.loss_into(backend, &mut losses, t)?;
+        problem.gradient(backend, &mut grad)?;
         optimizer.begin_step();
-        optimizer
-            .update(
-                &Cpu,
-                0,
-                &mut theta.view_mut().into_dyn(),
-                &grad.view_mut().into_dyn(),
-            )
-            .expect("the CPU backend does not fail");
-        excess.push(loss(&theta) - best);
+        optimizer.update(
+            backend,
+            0,
+            &mut B::param_mut(&mut theta),
+            &B::param_mut(&mut grad),
+        )?;
     }
+    problem.residual(backend, &theta)?;
+    problem.loss_into(backend, &mut losses, steps)?;
+    let theta = backend.download(&theta)?;
+    let losses = backend.download(&losses)?;
+    let excess: Vec<f64> = losses.iter().map(|l| l - best).collect();
+
     let gap = (&theta - &exact).iter().fold(0.0f64, |m, v| m.max(v.abs()));
     report.metric("regression.max_coefficient_gap", gap);
-    report.metric("regression.gd_loss", loss(&theta));
+    report.metric("regression.gd_loss", losses[steps]);
     report.metric("regression.closed_form_loss", best);
     report.check(
         &format!("régression linéaire : GD retrouve la solution des moindres carrés à {REGRESSION_TOL:e} près"),
@@ -647,6 +667,64 @@ fn regression(
         .titled("Régression linéaire : écart à l'optimum exact");
     report.set_axes("regression", axes.log_y());
     Ok(())
+}
+
+/// Least squares on a backend: Z `[n, d+1]`, y `[n]` and the residual r = Zθ − y `[n]` in its
+/// memory. Vectors are read as columns (`Mat::flat(v, 1)`: `[len, 1]`).
+struct LeastSquares<B: Backend> {
+    /// Z = [X, 1] `[n, d+1]`.
+    z: B::Tensor<f64, ndarray::Ix2>,
+    /// y `[n]`.
+    y: B::Tensor<f64, Ix1>,
+    /// r = Zθ − y `[n]`, as of the last [`LeastSquares::residual`].
+    r: B::Tensor<f64, Ix1>,
+    /// n, the number of samples.
+    n: f64,
+}
+
+impl<B: Backend> LeastSquares<B> {
+    fn upload(backend: &B, z: &Array2<f64>, y: &Array1<f64>) -> BackendResult<Self> {
+        Ok(Self {
+            z: backend.upload(z.view())?,
+            y: backend.upload(y.view())?,
+            r: backend.zeros(Ix1(y.len()))?,
+            n: y.len() as f64,
+        })
+    }
+
+    /// r ← Zθ − y.
+    fn residual(&mut self, backend: &B, theta: &B::Tensor<f64, Ix1>) -> BackendResult<()> {
+        let r = Mat::flat(&mut self.r, 1);
+        backend.gemm(1.0, Mat::of(&self.z), Mat::flat(theta, 1), 0.0, r)?;
+        backend.axpby(-1.0, &self.y, 1.0, &mut self.r)
+    }
+
+    /// losses[t] ← L = rᵀr/(2n), from the last residual.
+    fn loss_into(
+        &self,
+        backend: &B,
+        losses: &mut B::Tensor<f64, Ix1>,
+        t: usize,
+    ) -> BackendResult<()> {
+        let r = || Mat::flat(&self.r, 1);
+        let slot = Mat::flat(losses, 1).rows(t..t + 1);
+        backend.gemm(1.0 / (2.0 * self.n), r().t(), r(), 0.0, slot)
+    }
+
+    /// ∇L = Zᵀr/n, from the last residual.
+    fn gradient(&self, backend: &B, grad: &mut B::Tensor<f64, Ix1>) -> BackendResult<()> {
+        let (z, r) = (Mat::of(&self.z).t(), Mat::flat(&self.r, 1));
+        backend.gemm(1.0 / self.n, z, r, 0.0, Mat::flat(grad, 1))
+    }
+
+    /// L(θ) for a host θ (the closed-form solution), computed as the descent's losses are.
+    fn loss_at(&mut self, backend: &B, theta: &Array1<f64>) -> BackendResult<f64> {
+        let theta = backend.upload(theta.view())?;
+        let mut loss = backend.zeros(Ix1(1))?;
+        self.residual(backend, &theta)?;
+        self.loss_into(backend, &mut loss, 0)?;
+        Ok(backend.download(&loss)?[0])
+    }
 }
 
 /// Solves A θ = b for a symmetric positive-definite `a` `[m, m]` by Cholesky: A = L Lᵀ, then

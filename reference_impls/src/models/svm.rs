@@ -11,14 +11,21 @@
 //! Dual: max Σ_i α_i − ½ Σ_ij α_i α_j y_i y_j K(x_i, x_j) subject to 0 ≤ α_i ≤ C and
 //! Σ_i α_i y_i = 0, with f(x) = Σ_i α_i y_i K(x_i, x) + b; the samples with α_i > 0 are the
 //! support vectors.
+//!
+//! Devices: the kernel matrices run on the chosen device (`--device gpu` too): the Gram matrix
+//! K_ij = exp(−γ‖x_i − x_j‖²) from ‖x_i‖² + ‖x_j‖² − 2 X Xᵀ, and the decision function on many
+//! points at once, K(points, support vectors)·(α∘y) + b, by the backend's gemm and maps. SMO is
+//! sequential coordinate ascent: it stays on the host and reads the Gram matrix once. Pegasos
+//! (one sample, two numbers per step) and the linear model stay on the host too.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Ix1, Ix2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::backend::Device;
+use crate::backend::{Backend, BackendResult, Binary, Mat, Shaped};
 use crate::data::{DEFAULT_TEST_FRACTION, Dataset, circles, moons, stratified_split};
-use crate::implementation::{Implementation, Progress, RunError};
+use crate::implementation::{Implementation, Progress, RunError, RunOnBackend};
+use crate::layers::Activation;
 use crate::params::{Config, ParamSpec};
 use crate::report::{Axes, Report, Series};
 
@@ -125,14 +132,25 @@ impl Implementation for Svm {
         ]
     }
 
-    fn run(
+    crate::on_every_device!();
+}
+
+/// What the report says about where each part ran.
+const DEVICE_NOTE: &str = "matrices de Gram et fonctions de décision des SVM à noyau (produits \
+     matriciels, distances, exponentielle) sur l'appareil choisi ; SMO (ascension par \
+     coordonnées, séquentielle) lit la matrice de Gram une fois et tourne sur l'hôte, comme \
+     Pegasos (un échantillon, deux nombres par pas).";
+
+impl RunOnBackend for Svm {
+    fn run_on<B: Backend>(
         &self,
+        backend: &B,
         cfg: &Config,
-        device: Device,
         seed: u64,
         progress: &dyn Progress,
     ) -> Result<Report, RunError> {
-        let mut report = Report::new(self.id(), device, seed, cfg);
+        let mut report = Report::new(self.id(), backend.device(), seed, cfg);
+        report.texts.insert("appareil".into(), DEVICE_NOTE.into());
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         progress.start(DATASETS.len() as u64 * 3, "SVM");
         for name in DATASETS {
@@ -147,7 +165,7 @@ impl Implementation for Svm {
             };
             let (train, test) = stratified_split(&data, DEFAULT_TEST_FRACTION, seed);
             let sets = Split::new(&train, &test);
-            experiment(name, &sets, cfg, &mut rng, progress, &mut report)?;
+            experiment(backend, name, &sets, cfg, &mut rng, progress, &mut report)?;
         }
         progress.finish();
         Ok(report)
@@ -179,7 +197,8 @@ impl Split {
 }
 
 /// Trains both SVMs on one set and records their metrics, checks and plots.
-fn experiment(
+fn experiment<B: Backend>(
+    backend: &B,
     name: &str,
     sets: &Split,
     cfg: &Config,
@@ -190,13 +209,15 @@ fn experiment(
     let (x, y) = (sets.x_train.view(), sets.y_train.as_slice());
     let n = y.len();
     let lambda = cfg.float("lambda");
+    // The samples in the backend's memory: `[n, 2]` and `[n_test, 2]`.
+    let (x_dev, x_test_dev) = (backend.upload(x)?, backend.upload(sets.x_test.view())?);
 
     // 1. Linear SVM in the primal, by Pegasos.
     let linear = pegasos(x, y, lambda, cfg.usize("pegasos_steps"), rng);
-    let linear_test = accuracy(|v| linear.decide(v), sets.x_test.view(), &sets.y_test);
+    let linear_test = accuracy(&linear.decisions(sets.x_test.view()), &sets.y_test);
     report.metric(
         &format!("{name}.linear.train_accuracy"),
-        accuracy(|v| linear.decide(v), x, y),
+        accuracy(&linear.decisions(x), y),
     );
     report.metric(&format!("{name}.linear.test_accuracy"), linear_test);
     report.metric(&format!("{name}.linear.margin"), linear.margin());
@@ -207,11 +228,14 @@ fn experiment(
     progress.advance(1);
 
     // 2. The same problem in the dual (linear kernel, C = 1/(λn)) by SMO: the optimum Pegasos
-    //    should reach.
+    //    should reach. SMO draws its partners from a stream of its own (one draw of `rng`): its
+    //    path depends on the last bits of the Gram matrix, which differ between devices, and
+    //    must not shift the samples Pegasos draws on the next set.
+    let mut smo_rng = ChaCha8Rng::seed_from_u64(rng.random());
     let (c_linear, tol) = (1.0 / (lambda * n as f64), cfg.float("tol"));
-    let reference = smo(x, y, Kernel::Linear, c_linear, tol, rng);
+    let reference = smo(backend, x, y, Kernel::Linear, c_linear, tol, &mut smo_rng)?;
     // The optimum is only one if SMO converged: its dual solution must satisfy KKT.
-    let reference_kkt = Kkt::measure(&reference, x, y, c_linear);
+    let reference_kkt = Kkt::measure(&reference, &reference.decision(backend, &x_dev)?, c_linear);
     let reference_optimal = reference.converged && reference_kkt.holds(c_linear, tol);
     let optimum = reference.as_linear().objective(x, y, lambda);
     let reached = linear.objective(x, y, lambda);
@@ -249,26 +273,19 @@ fn experiment(
     // 3. Kernel SVM in the dual, by SMO with the RBF kernel, and the KKT conditions of its result.
     let c = cfg.float("c");
     let tol = cfg.float("tol");
-    let rbf = smo(
-        x,
-        y,
-        Kernel::Rbf {
-            gamma: cfg.float("gamma"),
-        },
-        c,
-        tol,
-        rng,
-    );
-    let rbf_test = accuracy(|v| rbf.decide(v), sets.x_test.view(), &sets.y_test);
+    let gamma = cfg.float("gamma");
+    let rbf = smo(backend, x, y, Kernel::Rbf { gamma }, c, tol, &mut smo_rng)?;
+    let rbf_train = rbf.decision(backend, &x_dev)?; // f(x_i) `[n]`
+    let rbf_test = accuracy(&rbf.decision(backend, &x_test_dev)?, &sets.y_test);
     let support = rbf.support_vectors();
     report.metric(
         &format!("{name}.rbf.train_accuracy"),
-        accuracy(|v| rbf.decide(v), x, y),
+        accuracy(&rbf_train, y),
     );
     report.metric(&format!("{name}.rbf.test_accuracy"), rbf_test);
     report.metric(&format!("{name}.rbf.support_vectors"), support.len() as f64);
     report.metric(&format!("{name}.rbf.smo_passes"), rbf.passes as f64);
-    let kkt = Kkt::measure(&rbf, x, y, c);
+    let kkt = Kkt::measure(&rbf, &rbf_train, c);
     report.metric(&format!("{name}.rbf.kkt_max_violation"), kkt.max_violation);
     report.check(
         &format!("{name} : la solution SMO (RBF) vérifie les conditions KKT à la tolérance près"),
@@ -298,17 +315,24 @@ fn experiment(
     );
     progress.advance(1);
 
-    plot_decisions(name, x, y, &linear, &rbf, &support, report);
+    // The RBF boundary f(x) = 0, traced on a grid over the data (f on every node at once).
+    let bounds = Bounds::of(x);
+    let grid = backend.upload(bounds.grid().view())?;
+    let rbf_boundary = bounds.zero_crossings(&rbf.decision(backend, &grid)?);
+    let boundaries = Boundaries {
+        linear: bounds.line_inside(&linear),
+        rbf: rbf_boundary,
+    };
+    plot_decisions(name, x, y, boundaries, &support, report);
     Ok(())
 }
 
-/// The fraction of samples of `x` `[N, 2]` whose sign of `decide` matches `y`.
-fn accuracy(decide: impl Fn(ArrayView1<'_, f64>) -> f64, x: ArrayView2<'_, f64>, y: &[f64]) -> f64 {
-    let right = x
-        .rows()
-        .into_iter()
+/// The fraction of samples whose sign of the decision value `f` `[N]` matches `y`.
+fn accuracy(f: &Array1<f64>, y: &[f64]) -> f64 {
+    let right = f
+        .iter()
         .zip(y)
-        .filter(|(row, label)| decide(*row) * **label > 0.0)
+        .filter(|(v, label)| **v * **label > 0.0)
         .count();
     right as f64 / y.len().max(1) as f64
 }
@@ -335,6 +359,11 @@ struct LinearSvm {
 impl LinearSvm {
     fn decide(&self, x: ArrayView1<'_, f64>) -> f64 {
         self.w.dot(&x) + self.b
+    }
+
+    /// f(x_i) for every row of `x` `[N, 2]`: `[N]`.
+    fn decisions(&self, x: ArrayView2<'_, f64>) -> Array1<f64> {
+        x.rows().into_iter().map(|row| self.decide(row)).collect()
     }
 
     /// λ/2 ‖w‖² + 1/n Σ_i max(0, 1 − y_i f(x_i)) over `x` `[n, 2]`.
@@ -421,15 +450,77 @@ enum Kernel {
 }
 
 impl Kernel {
-    fn eval(self, a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>) -> f64 {
+    /// The kernel matrix K_ij = K(a_i, b_j) `[m, n]` of the rows of `a` `[m, 2]` and `b`
+    /// `[n, 2]`, on the backend.
+    fn matrix<B: Backend>(
+        self,
+        backend: &B,
+        a: &B::Tensor<f64, Ix2>,
+        b: &B::Tensor<f64, Ix2>,
+    ) -> BackendResult<B::Tensor<f64, Ix2>> {
         match self {
-            Kernel::Linear => a.dot(&b),
+            Kernel::Linear => inner_products(backend, 1.0, a, b),
             Kernel::Rbf { gamma } => {
-                let squared: f64 = a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum();
-                (-gamma * squared).exp()
+                let distances = squared_distances(backend, a, b)?; // ‖a_i − b_j‖²
+                let dim = Ix2(distances.shape()[0], distances.shape()[1]);
+                let (mut exponent, mut k) = (backend.zeros(dim)?, backend.zeros(dim)?);
+                backend.axpby(-gamma, &distances, 0.0, &mut exponent)?; // −γ‖a_i − b_j‖² ≤ 0
+                exp_of_nonpositive(backend, &exponent, &mut k)?;
+                Ok(k)
             }
         }
     }
+}
+
+/// α a_i·b_j for the rows of `a` `[m, 2]` and `b` `[n, 2]`: α A Bᵀ `[m, n]`.
+fn inner_products<B: Backend>(
+    backend: &B,
+    alpha: f64,
+    a: &B::Tensor<f64, Ix2>,
+    b: &B::Tensor<f64, Ix2>,
+) -> BackendResult<B::Tensor<f64, Ix2>> {
+    let mut k = backend.zeros(Ix2(a.shape()[0], b.shape()[0]))?;
+    backend.gemm(alpha, Mat::of(a), Mat::of(b).t(), 0.0, Mat::of(&mut k))?;
+    Ok(k)
+}
+
+/// D_ij = ‖a_i − b_j‖² = ‖a_i‖² + ‖b_j‖² − 2 a_i·b_j `[m, n]` for the rows of `a` `[m, 2]` and
+/// `b` `[n, 2]`: one matrix product and two broadcast sums.
+fn squared_distances<B: Backend>(
+    backend: &B,
+    a: &B::Tensor<f64, Ix2>,
+    b: &B::Tensor<f64, Ix2>,
+) -> BackendResult<B::Tensor<f64, Ix2>> {
+    let mut d = inner_products(backend, -2.0, a, b)?; // −2 a_i·b_j
+    let n = b.shape()[0];
+    backend.add_bias(&squared_norms(backend, b)?, 1, 1.0, &mut d)?; // + ‖b_j‖² in column j
+    backend.add_bias(&squared_norms(backend, a)?, n, 1.0, &mut d)?; // + ‖a_i‖² in row i
+    Ok(d)
+}
+
+/// ‖x_i‖² for every row of `x` `[m, d]`: `[m]`.
+fn squared_norms<B: Backend>(
+    backend: &B,
+    x: &B::Tensor<f64, Ix2>,
+) -> BackendResult<B::Tensor<f64, Ix1>> {
+    let (m, d) = (x.shape()[0], x.shape()[1]);
+    let mut squares = backend.zeros(Ix2(m, d))?;
+    backend.binary(Binary::Mul, x, x, &mut squares)?; // x_ik²
+    let mut norms = backend.zeros(Ix1(m))?;
+    backend.add_channel_sums(&squares, d, &mut norms)?; // Σ_k x_ik²
+    Ok(norms)
+}
+
+/// y = e^z element-wise for z ≤ 0 `[m, n]`: e^z = 1 + ELU(z), the ELU (α = 1) being e^z − 1
+/// below 0 (the seam's element-wise map that holds the exponential).
+fn exp_of_nonpositive<B: Backend>(
+    backend: &B,
+    z: &B::Tensor<f64, Ix2>,
+    y: &mut B::Tensor<f64, Ix2>,
+) -> BackendResult<()> {
+    backend.activation(Activation::ELU, z, y)?;
+    let ones = backend.upload(Array1::<f64>::ones(z.shape()[1]).view())?;
+    backend.add_bias(&ones, 1, 1.0, y)
 }
 
 /// A trained kernel SVM: f(x) = Σ_i α_i y_i K(x_i, x) + b.
@@ -449,12 +540,33 @@ struct KernelSvm {
 }
 
 impl KernelSvm {
-    fn decide(&self, v: ArrayView1<'_, f64>) -> f64 {
-        self.support_vectors()
-            .into_iter()
-            .map(|i| self.alpha[i] * self.y[i] * self.kernel.eval(self.x.row(i), v))
-            .sum::<f64>()
-            + self.b
+    /// f at every row of `points` `[m, 2]` (in the backend's memory), all at once:
+    /// K(points, support vectors) `[m, s]` · (α_i y_i) `[s]` + b.
+    fn decision<B: Backend>(
+        &self,
+        backend: &B,
+        points: &B::Tensor<f64, Ix2>,
+    ) -> BackendResult<Array1<f64>> {
+        let m = points.shape()[0];
+        let support = self.support_vectors();
+        if support.is_empty() {
+            return Ok(Array1::from_elem(m, self.b));
+        }
+        let vectors = backend.upload(self.x.select(Axis(0), &support).view())?; // [s, 2]
+        let coef: Array1<f64> = support.iter().map(|&i| self.alpha[i] * self.y[i]).collect();
+        let coef = backend.upload(coef.view())?; // α_i y_i [s]
+        let k = self.kernel.matrix(backend, points, &vectors)?; // [m, s]
+        let mut f = backend.zeros(Ix1(m))?;
+        backend.gemm(
+            1.0,
+            Mat::of(&k),
+            Mat::flat(&coef, 1),
+            0.0,
+            Mat::flat(&mut f, 1),
+        )?;
+        let b = backend.upload(ndarray::arr1(&[self.b]).view())?;
+        backend.add_bias(&b, 1, 1.0, &mut f)?;
+        backend.download(&f)
     }
 
     /// Indices of the support vectors (α_i > 0).
@@ -500,16 +612,19 @@ const STEP_EPS: f64 = 1e-12;
 /// that violates the KKT conditions and solve the dual exactly for that pair, alternating full
 /// passes over all samples with passes over the non-bound ones (0 < α < C) until a full pass
 /// changes nothing.
-fn smo(
+/// The Gram matrix is computed on `backend` and read once; SMO itself runs on the host.
+fn smo<B: Backend>(
+    backend: &B,
     x: ArrayView2<'_, f64>,
     y: &[f64],
     kernel: Kernel,
     c: f64,
     tol: f64,
     rng: &mut ChaCha8Rng,
-) -> KernelSvm {
+) -> BackendResult<KernelSvm> {
     let n = y.len();
-    let gram = Array2::from_shape_fn((n, n), |(i, j)| kernel.eval(x.row(i), x.row(j)));
+    let samples = backend.upload(x)?; // [n, 2]
+    let gram = backend.download(&kernel.matrix(backend, &samples, &samples)?)?; // K_ij [n, n]
     let mut state = Smo {
         gram,
         y,
@@ -536,7 +651,7 @@ fn smo(
         }
         examine_all = changed == 0;
     }
-    KernelSvm {
+    Ok(KernelSvm {
         kernel,
         x: x.to_owned(),
         y: y.to_vec(),
@@ -544,7 +659,7 @@ fn smo(
         b: state.b,
         passes,
         converged,
-    }
+    })
 }
 
 impl Smo<'_> {
@@ -692,15 +807,17 @@ struct Kkt {
 }
 
 impl Kkt {
-    fn measure(svm: &KernelSvm, x: ArrayView2<'_, f64>, y: &[f64], c: f64) -> Kkt {
+    /// From `f` `[n]`, the decision function at the training samples of `svm`.
+    fn measure(svm: &KernelSvm, f: &Array1<f64>, c: f64) -> Kkt {
+        let y = &svm.y;
         let mut kkt = Kkt {
             max_violation: 0.0,
             balance: svm.alpha.iter().zip(y).map(|(a, l)| a * l).sum(),
             in_box: svm.alpha.iter().all(|&a| (0.0..=c).contains(&a)),
             counts: [0; 3],
         };
-        for ((row, &label), &alpha) in x.rows().into_iter().zip(y).zip(&svm.alpha) {
-            let margin = label * svm.decide(row);
+        for ((&f_i, &label), &alpha) in f.iter().zip(y).zip(&svm.alpha) {
+            let margin = label * f_i;
             let (category, violation) = if alpha <= 0.0 {
                 (0, (1.0 - margin).max(0.0))
             } else if alpha >= c {
@@ -741,14 +858,21 @@ impl Kkt {
 // Plots: the points, the support vectors and both decision boundaries
 // ---------------------------------------------------------------------------------------------
 
+/// The two decision boundaries of a set, as points (xs, ys).
+struct Boundaries {
+    /// The line w·x + b = 0 inside the box.
+    linear: (Vec<f64>, Vec<f64>),
+    /// The zero crossings of the RBF decision function on a grid.
+    rbf: (Vec<f64>, Vec<f64>),
+}
+
 /// Adds the scatter plot of set `name`: training points per class, RBF support vectors, the
 /// linear boundary w·x + b = 0 and the RBF boundary f(x) = 0 (traced on a grid).
 fn plot_decisions(
     name: &str,
     x: ArrayView2<'_, f64>,
     y: &[f64],
-    linear: &LinearSvm,
-    rbf: &KernelSvm,
+    boundaries: Boundaries,
     support: &[usize],
     report: &mut Report,
 ) {
@@ -769,10 +893,11 @@ fn plot_decisions(
         ys,
     ));
 
-    let bounds = Bounds::of(x);
-    let (lx, ly) = bounds.line_inside(linear);
+    let Boundaries {
+        linear: (lx, ly),
+        rbf: (bx, by),
+    } = boundaries;
     report.push_series(Series::line(format!("{name}/frontière linéaire"), lx, ly));
-    let (bx, by) = bounds.zero_crossings(|p| rbf.decide(p));
     report.push_series(Series::points(format!("{name}/frontière RBF"), bx, by));
     report.set_axes(
         name,
@@ -827,14 +952,30 @@ impl Bounds {
             .unzip()
     }
 
-    /// Where `f` changes sign between neighbouring nodes of a grid over the box (linearly
-    /// interpolated): a dotted trace of the curve f = 0.
-    fn zero_crossings(&self, f: impl Fn(ArrayView1<'_, f64>) -> f64) -> (Vec<f64>, Vec<f64>) {
+    /// Coordinate `k` of `BOUNDARY_GRID` evenly spaced over `(lo, hi)`.
+    fn grid_coord((lo, hi): (f64, f64), k: usize) -> f64 {
+        lo + (hi - lo) * k as f64 / (BOUNDARY_GRID - 1) as f64
+    }
+
+    /// The nodes of a `BOUNDARY_GRID`² grid over the box `[g², 2]`, row r of the grid after
+    /// row r − 1, column c (x₁) fastest.
+    fn grid(&self) -> Array2<f64> {
         let g = BOUNDARY_GRID;
-        let coord = |(lo, hi): (f64, f64), k: usize| lo + (hi - lo) * k as f64 / (g - 1) as f64;
-        let values = Array2::from_shape_fn((g, g), |(r, c)| {
-            f(ndarray::arr1(&[coord(self.x, c), coord(self.y, r)]).view())
-        });
+        Array2::from_shape_fn((g * g, 2), |(i, j)| match j {
+            0 => Self::grid_coord(self.x, i % g),
+            _ => Self::grid_coord(self.y, i / g),
+        })
+    }
+
+    /// Where `f` `[g²]` (its values at the nodes of [`Bounds::grid`]) changes sign between
+    /// neighbouring nodes (linearly interpolated): a dotted trace of the curve f = 0.
+    fn zero_crossings(&self, f: &Array1<f64>) -> (Vec<f64>, Vec<f64>) {
+        let g = BOUNDARY_GRID;
+        let coord = Self::grid_coord;
+        let values = f
+            .view()
+            .into_shape_with_order((g, g))
+            .expect("one value per grid node");
         let (mut xs, mut ys) = (Vec::new(), Vec::new());
         for r in 0..g {
             for c in 0..g {
@@ -854,5 +995,54 @@ impl Bounds {
             }
         }
         (xs, ys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::Cpu;
+    use ndarray::array;
+
+    /// The seam's kernel matrices equal their definitions entry by entry: x·z, and
+    /// exp(−γ‖x − z‖²) (through ‖x‖² + ‖z‖² − 2x·z and 1 + ELU), including K(x, x) = 1.
+    #[test]
+    fn kernel_matrices_match_their_definitions() {
+        let a = array![[0.5, -1.0], [2.0, 0.25], [-0.3, 0.0]];
+        let b = array![[0.5, -1.0], [1.0, 1.0]];
+        let gamma = 0.7;
+        let linear = Kernel::Linear.matrix(&Cpu, &a, &b).unwrap();
+        let rbf = Kernel::Rbf { gamma }.matrix(&Cpu, &a, &b).unwrap();
+        for (i, x) in a.rows().into_iter().enumerate() {
+            for (j, z) in b.rows().into_iter().enumerate() {
+                assert!((linear[[i, j]] - x.dot(&z)).abs() < 1e-12);
+                let d2 = (&x - &z).mapv(|v| v * v).sum();
+                let want = (-gamma * d2).exp();
+                assert!((rbf[[i, j]] - want).abs() < 1e-12, "{i},{j}");
+            }
+        }
+        assert_eq!(rbf[[0, 0]], 1.0);
+    }
+
+    /// The batched decision function is Σ_i α_i y_i K(x_i, x) + b over the support vectors.
+    #[test]
+    fn decision_sums_over_the_support_vectors() {
+        let kernel = Kernel::Rbf { gamma: 1.0 };
+        let svm = KernelSvm {
+            kernel,
+            x: array![[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]],
+            y: vec![1.0, -1.0, 1.0],
+            alpha: vec![0.5, 0.5, 0.0],
+            b: 0.1,
+            passes: 1,
+            converged: true,
+        };
+        let points = array![[0.5, 0.5], [1.0, -1.0]];
+        let f = svm.decision(&Cpu, &points).unwrap();
+        for (row, got) in points.rows().into_iter().zip(&f) {
+            let k = |i: usize| (-(&svm.x.row(i) - &row).mapv(|v| v * v).sum()).exp();
+            let want = 0.5 * k(0) - 0.5 * k(1) + 0.1;
+            assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        }
     }
 }
