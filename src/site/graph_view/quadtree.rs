@@ -158,24 +158,59 @@ impl<'a> QuadTree<'a> {
     }
 }
 
+/// Independent partial sums per point in [`exact_repulsions`]: lanes the compiler can compute
+/// side by side (one running sum is a chain it may not reorder).
+const LANES: usize = 4;
+
 /// The exact repulsion of every other point on each point (what the tree approximates): the
-/// cheaper sum for a few dozen points. Each pair is computed once and pushes both ends.
+/// cheaper sum for a few dozen points. Each pair is computed once and pushes both ends; the
+/// pairs of one point are taken [`LANES`] at a time, each lane with its own partial sum, so that
+/// the loop runs on vector instructions (the same order, so the same sums, on every machine).
 pub fn exact_repulsions(points: &[(f64, f64)], strength: f64) -> Vec<(f64, f64)> {
-    let mut forces = vec![(0.0, 0.0); points.len()];
-    for (i, &(px, py)) in points.iter().enumerate() {
-        for (j, &(qx, qy)) in points.iter().enumerate().skip(i + 1) {
-            let (dx, dy) = (px - qx, py - qy);
-            let d2 = dx * dx + dy * dy;
-            if d2 > 1e-18 {
-                let scale = strength / d2;
-                forces[i].0 += dx * scale;
-                forces[i].1 += dy * scale;
-                forces[j].0 -= dx * scale;
-                forces[j].1 -= dy * scale;
+    let n = points.len();
+    let (xs, ys): (Vec<f64>, Vec<f64>) = points.iter().copied().unzip();
+    let (mut fx, mut fy) = (vec![0.0; n], vec![0.0; n]);
+    // strength · (dx, dy) / d², or nothing for coincident points.
+    let push = |dx: f64, dy: f64| {
+        let d2 = dx * dx + dy * dy;
+        // Divided whatever d² (0 gives ∞, then dropped): a select, not a branch, so that the
+        // lanes stay on vector instructions.
+        let scale = strength / d2;
+        let scale = if d2 > 1e-18 { scale } else { 0.0 };
+        (dx * scale, dy * scale)
+    };
+    for i in 0..n {
+        let (px, py) = (xs[i], ys[i]);
+        let ((fx_head, fx_rest), (fy_head, fy_rest)) =
+            (fx.split_at_mut(i + 1), fy.split_at_mut(i + 1));
+        let (mut sum_x, mut sum_y) = ([0.0; LANES], [0.0; LANES]);
+        let others = xs[i + 1..]
+            .chunks_exact(LANES)
+            .zip(ys[i + 1..].chunks_exact(LANES));
+        let theirs = fx_rest
+            .chunks_exact_mut(LANES)
+            .zip(fy_rest.chunks_exact_mut(LANES));
+        for ((qx, qy), (gx, gy)) in others.zip(theirs) {
+            for lane in 0..LANES {
+                let (x, y) = push(px - qx[lane], py - qy[lane]);
+                sum_x[lane] += x;
+                sum_y[lane] += y;
+                gx[lane] -= x;
+                gy[lane] -= y;
             }
         }
+        let done = (n - i - 1) / LANES * LANES;
+        for j in i + 1 + done..n {
+            let (x, y) = push(px - xs[j], py - ys[j]);
+            sum_x[0] += x;
+            sum_y[0] += y;
+            fx_rest[j - i - 1] -= x;
+            fy_rest[j - i - 1] -= y;
+        }
+        fx_head[i] += (sum_x[0] + sum_x[1]) + (sum_x[2] + sum_x[3]);
+        fy_head[i] += (sum_y[0] + sum_y[1]) + (sum_y[2] + sum_y[3]);
     }
-    forces
+    fx.into_iter().zip(fy).collect()
 }
 
 /// Adds `strength · (dx, dy) / |(dx, dy)|²` to `force` (nothing for coincident points, which the
