@@ -26,7 +26,7 @@ use super::store::{SearchIndex, build_index};
 use crate::config::Language;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
@@ -42,6 +42,8 @@ const INLINE_POSTINGS: usize = 24;
 /// Notes per `d/` file: a first query showing ten hits reads at most ten of these files
 /// (about 4 kB per note), which keeps it well under 150 kB.
 pub const DOCS_PER_FILE: usize = 3;
+/// Notes per parallel share when listing the vault's word forms.
+const FORMS_SHARE: usize = 256;
 /// Characters of a note's text kept for snippets.
 const SNIPPET_TEXT_CHARS: usize = 4000;
 
@@ -301,13 +303,16 @@ struct PageStemming {
 impl PageStemming {
     /// The rule and its exceptions for every word form of `docs`.
     fn new(docs: &[SearchDoc], language: Language, postings: &BTreeMap<String, Postings>) -> Self {
-        let mut stemmer = analyzer::stemmer(language);
         let stems: Vec<(String, String)> = vault_forms(docs, language)
-            .into_iter()
-            .filter_map(|form| {
-                let stem = analyzer::terms(&mut stemmer, &form).pop()?;
-                Some((form, stem))
-            })
+            .into_par_iter()
+            .map_init(
+                || analyzer::stemmer(language),
+                |stemmer, form| {
+                    let stem = analyzer::terms(stemmer, &form).pop()?;
+                    Some((form, stem))
+                },
+            )
+            .flatten()
             .collect();
         let mut rule = PageStemming::default();
         for (form, stem) in &stems {
@@ -315,11 +320,11 @@ impl PageStemming {
                 rule.suffixes.insert(suffix.to_string());
             }
         }
-        for (form, stem) in stems {
-            if rule.read(&form, postings).as_deref() != Some(stem.as_str()) {
-                rule.forms.insert(form, stem);
-            }
-        }
+        let misread: Vec<(String, String)> = stems
+            .into_par_iter()
+            .filter(|(form, stem)| rule.read(form, postings).as_deref() != Some(stem.as_str()))
+            .collect();
+        rule.forms.extend(misread);
         rule
     }
 
@@ -337,22 +342,105 @@ impl PageStemming {
     }
 }
 
-/// Every word form of the notes, analysed up to stemming.
+/// Every word form of the notes, analysed up to stemming (notes analysed in parallel, each
+/// form copied once per thread's share).
 fn vault_forms(docs: &[SearchDoc], language: Language) -> BTreeSet<String> {
-    let mut unstemmed = analyzer::unstemmed(language);
-    let mut forms = BTreeSet::new();
-    for doc in docs {
-        let texts = std::iter::once(&doc.title)
-            .chain(&doc.aliases)
-            .chain(&doc.tags)
-            .chain(&doc.headings)
-            .chain(std::iter::once(&doc.body));
-        for text in texts {
-            let mut stream = unstemmed.token_stream(text);
-            while let Some(token) = stream.next() {
-                forms.insert(token.text.clone());
+    let shares: Vec<HashSet<String>> = docs
+        .par_chunks(FORMS_SHARE)
+        .map(|share| {
+            let mut unstemmed = analyzer::unstemmed(language);
+            let mut forms = HashSet::new();
+            for doc in share {
+                let texts = std::iter::once(&doc.title)
+                    .chain(&doc.aliases)
+                    .chain(&doc.tags)
+                    .chain(&doc.headings)
+                    .chain(std::iter::once(&doc.body));
+                for text in texts {
+                    let mut stream = unstemmed.token_stream(text);
+                    while let Some(token) = stream.next() {
+                        if !forms.contains(token.text.as_str()) {
+                            forms.insert(token.text.clone());
+                        }
+                    }
+                }
+            }
+            forms
+        })
+        .collect();
+    shares.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `count` notes of sentences drawn from a few dozen words: frequent stems whose postings
+    /// are cut at [`MAX_POSTINGS`] among notes of nearly equal scores.
+    fn notes(count: usize) -> Vec<SearchDoc> {
+        const WORDS: [&str; 24] = [
+            "réseau",
+            "neurone",
+            "gradient",
+            "couche",
+            "poids",
+            "biais",
+            "erreur",
+            "modèle",
+            "donnée",
+            "calcul",
+            "vecteur",
+            "matrice",
+            "fonction",
+            "perte",
+            "pas",
+            "descente",
+            "entrée",
+            "sortie",
+            "activation",
+            "noyau",
+            "image",
+            "classe",
+            "apprentissage",
+            "score",
+        ];
+        let mut state = 0x9e37_79b9_u64;
+        let mut word = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            WORDS[(state >> 33) as usize % WORDS.len()]
+        };
+        (0..count)
+            .map(|n| SearchDoc {
+                id: format!("note-{n}"),
+                path: format!("note-{n}.md"),
+                title: format!("{} {n}", word()),
+                aliases: Vec::new(),
+                tags: vec![word().to_string()],
+                headings: vec![word().to_string()],
+                body: (0..40).map(|_| word()).collect::<Vec<_>>().join(" "),
+                relations: Vec::new(),
+                implementation: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_same_notes_give_the_same_index_files() {
+        let docs = notes(1_200);
+        let page = |doc: &SearchDoc| format!("concepts/{}.html", doc.id);
+        let first = files(&docs, Language::French, &page).unwrap();
+        assert!(
+            first.iter().any(|f| f.path.starts_with("search/p/")),
+            "the notes must give postings long enough to be cut"
+        );
+        for _ in 0..2 {
+            let again = files(&docs, Language::French, &page).unwrap();
+            assert_eq!(first.len(), again.len());
+            for (a, b) in first.iter().zip(&again) {
+                assert!(a == b, "{} differs between two builds", a.path);
             }
         }
     }
-    forms
 }

@@ -250,7 +250,15 @@ pub fn build_index(
         None => Index::create_in_ram(fields.schema.clone()),
     };
     let index = prepare(index, fields, language)?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    // The site's index (in memory) is made by one indexing thread: a single segment whose
+    // documents are in the notes' order, so that the BM25 scores and the ties at the postings'
+    // cut-off come out the same on every build (with several threads, which segment a note
+    // lands in varies from run to run, and so did two builds' postings). The site builds it
+    // while the pages render on the other threads.
+    let threads = match dir {
+        None => 1,
+        Some(_) => std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+    };
     let mut writer: IndexWriter = index
         .index
         .writer_with_num_threads(threads, WRITER_MEMORY)?;
