@@ -17,8 +17,8 @@ mod schema;
 pub(crate) mod test_support;
 
 pub use export::{
-    CONCEPT_NAMESPACE, GraphFormat, UnknownFormat, VOCAB_NAMESPACE, export, to_dot, to_graphml,
-    to_json, to_jsonld, to_mermaid, to_text,
+    CONCEPT_NAMESPACE, GraphFormat, GraphJson, UnknownFormat, VOCAB_NAMESPACE, export,
+    json_document, to_dot, to_graphml, to_jsonld, to_mermaid, to_text,
 };
 pub use filter::RelationFilter;
 pub use model::{

@@ -190,19 +190,20 @@ impl Backend for Cpu {
         for (i, mut ci) in cv.outer_iter_mut().enumerate() {
             let ai = op_matrix(av, &la, i);
             assert_eq!(ai.shape(), ci.shape(), "geam: shapes differ");
+            // c is not read when β = 0 (whatever it holds, NaN included, is overwritten).
+            let blend = |c: &mut T, &a: &T| {
+                *c = if beta == T::zero() {
+                    alpha * a
+                } else {
+                    alpha * a + beta * *c
+                };
+            };
             for (mut c_row, a_row) in ci.outer_iter_mut().zip(ai.outer_iter()) {
                 // Rows with unit stride (a time step of a sequence: rows T·C apart) go through
                 // slice loops the compiler vectorises; a transposed `a` element by element.
                 match (c_row.as_slice_mut(), a_row.as_slice()) {
-                    (Some(c), Some(a)) if beta == T::zero() => {
-                        c.iter_mut().zip(a).for_each(|(c, &a)| *c = alpha * a);
-                    }
-                    (Some(c), Some(a)) => {
-                        let each = c.iter_mut().zip(a);
-                        each.for_each(|(c, &a)| *c = alpha * a + beta * *c);
-                    }
-                    _ if beta == T::zero() => c_row.zip_mut_with(&a_row, |c, &a| *c = alpha * a),
-                    _ => c_row.zip_mut_with(&a_row, |c, &a| *c = alpha * a + beta * *c),
+                    (Some(c), Some(a)) => c.iter_mut().zip(a).for_each(|(c, a)| blend(c, a)),
+                    _ => c_row.zip_mut_with(&a_row, blend),
                 }
             }
         }

@@ -256,7 +256,8 @@ pub struct Recurrent<T: Scalar, C: Cell, B: Backend = Cpu> {
     grad_state: State<T, B>,
     /// dL/d gx of the latest backward: [B, T, G]
     grad_gx: B::Tensor<T, Ix3>,
-    /// dL/d gh of the latest backward: [B, T, G]
+    /// dL/d gh of the latest backward: [B, T, G] (empty for an [`Cell::ADDITIVE`] cell, whose
+    /// dL/d gh is dL/d gx)
     grad_gh: B::Tensor<T, Ix3>,
     /// dL/d gx_t and dL/d gh_t of one step: [B, G] each
     step_grads: [B::Tensor<T, Ix2>; 2],

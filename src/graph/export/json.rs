@@ -5,7 +5,6 @@ use super::select;
 use crate::graph::filter::RelationFilter;
 use crate::graph::model::ConceptGraph;
 use serde::Serialize;
-use serde_json::Value;
 use std::borrow::Cow;
 
 /// The contract's JSON document, serialised straight from the graph (no intermediate value
@@ -67,16 +66,15 @@ pub fn json_document<'a>(graph: &'a ConceptGraph, filter: &'a RelationFilter) ->
     GraphJson { edges, nodes }
 }
 
-/// The graph as the contract's JSON value.
-pub fn to_json(graph: &ConceptGraph, filter: &RelationFilter) -> Value {
-    serde_json::to_value(json_document(graph, filter)).expect("the graph serialises")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::graph::test_support::{graph, note};
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    fn to_json(graph: &ConceptGraph, filter: &RelationFilter) -> Value {
+        serde_json::to_value(json_document(graph, filter)).unwrap()
+    }
 
     #[test]
     fn shape_matches_the_contract() {

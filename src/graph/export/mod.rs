@@ -13,7 +13,7 @@ mod text;
 
 pub use dot::to_dot;
 pub use graphml::to_graphml;
-pub use json::to_json;
+pub use json::{GraphJson, json_document};
 pub use jsonld::{CONCEPT_NAMESPACE, VOCAB_NAMESPACE, to_jsonld};
 pub use mermaid::to_mermaid;
 pub use text::to_text;
@@ -86,7 +86,7 @@ impl FromStr for GraphFormat {
 /// The graph in `format`, keeping the relations `filter` allows.
 pub fn export(graph: &ConceptGraph, format: GraphFormat, filter: &RelationFilter) -> String {
     match format {
-        GraphFormat::Json => pretty(&json::json_document(graph, filter)),
+        GraphFormat::Json => pretty(&json_document(graph, filter)),
         GraphFormat::JsonLd => pretty(&to_jsonld(graph, filter)),
         GraphFormat::Dot => to_dot(graph, filter),
         GraphFormat::GraphMl => to_graphml(graph, filter),

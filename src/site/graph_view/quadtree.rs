@@ -207,8 +207,8 @@ pub fn exact_repulsions(points: &[(f64, f64)], strength: f64) -> Vec<(f64, f64)>
             fx_rest[j - i - 1] -= x;
             fy_rest[j - i - 1] -= y;
         }
-        fx_head[i] += (sum_x[0] + sum_x[1]) + (sum_x[2] + sum_x[3]);
-        fy_head[i] += (sum_y[0] + sum_y[1]) + (sum_y[2] + sum_y[3]);
+        fx_head[i] += sum_x.iter().sum::<f64>();
+        fy_head[i] += sum_y.iter().sum::<f64>();
     }
     fx.into_iter().zip(fy).collect()
 }
