@@ -18,7 +18,7 @@ use super::page_cache::{Artifact, PageCache};
 use super::sitemap::sitemap;
 use crate::config::Language;
 use crate::graph::{
-    ConceptEdge, ConceptGraph, ConceptNode, GraphFormat, NodeIndex, RelationFilter, export,
+    ConceptEdge, ConceptGraph, ConceptNode, NodeIndex, RelationFilter, json_document, to_jsonld,
 };
 use crate::search::document::SearchDoc;
 use crate::search::site_index;
@@ -229,16 +229,25 @@ fn whole_vault_outputs(
     let exports_key = hash_of(&(identity, "exports", whole_graph(graph)));
     let made = write_artifact(staging, cache, "exports", exports_key, || {
         let all = RelationFilter::all();
+        let (json, jsonld) = rayon::join(
+            || compact_json(&json_document(graph, &all)),
+            || compact_json(&to_jsonld(graph, &all)),
+        );
         Ok(vec![
-            ("graph.json".into(), export(graph, GraphFormat::Json, &all)),
-            (
-                "graph.jsonld".into(),
-                export(graph, GraphFormat::JsonLd, &all),
-            ),
+            ("graph.json".into(), json),
+            ("graph.jsonld".into(), jsonld),
         ])
     })?;
     artifacts.insert("exports".to_string(), made);
     Ok(artifacts)
+}
+
+/// An export as the site serves it: the same document as `savoir graph --format json|jsonld`,
+/// without the indentation (a third smaller for a large vault, and faster to write).
+fn compact_json(document: &impl serde::Serialize) -> String {
+    let mut text = serde_json::to_string(document).expect("a graph export serialises");
+    text.push('\n');
+    text
 }
 
 /// Writes the files of the whole-vault output `name` whose inputs hash to `key`: the previous

@@ -22,8 +22,10 @@ const GRAVITY: f64 = 2.0;
 /// step (and pages are already laid out in parallel).
 const EXACT_BELOW: usize = 128;
 
-/// Steps of the simulation.
-const ITERATIONS: usize = 200;
+/// Steps of the simulation. Measured on clustered graphs of 2,000 and 10,000 nodes: 100 steps
+/// leave the mean edge length within 2 % of what 200 give (relative to the mean distance
+/// between any two nodes), in half the time.
+const ITERATIONS: usize = 100;
 
 /// Steps for a graph of fewer than [`EXACT_BELOW`] nodes: a few dozen nodes started on rings
 /// settle sooner, and a 10,000-note site lays out 10,000 of them.

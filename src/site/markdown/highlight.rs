@@ -2,7 +2,8 @@
 //! dark themes colour them from the style sheet.
 
 use super::escape::escape_html;
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 use syntect::highlighting::ThemeSet;
 use syntect::html::{ClassStyle, ClassedHTMLGenerator, css_for_theme_with_class_style};
 use syntect::parsing::SyntaxSet;
@@ -16,11 +17,43 @@ fn syntaxes() -> &'static SyntaxSet {
     SYNTAXES.get_or_init(SyntaxSet::load_defaults_newlines)
 }
 
+/// The most blocks remembered (a long `savoir serve` session forgets them all past this).
+const REMEMBERED_BLOCKS: usize = 20_000;
+
+/// Blocks already highlighted in this process, by language token and code: a snippet that
+/// several notes share (or a note embedded in several pages) is highlighted once.
+type Highlighted = Mutex<HashMap<(String, String), String>>;
+
+fn highlighted() -> &'static Highlighted {
+    static HIGHLIGHTED: OnceLock<Highlighted> = OnceLock::new();
+    HIGHLIGHTED.get_or_init(Highlighted::default)
+}
+
 /// The HTML of one fenced code block in language `lang` (a name or file extension; unknown
 /// ones are shown as plain text).
 pub(crate) fn highlight_block(code: &str, lang: &str) -> String {
-    let set = syntaxes();
     let token = lang.split_whitespace().next().unwrap_or("");
+    let key = (token.to_string(), code.to_string());
+    let known = highlighted()
+        .lock()
+        .ok()
+        .and_then(|done| done.get(&key).cloned());
+    if let Some(html) = known {
+        return html;
+    }
+    let html = highlight_fresh(code, token);
+    if let Ok(mut done) = highlighted().lock() {
+        if done.len() >= REMEMBERED_BLOCKS {
+            done.clear();
+        }
+        done.insert(key, html.clone());
+    }
+    html
+}
+
+/// [`highlight_block`] without the memory of earlier blocks.
+fn highlight_fresh(code: &str, token: &str) -> String {
+    let set = syntaxes();
     let syntax = set
         .find_syntax_by_token(token)
         .unwrap_or_else(|| set.find_syntax_plain_text());
