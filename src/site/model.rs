@@ -92,12 +92,9 @@ impl SiteData<'_> {
         depth: Depth,
     ) -> Vec<LinkItem> {
         let mut nodes: Vec<NodeIndex> = nodes.into_iter().collect();
-        nodes.sort_by(|a, b| {
-            let (a, b) = (self.graph.node(*a), self.graph.node(*b));
-            a.title
-                .to_lowercase()
-                .cmp(&b.title.to_lowercase())
-                .then_with(|| a.id.cmp(&b.id))
+        nodes.sort_by_cached_key(|&n| {
+            let concept = self.graph.node(n);
+            (concept.title.to_lowercase(), concept.id.as_str())
         });
         nodes.dedup();
         nodes.into_iter().map(|n| self.item(n, depth)).collect()

@@ -304,8 +304,11 @@ fn draw_edges(out: &mut String, edges: &[Drawn<'_>], positions: &[(f64, f64)], o
             let (a, b) = line.ends;
             let _ = write!(
                 out,
-                "<line data-s=\"{a}\" data-t=\"{b}\" x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\"/>",
-                positions[a].0, positions[a].1, positions[b].0, positions[b].1,
+                "<line data-s=\"{a}\" data-t=\"{b}\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>",
+                Tenths(positions[a].0),
+                Tenths(positions[a].1),
+                Tenths(positions[b].0),
+                Tenths(positions[b].1),
             );
         }
         out.push_str("</g>");
@@ -340,14 +343,31 @@ fn draw_node(
     let _ = write!(
         out,
         "<a class=\"{classes}\" href=\"{}\" data-id=\"{}\" data-tags=\"{}\">\
-         <circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{radius:.1}\" fill=\"{fill}\" stroke=\"{stroke}\"{dash}/>\
-         <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"currentColor\" font-size=\"{FONT}\">{title}</text>\
+         <circle cx=\"{x}\" cy=\"{y}\" r=\"{r}\" fill=\"{fill}\" stroke=\"{stroke}\"{dash}/>\
+         <text x=\"{x}\" y=\"{}\" text-anchor=\"middle\" fill=\"currentColor\" font-size=\"{FONT}\">{title}</text>\
          <title>{title}</title></a>",
         escape(&(options.href)(node)),
         escape(&node.id),
         escape(&serde_json::to_string(&node.tags).expect("tags serialise")),
-        y + radius + FONT,
+        Tenths(y + radius + FONT),
+        x = Tenths(x),
+        y = Tenths(y),
+        r = Tenths(radius),
     );
+}
+
+/// A coordinate written with one decimal (`-104.6`) by integer formatting: a figure holds
+/// thousands of them, and the float formatter's exact rounding costs more than the layout of a
+/// local graph.
+struct Tenths(f64);
+
+impl std::fmt::Display for Tenths {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tenths = (self.0 * 10.0).round() as i64;
+        let sign = if tenths < 0 { "-" } else { "" };
+        let abs = tenths.unsigned_abs();
+        write!(f, "{sign}{}.{}", abs / 10, abs % 10)
+    }
 }
 
 /// The legend: one entry per relation drawn (a button `graph.js` turns into a toggle), the
@@ -390,6 +410,14 @@ mod tests {
     use super::*;
     use crate::graph::{ConceptEdge, EdgeIndex, EdgeOrigin};
     use crate::vault::Span;
+
+    #[test]
+    fn coordinates_are_written_to_the_tenth() {
+        let written: Vec<String> = [-104.64, 45.66, 0.0, -0.04, 3.0, 1234.95]
+            .map(|x| Tenths(x).to_string())
+            .into();
+        assert_eq!(written, ["-104.6", "45.7", "0.0", "0.0", "3.0", "1235.0"]);
+    }
 
     #[test]
     fn an_inferred_edge_is_drawn_lighter_in_its_own_group() {
