@@ -17,7 +17,7 @@ mod schema;
 pub(crate) mod test_support;
 
 pub use export::{
-    CONCEPT_NAMESPACE, GraphFormat, GraphJson, UnknownFormat, VOCAB_NAMESPACE, export,
+    CONCEPT_NAMESPACE, GraphFormat, GraphJson, JsonLd, UnknownFormat, VOCAB_NAMESPACE, export,
     json_document, to_dot, to_graphml, to_jsonld, to_mermaid, to_text,
 };
 pub use filter::RelationFilter;

@@ -7,8 +7,9 @@
 use super::select;
 use crate::graph::filter::RelationFilter;
 use crate::graph::model::ConceptGraph;
-use serde_json::{Map, Value, json};
-use std::collections::HashSet;
+use serde::Serialize;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
 /// The namespace of concept IRIs: a concept is `urn:savoir:concept:<slug>`.
@@ -17,24 +18,63 @@ pub const CONCEPT_NAMESPACE: &str = "urn:savoir:concept:";
 /// The namespace of savoir's own terms (`savoir:linksTo`, `savoir:stub`, …).
 pub const VOCAB_NAMESPACE: &str = "urn:savoir:vocab:";
 
+/// The prefixes every document declares.
+const CONTEXT: [(&str, &str); 7] = [
+    ("rdfs", "http://www.w3.org/2000/01/rdf-schema#"),
+    ("owl", "http://www.w3.org/2002/07/owl#"),
+    ("dcterms", "http://purl.org/dc/terms/"),
+    ("skos", "http://www.w3.org/2004/02/skos/core#"),
+    ("schema", "https://schema.org/"),
+    ("savoir", VOCAB_NAMESPACE),
+    ("concept", CONCEPT_NAMESPACE),
+];
+
+/// A JSON-LD document, serialised straight from the graph (no intermediate value tree);
+/// every object's keys in alphabetical order, as the format has always listed them.
+#[derive(Debug, Serialize)]
+pub struct JsonLd<'a> {
+    #[serde(rename = "@context")]
+    context: BTreeMap<&'static str, &'static str>,
+    #[serde(rename = "@graph")]
+    subjects: Vec<BTreeMap<Cow<'static, str>, Property<'a>>>,
+}
+
+/// The value of one key of a subject.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Property<'a> {
+    Text(Cow<'a, str>),
+    Flag(bool),
+    Texts(&'a [String]),
+    Objects(Vec<Reference>),
+}
+
+/// A link to another subject: `{"@id": "concept:<slug>"}`.
+#[derive(Debug, Serialize)]
+struct Reference {
+    #[serde(rename = "@id")]
+    id: String,
+}
+
 /// The graph as a JSON-LD document (`@context` and `@graph`).
-pub fn to_jsonld(graph: &ConceptGraph, filter: &RelationFilter) -> Value {
+pub fn to_jsonld<'a>(graph: &'a ConceptGraph, filter: &'a RelationFilter) -> JsonLd<'a> {
     let selection = select(graph, filter);
-    let mut subjects: Vec<Map<String, Value>> = selection
+    let mut subjects: Vec<BTreeMap<Cow<'static, str>, Property<'a>>> = selection
         .nodes
         .iter()
         .map(|&n| {
             let node = graph.node(n);
-            let mut subject = Map::new();
-            subject.insert("@id".into(), json!(format!("concept:{}", node.id)));
-            subject.insert("@type".into(), json!("schema:DefinedTerm"));
-            subject.insert("schema:name".into(), json!(node.title));
-            subject.insert("rdfs:label".into(), json!(node.title));
-            subject.insert("schema:termCode".into(), json!(node.id));
-            subject.insert("savoir:stub".into(), json!(node.stub));
+            let text = |value: &'a str| Property::Text(Cow::Borrowed(value));
+            let mut subject = BTreeMap::from([
+                ("@id".into(), Property::Text(concept_curie(&node.id).into())),
+                ("@type".into(), text("schema:DefinedTerm")),
+                ("schema:name".into(), text(&node.title)),
+                ("rdfs:label".into(), text(&node.title)),
+                ("schema:termCode".into(), text(&node.id)),
+                ("savoir:stub".into(), Property::Flag(node.stub)),
+            ]);
             if let Some(path) = &node.path {
-                let path = path.to_string_lossy();
-                subject.insert("savoir:path".into(), json!(path));
+                subject.insert("savoir:path".into(), Property::Text(path.to_string_lossy()));
             }
             for (key, values) in [
                 ("schema:keywords", &node.tags),
@@ -42,7 +82,7 @@ pub fn to_jsonld(graph: &ConceptGraph, filter: &RelationFilter) -> Value {
                 ("savoir:implementation", &node.implementations),
             ] {
                 if !values.is_empty() {
-                    subject.insert(key.into(), json!(values));
+                    subject.insert(key.into(), Property::Texts(values));
                 }
             }
             subject
@@ -58,34 +98,29 @@ pub fn to_jsonld(graph: &ConceptGraph, filter: &RelationFilter) -> Value {
         if !stated.insert((e.source, e.relation(), e.target)) {
             continue;
         }
-        let object = concept_iri(&graph.node(e.target).id);
+        let object = Reference {
+            id: concept_curie(&graph.node(e.target).id),
+        };
         let values = subjects[position[e.source.index()]]
             .entry(property(e.relation()))
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(values) = values {
+            .or_insert_with(|| Property::Objects(Vec::new()));
+        if let Property::Objects(values) = values {
             values.push(object);
         }
     }
-    json!({
-        "@context": {
-            "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-            "owl": "http://www.w3.org/2002/07/owl#",
-            "dcterms": "http://purl.org/dc/terms/",
-            "skos": "http://www.w3.org/2004/02/skos/core#",
-            "schema": "https://schema.org/",
-            "savoir": VOCAB_NAMESPACE,
-            "concept": CONCEPT_NAMESPACE,
-        },
-        "@graph": subjects,
-    })
+    JsonLd {
+        context: CONTEXT.into_iter().collect(),
+        subjects,
+    }
 }
 
-fn concept_iri(slug: &str) -> Value {
-    json!({ "@id": format!("concept:{slug}") })
+/// A concept's compact IRI: `concept:<slug>`.
+fn concept_curie(slug: &str) -> String {
+    format!("concept:{slug}")
 }
 
 /// The RDF property of a relation, as a compact IRI.
-fn property(relation: &str) -> String {
+fn property(relation: &str) -> Cow<'static, str> {
     let standard = match relation {
         "subClassOf" => "rdfs:subClassOf",
         "seeAlso" => "rdfs:seeAlso",
@@ -98,7 +133,7 @@ fn property(relation: &str) -> String {
         _ => "",
     };
     if !standard.is_empty() {
-        return standard.to_string();
+        return Cow::Borrowed(standard);
     }
     let mut term = String::from("savoir:");
     for byte in relation.bytes() {
@@ -108,13 +143,14 @@ fn property(relation: &str) -> String {
             let _ = write!(term, "%{byte:02X}");
         }
     }
-    term
+    Cow::Owned(term)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::graph::test_support::{graph, note};
+    use serde_json::json;
 
     #[test]
     fn has_context_and_real_vocabularies() {
@@ -128,7 +164,7 @@ mod tests {
             note("b.md", "Beta"),
             note("c.md", "Gamma"),
         ]);
-        let doc = to_jsonld(&g, &RelationFilter::all());
+        let doc = serde_json::to_value(to_jsonld(&g, &RelationFilter::all())).unwrap();
         let context = doc["@context"].as_object().unwrap();
         assert_eq!(context["rdfs"], "http://www.w3.org/2000/01/rdf-schema#");
         assert_eq!(context["dcterms"], "http://purl.org/dc/terms/");

@@ -14,7 +14,7 @@ mod text;
 pub use dot::to_dot;
 pub use graphml::to_graphml;
 pub use json::{GraphJson, json_document};
-pub use jsonld::{CONCEPT_NAMESPACE, VOCAB_NAMESPACE, to_jsonld};
+pub use jsonld::{CONCEPT_NAMESPACE, JsonLd, VOCAB_NAMESPACE, to_jsonld};
 pub use mermaid::to_mermaid;
 pub use text::to_text;
 
