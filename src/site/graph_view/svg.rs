@@ -2,8 +2,9 @@
 //! linked circles with labels) and an HTML legend of the relations drawn.
 //!
 //! Everything the vault wrote (titles, tags, relation names, hrefs) is escaped; styling uses SVG
-//! presentation attributes and classes only (no `style` attribute, no script), so the page's
-//! Content-Security-Policy holds. `templates/assets/graph.js` reads the `data-*` attributes.
+//! presentation attributes for edges and classes for nodes (their colours and label font are in
+//! `templates/assets/graph.css`, not repeated on each node); no `style` attribute, no script, so
+//! the page's Content-Security-Policy holds. `templates/assets/graph.js` reads the `data-*` attributes.
 
 use super::GraphViewOptions;
 use super::layout::layout;
@@ -21,7 +22,7 @@ const SCALE: f64 = 72.0;
 /// Room around the drawing, in pixels.
 const MARGIN: f64 = 12.0;
 
-/// Font size of the labels, in pixels.
+/// Font size of the labels, in pixels (the style sheet sets it; the layout leaves room for it).
 const FONT: f64 = 11.0;
 
 /// Above this many concepts, only the best linked ones are labelled until the reader zooms in.
@@ -333,18 +334,12 @@ fn draw_node(
             classes.push_str(class);
         }
     }
-    let (fill, stroke, dash) = match (node.stub, mark.center) {
-        (true, _) => ("none", "#999999", " stroke-dasharray=\"2 2\""),
-        (false, true) => ("#e15759", "#ffffff", ""),
-        (false, false) => ("#4e79a7", "#ffffff", ""),
-    };
     let title = escape(&node.title);
     let Mark { x, y, radius, .. } = *mark;
     let _ = write!(
         out,
         "<a class=\"{classes}\" href=\"{}\" data-id=\"{}\" data-tags=\"{}\">\
-         <circle cx=\"{x}\" cy=\"{y}\" r=\"{r}\" fill=\"{fill}\" stroke=\"{stroke}\"{dash}/>\
-         <text x=\"{x}\" y=\"{}\" text-anchor=\"middle\" fill=\"currentColor\" font-size=\"{FONT}\">{title}</text>\
+         <circle cx=\"{x}\" cy=\"{y}\" r=\"{r}\"/><text x=\"{x}\" y=\"{}\">{title}</text>\
          <title>{title}</title></a>",
         escape(&(options.href)(node)),
         escape(&node.id),

@@ -126,7 +126,12 @@ fn stubs_are_marked_as_missing() {
     assert!(g.node(stub).stub);
     let marker = format!("<a class=\"node stub\" href=\"{}.html\"", g.node(stub).id);
     assert!(svg.contains(&marker), "{svg}");
-    assert!(svg.contains("fill=\"none\" stroke=\"#999999\" stroke-dasharray=\"2 2\""));
+    // Their dashed outline comes from the style sheet, by class.
+    let css = include_str!("../../../templates/assets/graph.css");
+    assert!(
+        css.contains(".node.stub circle { fill: none; stroke: #999999; stroke-dasharray: 2 2; }"),
+        "{css}"
+    );
 }
 
 #[test]
