@@ -84,8 +84,11 @@ pub fn build_site(
             Ok((id.clone(), html))
         })
         .collect::<Result<BTreeMap<String, String>, SiteError>>()?;
-    let views = Views::new(vault, graph);
-    let local_graphs = LocalGraphs::new(graph);
+    // The previous build's cache is read while the views are made.
+    let (cache, (views, local_graphs)) = rayon::join(
+        || PageCache::load(options.cache_dir.as_deref(), &options.out),
+        || (Views::new(vault, graph), LocalGraphs::new(graph)),
+    );
     let site = SiteData {
         vault,
         graph,
@@ -104,7 +107,6 @@ pub fn build_site(
     };
     let staging = Staging::begin(&options.out)?;
 
-    let cache = PageCache::load(options.cache_dir.as_deref(), &options.out);
     let nodes: Vec<NodeIndex> = graph.nodes().map(|(n, _)| n).collect();
     let identity = Identity {
         build: build_identity(),
@@ -177,8 +179,11 @@ pub fn build_site(
     if let Some(base) = &options.base_url {
         staging.write("sitemap.xml", sitemap(base, &pages).as_bytes())?;
     }
-    staging.commit()?;
-    cache.save(entries, artifacts)?;
+    // The previous site (thousands of files) is removed while the cache is written.
+    let retired = staging.commit()?;
+    let (removed, saved) = rayon::join(|| retired.remove(), || cache.save(entries, artifacts));
+    removed?;
+    saved?;
     Ok(SiteSummary {
         pages: pages.len(),
         attachments: referenced.len(),

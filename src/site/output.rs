@@ -3,8 +3,10 @@
 //! that a folder is a site this tool wrote; any other non-empty folder is never replaced.
 
 use super::SiteError;
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// The file that marks a folder as written by `savoir build`.
 pub const MARKER: &str = ".savoir-site";
@@ -19,6 +21,8 @@ pub struct Staging {
     target: PathBuf,
     temp: PathBuf,
     done: bool,
+    /// Folders of the temporary tree known to exist (each created once, not once per file).
+    folders: Mutex<HashSet<PathBuf>>,
 }
 
 impl Staging {
@@ -43,6 +47,7 @@ impl Staging {
             target: target.to_path_buf(),
             temp,
             done: false,
+            folders: Mutex::default(),
         })
     }
 
@@ -53,19 +58,31 @@ impl Staging {
 
     /// Writes `bytes` at `rel` (a `/`-separated path from the site root).
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), SiteError> {
+        let path = self.place(rel)?;
+        fs::write(&path, bytes).map_err(|e| SiteError::io(&path, e))
+    }
+
+    /// The path of `rel` in the temporary tree, its folder created.
+    fn place(&self, rel: &str) -> Result<PathBuf, SiteError> {
         let path = self.temp.join(rel);
         if let Some(folder) = path.parent() {
-            fs::create_dir_all(folder).map_err(|e| SiteError::io(folder, e))?;
+            let known = self
+                .folders
+                .lock()
+                .is_ok_and(|folders| folders.contains(folder));
+            if !known {
+                fs::create_dir_all(folder).map_err(|e| SiteError::io(folder, e))?;
+                if let Ok(mut folders) = self.folders.lock() {
+                    folders.insert(folder.to_path_buf());
+                }
+            }
         }
-        fs::write(&path, bytes).map_err(|e| SiteError::io(&path, e))
+        Ok(path)
     }
 
     /// Copies the file `from` to `rel`.
     pub fn copy(&self, rel: &str, from: &Path) -> Result<(), SiteError> {
-        let path = self.temp.join(rel);
-        if let Some(folder) = path.parent() {
-            fs::create_dir_all(folder).map_err(|e| SiteError::io(folder, e))?;
-        }
+        let path = self.place(rel)?;
         fs::copy(from, &path).map_err(|e| SiteError::io(from, e))?;
         Ok(())
     }
@@ -73,10 +90,7 @@ impl Staging {
     /// Puts the previous site's file `from` at `rel` without copying it (a hard link; a copy
     /// where links are not possible). The previous site stays intact.
     pub fn link(&self, rel: &str, from: &Path) -> Result<(), SiteError> {
-        let path = self.temp.join(rel);
-        if let Some(folder) = path.parent() {
-            fs::create_dir_all(folder).map_err(|e| SiteError::io(folder, e))?;
-        }
+        let path = self.place(rel)?;
         match fs::hard_link(from, &path) {
             Ok(()) => Ok(()),
             Err(_) => fs::copy(from, &path)
@@ -85,8 +99,9 @@ impl Staging {
         }
     }
 
-    /// Marks the site as ours and swaps it in place of the target (the old site is removed).
-    pub fn commit(mut self) -> Result<(), SiteError> {
+    /// Marks the site as ours and swaps it in place of the target; gives the old site, moved
+    /// aside, to be removed.
+    pub fn commit(mut self) -> Result<Retired, SiteError> {
         self.write(MARKER, MARKER_TEXT.as_bytes())?;
         let old = self.temp.with_file_name(
             self.temp
@@ -107,10 +122,34 @@ impl Staging {
             return Err(SiteError::io(&self.target, e));
         }
         self.done = true;
-        if had_site {
-            fs::remove_dir_all(&old).map_err(|e| SiteError::io(&old, e))?;
+        Ok(Retired {
+            folder: had_site.then_some(old),
+        })
+    }
+}
+
+/// The previous site once replaced: removed by [`Retired::remove`] (so that the caller can do
+/// something else meanwhile), or when dropped.
+#[derive(Debug)]
+pub struct Retired {
+    folder: Option<PathBuf>,
+}
+
+impl Retired {
+    /// Removes the previous site.
+    pub fn remove(mut self) -> Result<(), SiteError> {
+        match self.folder.take() {
+            Some(folder) => fs::remove_dir_all(&folder).map_err(|e| SiteError::io(&folder, e)),
+            None => Ok(()),
         }
-        Ok(())
+    }
+}
+
+impl Drop for Retired {
+    fn drop(&mut self) {
+        if let Some(folder) = self.folder.take() {
+            let _ = fs::remove_dir_all(folder);
+        }
     }
 }
 
