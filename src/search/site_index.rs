@@ -13,25 +13,26 @@
 //!
 //! Scores are tantivy's: each posting carries the BM25 score its note gets for that one stem
 //! over the boosted fields (what `savoir search` sums for a query of several words), so the
-//! page sums the same numbers. The page does not run a stemmer: it reads a word as the
+//! page sums the same numbers. They are computed without building an index: one analysis
+//! pass over the notes ([`vault_terms`]) gives the statistics tantivy's searcher would give,
+//! and tantivy's own BM25 and field-norm quantisation turn them into scores ([`scores`]).
+//! The page does not run a stemmer: it reads a word as the
 //! longest known stem that starts it and leaves a suffix that stemming removes somewhere in
 //! the vault; this module lists every word of the vault for which that rule would be wrong,
 //! so that every word of the vault is read exactly as the index reads it. A word the vault
 //! does not have is read by the rule, or as the closest stem when it looks like a typo.
 
+mod scores;
+mod vault_terms;
+
 use super::SearchError;
-use super::analyzer::{self, rules};
+use super::analyzer::rules;
 use super::document::SearchDoc;
-use super::store::{SearchIndex, build_index};
 use crate::config::Language;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::tokenizer::TokenStream;
-use tantivy::{TantivyDocument, Term};
+use std::collections::{BTreeMap, BTreeSet};
+use vault_terms::VaultTerms;
 
 /// The folder of the site that holds the index.
 pub const SEARCH_DIR: &str = "search";
@@ -42,8 +43,6 @@ const INLINE_POSTINGS: usize = 24;
 /// Notes per `d/` file: a first query showing ten hits reads at most ten of these files
 /// (about 4 kB per note), which keeps it well under 150 kB.
 pub const DOCS_PER_FILE: usize = 3;
-/// Notes per parallel share when listing the vault's word forms.
-const FORMS_SHARE: usize = 256;
 /// Characters of a note's text kept for snippets.
 const SNIPPET_TEXT_CHARS: usize = 4000;
 
@@ -106,9 +105,10 @@ pub fn files(
     language: Language,
     page_url: &dyn Fn(&SearchDoc) -> String,
 ) -> Result<Vec<IndexFile>, SearchError> {
-    let index = build_index(None, docs, language)?;
-    let postings = all_postings(&index, docs)?;
-    let stemming = PageStemming::new(docs, language, &postings);
+    let mut terms = VaultTerms::new(docs, language);
+    let forms = std::mem::take(&mut terms.forms);
+    let postings = scores::postings(terms);
+    let stemming = PageStemming::new(forms, &postings);
     let mut chunks: BTreeMap<String, Chunk> = BTreeMap::new();
     let mut files = Vec::new();
     let mut spilled = 0;
@@ -207,90 +207,6 @@ pub fn chunk_file(key: &str) -> String {
     }
 }
 
-/// For every stem of the searched fields, the notes it scores in (best [`MAX_POSTINGS`]),
-/// as flattened `[note, score]` pairs sorted by note.
-fn all_postings(
-    index: &SearchIndex,
-    docs: &[SearchDoc],
-) -> Result<BTreeMap<String, Postings>, SearchError> {
-    let searcher = index.reader.searcher();
-    let number: HashMap<&str, u32> = docs
-        .iter()
-        .enumerate()
-        .map(|(n, doc)| (doc.path.as_str(), n as u32))
-        .collect();
-    let mut note_of = HashMap::new();
-    let mut stems = BTreeSet::new();
-    for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
-        let store = segment.get_store_reader(64)?;
-        for doc_id in segment.doc_ids_alive() {
-            let doc: TantivyDocument = store.get(doc_id)?;
-            let path = doc.get_first(index.fields.path).and_then(|v| v.as_str());
-            if let Some(n) = path.and_then(|p| number.get(p)) {
-                note_of.insert((segment_ord as u32, doc_id), *n);
-            }
-        }
-        for (field, _) in index.fields.searched() {
-            let inverted = segment.inverted_index(field)?;
-            let mut terms = inverted.terms().stream()?;
-            while terms.advance() {
-                if let Ok(stem) = std::str::from_utf8(terms.key()) {
-                    stems.insert(stem.to_string());
-                }
-            }
-        }
-    }
-    let title_stems = title_stems(docs, index.language);
-    let searched = index.fields.searched();
-    stems
-        .into_par_iter()
-        .map(|stem| {
-            let clauses = searched
-                .iter()
-                .map(|(field, boost)| {
-                    let term = Term::from_field_text(*field, &stem);
-                    let query: Box<dyn Query> = Box::new(BoostQuery::new(
-                        Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
-                        *boost,
-                    ));
-                    (Occur::Should, query)
-                })
-                .collect();
-            let query = BooleanQuery::new(clauses);
-            let top =
-                searcher.search(&query, &TopDocs::with_limit(MAX_POSTINGS).order_by_score())?;
-            let mut list: Vec<(u32, u32)> = top
-                .into_iter()
-                .filter_map(|(score, address)| {
-                    let note = *note_of.get(&(address.segment_ord, address.doc_id))?;
-                    let in_title = title_stems[note as usize].contains(&stem);
-                    let scaled = (score * 100.0).round() as u32;
-                    Some((note, scaled * 2 + u32::from(in_title)))
-                })
-                .collect();
-            list.sort_unstable();
-            let flat = list
-                .into_iter()
-                .flat_map(|(note, score)| [note, score])
-                .collect();
-            Ok((stem, flat))
-        })
-        .collect()
-}
-
-/// Each note's stems of its title and aliases.
-fn title_stems(docs: &[SearchDoc], language: Language) -> Vec<BTreeSet<String>> {
-    let mut analyzer = analyzer::analyzer(language);
-    docs.iter()
-        .map(|doc| {
-            std::iter::once(&doc.title)
-                .chain(&doc.aliases)
-                .flat_map(|text| analyzer::terms(&mut analyzer, text))
-                .collect()
-        })
-        .collect()
-}
-
 /// How the page reads a word form without a stemmer: the suffixes stemming removes in this
 /// vault, and the forms the rule "the longest known stem that starts the form and leaves one
 /// of these suffixes" reads wrongly, with the stem they must be read as.
@@ -301,19 +217,8 @@ struct PageStemming {
 }
 
 impl PageStemming {
-    /// The rule and its exceptions for every word form of `docs`.
-    fn new(docs: &[SearchDoc], language: Language, postings: &BTreeMap<String, Postings>) -> Self {
-        let stems: Vec<(String, String)> = vault_forms(docs, language)
-            .into_par_iter()
-            .map_init(
-                || analyzer::stemmer(language),
-                |stemmer, form| {
-                    let stem = analyzer::terms(stemmer, &form).pop()?;
-                    Some((form, stem))
-                },
-            )
-            .flatten()
-            .collect();
+    /// The rule and its exceptions for the vault's word forms `stems` (each with its stem).
+    fn new(stems: Vec<(String, String)>, postings: &BTreeMap<String, Postings>) -> Self {
         let mut rule = PageStemming::default();
         for (form, stem) in &stems {
             if let Some(suffix) = form.strip_prefix(stem.as_str()) {
@@ -340,35 +245,6 @@ impl PageStemming {
             })
             .map(|end| form[..end].to_string())
     }
-}
-
-/// Every word form of the notes, analysed up to stemming (notes analysed in parallel, each
-/// form copied once per thread's share).
-fn vault_forms(docs: &[SearchDoc], language: Language) -> BTreeSet<String> {
-    let shares: Vec<HashSet<String>> = docs
-        .par_chunks(FORMS_SHARE)
-        .map(|share| {
-            let mut unstemmed = analyzer::unstemmed(language);
-            let mut forms = HashSet::new();
-            for doc in share {
-                let texts = std::iter::once(&doc.title)
-                    .chain(&doc.aliases)
-                    .chain(&doc.tags)
-                    .chain(&doc.headings)
-                    .chain(std::iter::once(&doc.body));
-                for text in texts {
-                    let mut stream = unstemmed.token_stream(text);
-                    while let Some(token) = stream.next() {
-                        if !forms.contains(token.text.as_str()) {
-                            forms.insert(token.text.clone());
-                        }
-                    }
-                }
-            }
-            forms
-        })
-        .collect();
-    shares.into_iter().flatten().collect()
 }
 
 #[cfg(test)]
@@ -416,14 +292,101 @@ mod tests {
                 id: format!("note-{n}"),
                 path: format!("note-{n}.md"),
                 title: format!("{} {n}", word()),
-                aliases: Vec::new(),
+                aliases: (0..n % 3)
+                    .map(|_| format!("{} {}", word(), word()))
+                    .collect(),
                 tags: vec![word().to_string()],
-                headings: vec![word().to_string()],
+                headings: vec![word().to_string(), format!("L'{} des {}", word(), word())],
                 body: (0..40).map(|_| word()).collect::<Vec<_>>().join(" "),
                 relations: Vec::new(),
                 implementation: None,
             })
             .collect()
+    }
+
+    /// What a tantivy index of `docs` gives: for each stem, the best [`MAX_POSTINGS`] notes of
+    /// a query of `Should` clauses over the boosted searched fields.
+    fn tantivy_postings(docs: &[SearchDoc], language: Language) -> BTreeMap<String, Postings> {
+        use crate::search::analyzer::{self, ANALYZER_NAME};
+        use crate::search::schema::Fields;
+        use tantivy::collector::TopDocs;
+        use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+        use tantivy::schema::IndexRecordOption;
+        use tantivy::{Index, IndexWriter, Term};
+        let fields = Fields::new();
+        let index = Index::create_in_ram(fields.schema.clone());
+        let mut full = analyzer::analyzer(language);
+        index.tokenizers().register(ANALYZER_NAME, full.clone());
+        // One indexing thread: one segment whose document ids are the notes' numbers.
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 50_000_000).unwrap();
+        for doc in docs {
+            writer.add_document(doc.to_tantivy(&fields)).unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let segment = &searcher.segment_readers()[0];
+        let mut stems = BTreeSet::new();
+        for (field, _) in fields.searched() {
+            let inverted = segment.inverted_index(field).unwrap();
+            let mut terms = inverted.terms().stream().unwrap();
+            while terms.advance() {
+                stems.insert(String::from_utf8(terms.key().to_vec()).unwrap());
+            }
+        }
+        let in_title: Vec<BTreeSet<String>> = docs
+            .iter()
+            .map(|doc| {
+                std::iter::once(&doc.title)
+                    .chain(&doc.aliases)
+                    .flat_map(|text| analyzer::terms(&mut full, text))
+                    .collect()
+            })
+            .collect();
+        stems
+            .into_iter()
+            .map(|stem| {
+                let clauses = fields
+                    .searched()
+                    .iter()
+                    .map(|(field, boost)| {
+                        let term = Term::from_field_text(*field, &stem);
+                        let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                        let boosted: Box<dyn Query> =
+                            Box::new(BoostQuery::new(Box::new(query), *boost));
+                        (Occur::Should, boosted)
+                    })
+                    .collect();
+                let top = searcher
+                    .search(
+                        &BooleanQuery::new(clauses),
+                        &TopDocs::with_limit(MAX_POSTINGS).order_by_score(),
+                    )
+                    .unwrap();
+                let mut list: Vec<[u32; 2]> = top
+                    .into_iter()
+                    .map(|(score, address)| {
+                        let note = address.doc_id;
+                        let title = in_title[note as usize].contains(&stem);
+                        [note, (score * 100.0).round() as u32 * 2 + u32::from(title)]
+                    })
+                    .collect();
+                list.sort_unstable();
+                (stem, list.concat())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_postings_are_those_of_a_tantivy_index() {
+        let docs = notes(1_200);
+        let ours = scores::postings(VaultTerms::new(&docs, Language::French));
+        let theirs = tantivy_postings(&docs, Language::French);
+        assert!(ours.values().any(|p| p.len() == 2 * MAX_POSTINGS));
+        assert_eq!(ours.len(), theirs.len());
+        for ((stem, a), (other, b)) in ours.iter().zip(&theirs) {
+            assert_eq!(stem, other);
+            assert!(a == b, "the postings of `{stem}` differ from tantivy's");
+        }
     }
 
     #[test]

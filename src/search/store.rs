@@ -210,11 +210,7 @@ impl IndexSpec<'_> {
         let manifest = Manifest::default().changes(self.vault, files).manifest;
         let vault = vault::load_with(self.vault, Bodies::Keep)?;
         let graph = ConceptGraph::build(&vault, self.relations);
-        build_index(
-            Some(dir),
-            &documents(&vault, &graph, |_| true),
-            self.language,
-        )?;
+        build_index(dir, &documents(&vault, &graph, |_| true), self.language)?;
         write_manifest(dir, &manifest)?;
         write_file(&dir.join(STAMP_FILE), stamp)?;
         Ok(vault.notes.len())
@@ -238,27 +234,16 @@ fn prepare(index: Index, fields: Fields, language: Language) -> Result<SearchInd
     })
 }
 
-/// Indexes `docs` into a new index in `dir` (an empty folder, or `None` for memory).
+/// Indexes `docs` into a new index in `dir` (an empty folder).
 pub fn build_index(
-    dir: Option<&Path>,
+    dir: &Path,
     docs: &[SearchDoc],
     language: Language,
 ) -> Result<SearchIndex, SearchError> {
     let fields = Fields::new();
-    let index = match dir {
-        Some(dir) => Index::create_in_dir(dir, fields.schema.clone())?,
-        None => Index::create_in_ram(fields.schema.clone()),
-    };
+    let index = Index::create_in_dir(dir, fields.schema.clone())?;
     let index = prepare(index, fields, language)?;
-    // The site's index (in memory) is made by one indexing thread: a single segment whose
-    // documents are in the notes' order, so that the BM25 scores and the ties at the postings'
-    // cut-off come out the same on every build (with several threads, which segment a note
-    // lands in varies from run to run, and so did two builds' postings). The site builds it
-    // while the pages render on the other threads.
-    let threads = match dir {
-        None => 1,
-        Some(_) => std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
-    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     let mut writer: IndexWriter = index
         .index
         .writer_with_num_threads(threads, WRITER_MEMORY)?;
