@@ -1,5 +1,6 @@
 //! Building the concept graph: nodes, name index, written edges, slugs, inferred edges.
 
+use super::adjacency::Adjacency;
 use super::model::{
     ConceptEdge, ConceptGraph, ConceptNode, DanglingLink, DuplicateTitle, EdgeOrigin, MissingFile,
     SlugCollision,
@@ -8,6 +9,7 @@ use super::names::{SlugTable, normalize_name, normalize_name_into, slugify};
 use super::schema::{LINKS_TO, Schema};
 use crate::vault::{Attachments, Note, Vault, WikiLink, names_a_file, relative_path};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
 use std::collections::hash_map::Entry;
@@ -40,6 +42,8 @@ impl ConceptGraph {
             .map(|n| (builder.graph[n].id.clone(), n))
             .collect();
         ConceptGraph {
+            outgoing: Adjacency::new(&builder.graph, Direction::Outgoing),
+            incoming: Adjacency::new(&builder.graph, Direction::Incoming),
             graph: builder.graph,
             names: builder.names,
             slugs,

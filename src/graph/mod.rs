@@ -6,6 +6,7 @@
 //! relation (body links as [`LINKS_TO`]) and the edges the [`Schema`] infers. Queries
 //! (neighbours, backlinks, ancestors, shortest path) and exports ([`export`]) read it.
 
+mod adjacency;
 mod build;
 mod export;
 mod filter;

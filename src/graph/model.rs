@@ -1,5 +1,6 @@
 //! The concept graph's data: nodes, typed edges, and what resolution found along the way.
 
+use super::adjacency::Adjacency;
 use crate::vault::Span;
 use foldhash::HashMap;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
@@ -117,6 +118,10 @@ pub struct SlugCollision {
 #[derive(Debug, Clone)]
 pub struct ConceptGraph {
     pub(super) graph: DiGraph<ConceptNode, ConceptEdge>,
+    /// Each concept's outgoing edges, in insertion order.
+    pub(super) outgoing: Adjacency,
+    /// Each concept's incoming edges, in insertion order.
+    pub(super) incoming: Adjacency,
     /// Normalised title, alias, stem, folder path or stub name → concept.
     pub(super) names: HashMap<String, NodeIndex>,
     /// Slug → concept.

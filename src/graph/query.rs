@@ -49,16 +49,7 @@ impl ConceptGraph {
     /// a stub.
     pub fn written_edges(&self, node: NodeIndex) -> impl Iterator<Item = EdgeView<'_>> {
         let (first, last) = self.written.get(node.index()).copied().unwrap_or((0, 0));
-        (first..last).map(move |i| {
-            let id = EdgeIndex::new(i as usize);
-            let edge = &self.graph.raw_edges()[i as usize];
-            EdgeView {
-                id,
-                source: edge.source(),
-                target: edge.target(),
-                edge: &edge.weight,
-            }
-        })
+        (first..last).map(move |i| self.edge_view(EdgeIndex::new(i as usize)))
     }
 
     /// Every link occurrence (frontmatter or body) that resolved to a stub, in note and
@@ -144,23 +135,38 @@ impl ConceptGraph {
     }
 
     fn edges_at(&self, node: NodeIndex, direction: Direction) -> Vec<EdgeView<'_>> {
-        let mut edges: Vec<_> = self
-            .graph
-            .edges_directed(node, direction)
-            .map(view)
-            .collect();
-        edges.sort_by_key(|e| e.id);
-        edges
+        let adjacency = match direction {
+            Direction::Outgoing => &self.outgoing,
+            Direction::Incoming => &self.incoming,
+        };
+        adjacency
+            .of(node)
+            .iter()
+            .map(|&id| self.edge_view(id))
+            .collect()
+    }
+
+    /// The edge `id` with its ends.
+    fn edge_view(&self, id: EdgeIndex) -> EdgeView<'_> {
+        let edge = &self.graph.raw_edges()[id.index()];
+        EdgeView {
+            id,
+            source: edge.source(),
+            target: edge.target(),
+            edge: &edge.weight,
+        }
     }
 
     /// The notes that link to `node` by a written statement of any relation (body links and
     /// frontmatter), each once, in path order; `node` itself excluded.
     pub fn backlinks(&self, node: NodeIndex) -> Vec<NodeIndex> {
         let mut sources: Vec<NodeIndex> = self
-            .graph
-            .edges_directed(node, Direction::Incoming)
-            .filter(|e| !e.weight().inferred && e.source() != node)
-            .map(|e| e.source())
+            .incoming
+            .of(node)
+            .iter()
+            .map(|&id| self.edge_view(id))
+            .filter(|e| !e.edge.inferred && e.source != node)
+            .map(|e| e.source)
             .collect();
         sources.sort();
         sources.dedup();

@@ -94,7 +94,7 @@ pub(crate) fn write_concept_page(
 /// Everything the page of a note shows but its body (and table of contents), from the
 /// concept's [`ConceptView`].
 fn concept_view<'s>(site: &'s SiteData<'_>, node: NodeIndex) -> ConceptPage<'s> {
-    let view = site.views.concept(node);
+    let view = site.views.concept_with_first_contexts(node);
     ConceptPage {
         layout: site.layout(Depth::Folder, view.title),
         title: view.title.to_string(),

@@ -242,6 +242,17 @@ impl<'a> Views<'a> {
 
     /// Everything shown about `node`.
     pub fn concept(&self, node: NodeIndex) -> ConceptView<'a> {
+        self.concept_with_contexts(node, usize::MAX)
+    }
+
+    /// [`Views::concept`] with at most the first context of each backlink: what a page shows,
+    /// without finding the sentences it does not show.
+    pub fn concept_with_first_contexts(&self, node: NodeIndex) -> ConceptView<'a> {
+        self.concept_with_contexts(node, 1)
+    }
+
+    /// Everything shown about `node`, each backlink with at most `contexts` sentences.
+    fn concept_with_contexts(&self, node: NodeIndex, contexts: usize) -> ConceptView<'a> {
         let graph = self.graph;
         let concept = graph.node(node);
         let note = self.note(node);
@@ -270,13 +281,14 @@ impl<'a> Views<'a> {
             created: note.and_then(|n| n.created.as_ref()).map(NoteDate::of),
             modified: note.and_then(|n| n.modified.as_ref()).map(NoteDate::of),
             relations,
-            backlinks: self.backlinks(node),
+            backlinks: self.backlinks(node, contexts),
             fields: note.map(other_fields).unwrap_or_default(),
         }
     }
 
-    /// The notes linking to `node` (in path order), each with the sentences around its links.
-    fn backlinks(&self, node: NodeIndex) -> Vec<Backlink<'a>> {
+    /// The notes linking to `node` (in path order), each with the sentences around its links
+    /// (the first `contexts` of them).
+    fn backlinks(&self, node: NodeIndex, contexts: usize) -> Vec<Backlink<'a>> {
         let mentions = self.mentions.get(&node).map_or(&[][..], Vec::as_slice);
         self.graph
             .backlinks(node)
@@ -287,6 +299,7 @@ impl<'a> Views<'a> {
                     .iter()
                     .filter(|m| m.source == source)
                     .filter_map(|m| self.context(m))
+                    .take(contexts)
                     .collect(),
             })
             .collect()
