@@ -5,6 +5,7 @@ use super::schema::Fields;
 use crate::graph::{ConceptGraph, NodeIndex, normalize_name};
 use crate::vault::{MARKDOWN_OPTIONS, Note};
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+use std::hash::Hash;
 use tantivy::TantivyDocument;
 
 /// A note ready to be indexed.
@@ -32,6 +33,22 @@ pub struct SearchDoc {
 }
 
 impl SearchDoc {
+    /// Everything [`SearchDoc::new`] reads, to hash: two notes with equal inputs give equal
+    /// documents, so an index can be found up to date without making the documents (their
+    /// plain text takes a Markdown parse). Keep it beside `new`, reading the same fields.
+    pub fn inputs<'a>(note: &'a Note, graph: &'a ConceptGraph, node: NodeIndex) -> impl Hash + 'a {
+        let written: Vec<(&str, &str)> = graph
+            .written_edges(node)
+            .map(|edge| (edge.relation(), graph.node(edge.target).id.as_str()))
+            .collect();
+        let headings: Vec<&str> = note.headings.iter().map(|h| h.value.1.as_str()).collect();
+        (
+            (&graph.node(node).id, &note.path, &note.title, &note.aliases),
+            (&note.tags, headings, &note.body),
+            (written, note.implementation.as_ref().map(|i| &i.value)),
+        )
+    }
+
     /// The document of `note`, whose concept is `node` in `graph`.
     pub fn new(note: &Note, graph: &ConceptGraph, node: NodeIndex) -> Self {
         let concept = graph.node(node);

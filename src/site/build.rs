@@ -20,6 +20,7 @@ use crate::config::Language;
 use crate::graph::{
     ConceptEdge, ConceptGraph, ConceptNode, NodeIndex, RelationFilter, json_document, to_jsonld,
 };
+use crate::html::escape_html;
 use crate::search::document::SearchDoc;
 use crate::search::site_index;
 use crate::site::graph_view::{
@@ -65,13 +66,13 @@ pub fn build_site(
     options: &SiteOptions,
 ) -> Result<SiteSummary, SiteError> {
     let labels = labels(options.language);
-    let previews: Vec<String> = graph
+    let previews_html: Vec<String> = graph
         .nodes()
         .collect::<Vec<_>>()
         .par_iter()
         .map(|(_, concept)| match concept.note {
-            Some(index) => note_preview(&vault.notes[index]),
-            None => labels.stub_preview.to_string(),
+            Some(index) => escape_html(&note_preview(&vault.notes[index])),
+            None => escape_html(labels.stub_preview),
         })
         .collect();
     let (asset_files, asset_names) = assets();
@@ -97,7 +98,7 @@ pub fn build_site(
         links: LinkContext {
             vault,
             graph,
-            previews: &previews,
+            previews_html: &previews_html,
         },
         language: options.language,
         labels,
@@ -221,9 +222,9 @@ fn whole_vault_outputs(
     })?;
     artifacts.insert("graph".to_string(), made);
 
-    let search_docs = crate::search::store::documents(site.vault, graph, |_| true);
-    let search_key = hash_of(&(identity, "search", &search_docs));
+    let search_key = hash_of(&(identity, "search", search_inputs(site)));
     let made = write_artifact(staging, cache, "search", search_key, || {
+        let search_docs = crate::search::store::documents(site.vault, graph, |_| true);
         let page_url = |doc: &SearchDoc| format!("{CONCEPTS_DIR}/{}", concept_file(&doc.id));
         let files =
             site_index::files(&search_docs, site.language, &page_url).map_err(SiteError::Search)?;
@@ -281,6 +282,18 @@ fn write_artifact(
         }
     };
     Ok(Artifact { key, files })
+}
+
+/// The hash of what each note's search document is made from ([`SearchDoc::inputs`]), in
+/// vault order: the search index is up to date when these are.
+fn search_inputs(site: &SiteData<'_>) -> Vec<u64> {
+    let graph = site.graph;
+    site.vault
+        .notes
+        .par_iter()
+        .enumerate()
+        .map(|(i, note)| hash_of(&SearchDoc::inputs(note, graph, graph.note_node(i))))
+        .collect()
 }
 
 /// Everything the graph holds, to hash: every concept and every edge with its ends.

@@ -16,6 +16,7 @@ use crate::graph::{LINKS_TO, NodeIndex};
 use crate::vault::Note;
 use crate::view::ConceptView;
 use askama::Template;
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 /// How many links away the local graph of a concept page reaches.
@@ -110,9 +111,9 @@ fn concept_view<'s>(site: &'s SiteData<'_>, node: NodeIndex) -> ConceptPage<'s> 
             .iter()
             .map(|tag| LinkItem {
                 href: format!("../{TAGS_DIR}/{}", tag_file(tag)),
-                title: tag.clone(),
+                title: Cow::Borrowed(tag),
                 missing: false,
-                preview: String::new(),
+                preview_html: "",
             })
             .collect(),
         created: view.created.map(|d| format_date(site.language, d.written)),
@@ -169,7 +170,7 @@ fn stub_page(site: &SiteData<'_>, node: NodeIndex) -> askama::Result<RenderedPag
 
 /// One panel per relation leaving the concept (body links excluded: they are the backlinks
 /// of the other side), written targets apart from inferred ones, in [`RELATION_ORDER`].
-fn relation_groups(site: &SiteData<'_>, view: &ConceptView<'_>) -> Vec<RelationGroup> {
+fn relation_groups<'s>(site: &'s SiteData<'_>, view: &ConceptView<'_>) -> Vec<RelationGroup<'s>> {
     let mut groups: Vec<(&str, BTreeSet<NodeIndex>, Vec<NodeIndex>)> = view
         .relation_groups()
         .into_iter()
@@ -214,7 +215,7 @@ fn relation_groups(site: &SiteData<'_>, view: &ConceptView<'_>) -> Vec<RelationG
 
 /// The notes that link to the concept, by title, each with the sentence of its first body
 /// link (or the name of the relation, for a link written in the frontmatter).
-fn backlinks(site: &SiteData<'_>, view: &ConceptView<'_>) -> Vec<Backlink> {
+fn backlinks<'s>(site: &'s SiteData<'_>, view: &ConceptView<'_>) -> Vec<Backlink<'s>> {
     let incoming = site.graph.incoming(view.node);
     let mut backlinks: Vec<Backlink> = view
         .backlinks

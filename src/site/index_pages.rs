@@ -11,6 +11,7 @@ use crate::config::Language;
 use crate::graph::{LINKS_TO, NodeIndex};
 use crate::view::{TagEntry, TagTree};
 use askama::Template;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// How many concepts the home page lists as recently modified.
@@ -22,15 +23,15 @@ fn concepts_count(language: Language, n: usize) -> String {
 }
 
 /// A link to a tag page from a page at `depth`.
-fn tag_item(file: &str, name: &str, depth: Depth) -> LinkItem {
+fn tag_item<'a>(file: &str, name: impl Into<Cow<'a, str>>, depth: Depth) -> LinkItem<'a> {
     LinkItem {
         href: match depth {
             Depth::Root => format!("{TAGS_DIR}/{file}"),
             Depth::Folder => file.to_string(),
         },
-        title: name.to_string(),
+        title: name.into(),
         missing: false,
-        preview: String::new(),
+        preview_html: "",
     }
 }
 
@@ -56,7 +57,7 @@ pub(crate) fn tag_page(
     let parents = (1..segments.len())
         .map(|d| {
             let name = segments[..d].join("/");
-            tag_item(&tag_file(&name), &name, Depth::Folder)
+            tag_item(&tag_file(&name), name, Depth::Folder)
         })
         .collect();
     let concepts = tags.concepts_under(tag);
@@ -67,7 +68,7 @@ pub(crate) fn tag_page(
         parents,
         children: by_file(tags.children(tag))
             .into_iter()
-            .map(|c| tag_item(&tag_entry_file(c), &c.written, Depth::Folder))
+            .map(|c| tag_item(&tag_entry_file(c), c.written.as_str(), Depth::Folder))
             .collect(),
         concepts: site
             .sorted_items(concepts, Depth::Root)

@@ -61,8 +61,9 @@ pub(crate) struct LinkContext<'a> {
     pub(crate) vault: &'a Vault,
     /// The concept graph.
     pub(crate) graph: &'a ConceptGraph,
-    /// Per concept (node index), its preview text (title and first sentences).
-    pub(crate) previews: &'a [String],
+    /// Per concept (node index), its preview text (title and first sentences), escaped for
+    /// an attribute.
+    pub(crate) previews_html: &'a [String],
 }
 
 impl<'a> LinkContext<'a> {
@@ -101,7 +102,14 @@ impl<'a> LinkContext<'a> {
             Lookup::Target { target, from } => match self.target(target, Path::new(from)) {
                 Target::Concept(node) => {
                     let c = self.graph.node(node);
-                    hash_of(&(1u8, &c.id, &c.title, c.stub, c.note, self.preview(node)))
+                    hash_of(&(
+                        1u8,
+                        &c.id,
+                        &c.title,
+                        c.stub,
+                        c.note,
+                        self.preview_html(node),
+                    ))
                 }
                 Target::Attachment(found) => hash_of(&(2u8, &found.path)),
                 Target::Nothing => hash_of(&3u8),
@@ -116,9 +124,11 @@ impl<'a> LinkContext<'a> {
         }
     }
 
-    /// The hover preview of a concept.
-    pub(crate) fn preview(&self, node: NodeIndex) -> &str {
-        self.previews.get(node.index()).map_or("", String::as_str)
+    /// The hover preview of a concept, escaped for an attribute.
+    pub(crate) fn preview_html(&self, node: NodeIndex) -> &'a str {
+        self.previews_html
+            .get(node.index())
+            .map_or("", String::as_str)
     }
 }
 

@@ -10,6 +10,7 @@ use crate::config::Language;
 use crate::graph::{ConceptGraph, NodeIndex};
 use crate::vault::Vault;
 use crate::view::Views;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Where a page sits: at the site root, or one folder below (`concepts/`, `tags/`).
@@ -71,7 +72,7 @@ impl SiteData<'_> {
     }
 
     /// A link to concept `node` from a page at `depth`.
-    pub(crate) fn item(&self, node: NodeIndex, depth: Depth) -> LinkItem {
+    pub(crate) fn item(&self, node: NodeIndex, depth: Depth) -> LinkItem<'_> {
         let concept = self.graph.node(node);
         let file = concept_file(&concept.id);
         LinkItem {
@@ -79,9 +80,9 @@ impl SiteData<'_> {
                 Depth::Root => format!("{CONCEPTS_DIR}/{file}"),
                 Depth::Folder => file,
             },
-            title: concept.title.clone(),
+            title: Cow::Borrowed(&concept.title),
             missing: concept.stub,
-            preview: self.links.preview(node).to_string(),
+            preview_html: self.links.preview_html(node),
         }
     }
 
@@ -90,7 +91,7 @@ impl SiteData<'_> {
         &self,
         nodes: impl IntoIterator<Item = NodeIndex>,
         depth: Depth,
-    ) -> Vec<LinkItem> {
+    ) -> Vec<LinkItem<'_>> {
         let mut nodes: Vec<NodeIndex> = nodes.into_iter().collect();
         nodes.sort_by_cached_key(|&n| {
             let concept = self.graph.node(n);

@@ -6,6 +6,7 @@ use super::assets::AssetNames;
 use super::i18n::Labels;
 use super::markdown::TocEntry;
 use askama::Template;
+use std::borrow::Cow;
 
 /// The Content-Security-Policy of every page: scripts and styles only from the site's own
 /// files (no inline script, no event handler attribute), images from the site or `data:`,
@@ -35,35 +36,36 @@ pub struct Layout<'a> {
 
 /// A link to a concept page.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct LinkItem {
+pub struct LinkItem<'a> {
     /// Relative URL.
     pub href: String,
     /// The concept's title (or a tag's name).
-    pub title: String,
+    pub title: Cow<'a, str>,
     /// A concept not written yet (styled as missing).
     pub missing: bool,
-    /// Hover preview text.
-    pub preview: String,
+    /// Hover preview text, escaped for an attribute (made once per concept, shown on every
+    /// page that links to it).
+    pub preview_html: &'a str,
 }
 
 /// One relation panel of a concept page.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RelationGroup {
+pub struct RelationGroup<'a> {
     /// The relation's name in the vault's language.
     pub label: String,
     /// CSS-safe relation name.
     pub css: String,
     /// Targets a note wrote.
-    pub explicit: Vec<LinkItem>,
+    pub explicit: Vec<LinkItem<'a>>,
     /// Targets the schema inferred.
-    pub inferred: Vec<LinkItem>,
+    pub inferred: Vec<LinkItem<'a>>,
 }
 
 /// A note that links to the concept, with the sentence around the link.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Backlink {
+pub struct Backlink<'a> {
     /// The linking note.
-    pub source: LinkItem,
+    pub source: LinkItem<'a>,
     /// The sentence (plain text), or the relation that links them.
     pub context: String,
 }
@@ -86,11 +88,11 @@ pub struct ConceptPage<'a> {
     /// The concept's title.
     pub title: String,
     /// Up the subClassOf chain, the root first.
-    pub breadcrumb: Vec<LinkItem>,
+    pub breadcrumb: Vec<LinkItem<'a>>,
     /// Aliases.
     pub aliases: Vec<String>,
     /// Tags, linking to their pages.
-    pub tags: Vec<LinkItem>,
+    pub tags: Vec<LinkItem<'a>>,
     /// Creation date in words.
     pub created: Option<String>,
     /// Modification date in words.
@@ -100,9 +102,9 @@ pub struct ConceptPage<'a> {
     /// The body, rendered and sanitised.
     pub body: String,
     /// Relation panels.
-    pub relations: Vec<RelationGroup>,
+    pub relations: Vec<RelationGroup<'a>>,
     /// Backlinks with context.
-    pub backlinks: Vec<Backlink>,
+    pub backlinks: Vec<Backlink<'a>>,
     /// Unknown frontmatter keys.
     pub fields: Vec<FieldRow>,
     /// Slot: the demo section's HTML (drawn by the site).
@@ -120,7 +122,7 @@ pub struct StubPage<'a> {
     /// The name as first written.
     pub title: String,
     /// The notes that link to it.
-    pub referenced_by: Vec<LinkItem>,
+    pub referenced_by: Vec<LinkItem<'a>>,
 }
 
 /// The page of one tag.
@@ -134,11 +136,11 @@ pub struct TagPage<'a> {
     /// "12 concepts".
     pub count: String,
     /// Enclosing tags (`a` for `a/b`).
-    pub parents: Vec<LinkItem>,
+    pub parents: Vec<LinkItem<'a>>,
     /// Direct sub-tags.
-    pub children: Vec<LinkItem>,
+    pub children: Vec<LinkItem<'a>>,
     /// Concepts with this tag or a sub-tag.
-    pub concepts: Vec<LinkItem>,
+    pub concepts: Vec<LinkItem<'a>>,
 }
 
 /// One line of the tag tree.
@@ -166,9 +168,9 @@ pub struct TagsPage<'a> {
 
 /// A recently modified concept.
 #[derive(Debug, Clone)]
-pub struct RecentEntry {
+pub struct RecentEntry<'a> {
     /// The concept.
-    pub item: LinkItem,
+    pub item: LinkItem<'a>,
     /// Its modification date in words.
     pub date: String,
 }
@@ -182,20 +184,20 @@ pub struct HomePage<'a> {
     /// What the vault holds, in a sentence.
     pub summary: String,
     /// The subClassOf roots.
-    pub roots: Vec<LinkItem>,
+    pub roots: Vec<LinkItem<'a>>,
     /// Most recently modified first.
-    pub recent: Vec<RecentEntry>,
+    pub recent: Vec<RecentEntry<'a>>,
     /// Top-level tags.
-    pub tags: Vec<LinkItem>,
+    pub tags: Vec<LinkItem<'a>>,
 }
 
 /// Edges of one relation, for the graph page without a drawing.
 #[derive(Debug, Clone)]
-pub struct EdgeGroup {
+pub struct EdgeGroup<'a> {
     /// The relation's name in the vault's language.
     pub label: String,
     /// Source and target of each edge.
-    pub edges: Vec<(LinkItem, LinkItem)>,
+    pub edges: Vec<(LinkItem<'a>, LinkItem<'a>)>,
 }
 
 /// The global graph page.
@@ -209,7 +211,7 @@ pub struct GraphPage<'a> {
     /// Slot: the laid-out graph as SVG.
     pub svg: Option<String>,
     /// The edges, listed (shown when there is no drawing).
-    pub relations: Vec<EdgeGroup>,
+    pub relations: Vec<EdgeGroup<'a>>,
 }
 
 /// The search page (its results slot is filled by the search script).

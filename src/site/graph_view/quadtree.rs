@@ -167,6 +167,27 @@ const LANES: usize = 4;
 /// pairs of one point are taken [`LANES`] at a time, each lane with its own partial sum, so that
 /// the loop runs on vector instructions (the same order, so the same sums, on every machine).
 pub fn exact_repulsions(points: &[(f64, f64)], strength: f64) -> Vec<(f64, f64)> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: the processor has AVX (checked just above).
+        return unsafe { exact_repulsions_avx(points, strength) };
+    }
+    exact_repulsions_in_lanes(points, strength)
+}
+
+/// [`exact_repulsions_in_lanes`] compiled for AVX: the four lanes in one instruction instead
+/// of two. The same operations in the same order (AVX has no fused multiply-add), so the same
+/// sums to the bit; a 10,000-note site lays out 10,000 local graphs with it.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn exact_repulsions_avx(points: &[(f64, f64)], strength: f64) -> Vec<(f64, f64)> {
+    exact_repulsions_in_lanes(points, strength)
+}
+
+/// The sum of [`exact_repulsions`], written for the compiler to put on vector instructions of
+/// whatever width the caller was compiled for.
+#[inline(always)]
+fn exact_repulsions_in_lanes(points: &[(f64, f64)], strength: f64) -> Vec<(f64, f64)> {
     let n = points.len();
     let (xs, ys): (Vec<f64>, Vec<f64>) = points.iter().copied().unzip();
     let (mut fx, mut fy) = (vec![0.0; n], vec![0.0; n]);

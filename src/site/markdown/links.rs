@@ -107,7 +107,7 @@ impl<'c> LinkRewriter<'c, '_> {
                     "<a class=\"{class}\" href=\"{}{}\" title=\"{}\">",
                     escape_html(&concept_file(&concept.id)),
                     escape_html(&anchor),
-                    escape_html(self.ctx.preview(node))
+                    self.ctx.preview_html(node)
                 )
             }
             Target::Attachment(found) => {
