@@ -269,4 +269,20 @@ fn a_rebuild_reuses_what_did_not_change_and_redoes_what_did() {
     build();
     assert_ne!(inode("graph.json"), now[3], "the graph changed");
     assert!(linked(&read_json()), "the export holds the new link");
+
+    // The sentence around that link changes, not the link: Neurone's backlink shows it.
+    let neurone = || fs::read_to_string(dir.path().join("site/concepts/neurone.html")).unwrap();
+    assert!(neurone().contains("Voir Neurone."), "{}", neurone());
+    let text = fs::read_to_string(&note).unwrap();
+    fs::write(
+        &note,
+        text.replace("Voir [[Neurone]].", "Relire [[Neurone]] lentement."),
+    )
+    .unwrap();
+    build();
+    assert!(
+        neurone().contains("Relire Neurone lentement."),
+        "{}",
+        neurone()
+    );
 }

@@ -75,6 +75,7 @@ pub fn build_site(
             None => escape_html(labels.stub_preview),
         })
         .collect();
+    let body_hashes: Vec<u64> = vault.notes.par_iter().map(|n| hash_of(&n.body)).collect();
     let (asset_files, asset_names) = assets();
     let demos = options
         .demos
@@ -105,6 +106,7 @@ pub fn build_site(
         title: &options.title,
         assets: &asset_names,
         demos: &demos,
+        body_hashes: &body_hashes,
     };
     let staging = Staging::begin(&options.out)?;
 

@@ -13,7 +13,7 @@ use super::output::Staging;
 use super::page_cache::{PageCache, PageEntry};
 use super::pages::{Backlink, ConceptPage, FieldRow, LinkItem, RelationGroup, StubPage};
 use crate::graph::{LINKS_TO, NodeIndex};
-use crate::vault::Note;
+use crate::vault::{Note, Span};
 use crate::view::ConceptView;
 use askama::Template;
 use std::borrow::Cow;
@@ -59,7 +59,7 @@ pub(crate) fn write_concept_page(
     let note = &site.vault.notes[index];
     let mut page = concept_view(site, node);
     let local = site.local_graphs.around(node, LOCAL_GRAPH_DEPTH);
-    let key = page_key(site, &local, &page, note);
+    let key = page_key(site, &local, &page, note, node);
     if let Some((previous, entry)) = cache.reusable(path, key, &site.links) {
         staging.link(path, &previous)?;
         return Ok((
@@ -73,6 +73,7 @@ pub(crate) fn write_concept_page(
         attachments,
         lookups,
     } = render_note(&site.links, index);
+    add_sentences(site, node, &mut page.backlinks);
     page.body = html;
     page.toc = toc;
     page.local_graph = Some(local.svg(&GraphViewOptions::new(site.language)));
@@ -92,10 +93,10 @@ pub(crate) fn write_concept_page(
     Ok((attachments, Some(entry)))
 }
 
-/// Everything the page of a note shows but its body (and table of contents), from the
-/// concept's [`ConceptView`].
+/// Everything the page of a note shows but its body (and table of contents) and the
+/// sentences of its backlinks ([`add_sentences`]), from the concept's [`ConceptView`].
 fn concept_view<'s>(site: &'s SiteData<'_>, node: NodeIndex) -> ConceptPage<'s> {
-    let view = site.views.concept_with_first_contexts(node);
+    let view = site.views.concept_without_contexts(node);
     ConceptPage {
         layout: site.layout(Depth::Folder, view.title),
         title: view.title.to_string(),
@@ -130,14 +131,27 @@ fn concept_view<'s>(site: &'s SiteData<'_>, node: NodeIndex) -> ConceptPage<'s> 
 }
 
 /// The hash of a page's inputs besides what its body looks up: this build of savoir, the
-/// language and assets, what the page shows (its local graph by fingerprint), and the note's
-/// body.
+/// language and assets, what the page shows (its local graph by fingerprint, its backlinks'
+/// sentences by what they are cut from), and the note's body.
 fn page_key(
     site: &SiteData<'_>,
     local: &LocalGraph<'_>,
     page: &ConceptPage<'_>,
     note: &Note,
+    node: NodeIndex,
 ) -> u64 {
+    let sentences: Vec<(u64, Vec<Span>)> = page
+        .backlinks
+        .iter()
+        .map(|backlink| {
+            let spans: Vec<Span> = site.views.mentions(node, backlink.node).collect();
+            let body = match site.graph.node(backlink.node).note {
+                Some(index) if !spans.is_empty() => site.body_hashes[index],
+                _ => 0,
+            };
+            (body, spans)
+        })
+        .collect();
     hash_of(&(
         build_identity(),
         (site.language.code(), site.title, site.assets),
@@ -149,7 +163,7 @@ fn page_key(
             &page.backlinks,
         ),
         (&page.fields, &page.demo),
-        local.fingerprint(),
+        (local.fingerprint(), sentences),
         (&note.path, &note.body),
     ))
 }
@@ -213,8 +227,9 @@ fn relation_groups<'s>(site: &'s SiteData<'_>, view: &ConceptView<'_>) -> Vec<Re
         .collect()
 }
 
-/// The notes that link to the concept, by title, each with the sentence of its first body
-/// link (or the name of the relation, for a link written in the frontmatter).
+/// The notes that link to the concept, by title, each with the name of the relation that
+/// links them when the note wrote it in its frontmatter; the sentence around a body link
+/// takes its place in [`add_sentences`].
 fn backlinks<'s>(site: &'s SiteData<'_>, view: &ConceptView<'_>) -> Vec<Backlink<'s>> {
     let incoming = site.graph.incoming(view.node);
     let mut backlinks: Vec<Backlink> = view
@@ -222,22 +237,30 @@ fn backlinks<'s>(site: &'s SiteData<'_>, view: &ConceptView<'_>) -> Vec<Backlink
         .iter()
         .map(|backlink| {
             let source = backlink.source.node;
-            let context = match backlink.contexts.first() {
-                Some(link) => plain_sentence(&link.sentence),
-                None => incoming
-                    .iter()
-                    .filter(|e| e.source == source && !e.edge.inferred)
-                    .min_by_key(|e| e.edge.origin.span)
-                    .map_or_else(String::new, |e| relation_label(site.language, e.relation())),
-            };
+            let context = incoming
+                .iter()
+                .filter(|e| e.source == source && !e.edge.inferred)
+                .min_by_key(|e| e.edge.origin.span)
+                .map_or_else(String::new, |e| relation_label(site.language, e.relation()));
             Backlink {
                 source: site.item(source, Depth::Folder),
+                node: source,
                 context,
             }
         })
         .collect();
     backlinks.sort_by_cached_key(|b| (b.source.title.to_lowercase(), b.source.href.clone()));
     backlinks
+}
+
+/// Puts the sentence around the first body link of each backlink in place of the relation's
+/// name (found only for a page that is drawn: the page key holds what it is cut from).
+fn add_sentences(site: &SiteData<'_>, node: NodeIndex, backlinks: &mut [Backlink<'_>]) {
+    for backlink in backlinks {
+        if let Some(link) = site.views.first_context(node, backlink.node) {
+            backlink.context = plain_sentence(&link.sentence);
+        }
+    }
 }
 
 /// The frontmatter keys with no place of their own on the page: the type, then the unknown

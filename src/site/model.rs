@@ -54,6 +54,9 @@ pub(crate) struct SiteData<'a> {
     pub(crate) assets: &'a AssetNames,
     /// Demo section HTML per concept id (the slot of concept pages).
     pub(crate) demos: &'a BTreeMap<String, String>,
+    /// A hash of each note's body, by note index (what its backlinks' sentences are cut
+    /// from, for the keys of the pages it links to).
+    pub(crate) body_hashes: &'a [u64],
 }
 
 impl SiteData<'_> {

@@ -5,6 +5,7 @@
 use super::assets::AssetNames;
 use super::i18n::Labels;
 use super::markdown::TocEntry;
+use crate::graph::NodeIndex;
 use askama::Template;
 use std::borrow::Cow;
 
@@ -66,6 +67,8 @@ pub struct RelationGroup<'a> {
 pub struct Backlink<'a> {
     /// The linking note.
     pub source: LinkItem<'a>,
+    /// Its concept.
+    pub node: NodeIndex,
     /// The sentence (plain text), or the relation that links them.
     pub context: String,
 }

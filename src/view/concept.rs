@@ -245,10 +245,27 @@ impl<'a> Views<'a> {
         self.concept_with_contexts(node, usize::MAX)
     }
 
-    /// [`Views::concept`] with at most the first context of each backlink: what a page shows,
-    /// without finding the sentences it does not show.
-    pub fn concept_with_first_contexts(&self, node: NodeIndex) -> ConceptView<'a> {
-        self.concept_with_contexts(node, 1)
+    /// [`Views::concept`] without the sentences around the backlinks: what a page needs to
+    /// know whether it changed ([`Views::mentions`] says what its sentences come from, and
+    /// [`Views::first_context`] finds one when the page is drawn).
+    pub fn concept_without_contexts(&self, node: NodeIndex) -> ConceptView<'a> {
+        self.concept_with_contexts(node, 0)
+    }
+
+    /// Where the body of `source` links to `target`, in file order.
+    pub fn mentions(&self, target: NodeIndex, source: NodeIndex) -> impl Iterator<Item = Span> {
+        let mentions = self.mentions.get(&target).map_or(&[][..], Vec::as_slice);
+        mentions
+            .iter()
+            .filter(move |m| m.source == source)
+            .map(|m| m.span)
+    }
+
+    /// The sentence around the first link from the body of `source` to `target` (what
+    /// [`Views::concept`] gives first for that backlink).
+    pub fn first_context(&self, target: NodeIndex, source: NodeIndex) -> Option<LinkContext> {
+        self.mentions(target, source)
+            .find_map(|span| self.context(&Mention { source, span }))
     }
 
     /// Everything shown about `node`, each backlink with at most `contexts` sentences.

@@ -11,7 +11,6 @@ use super::layout::layout;
 use super::style::{self, Stroke, Words};
 use crate::graph::{ConceptGraph, EdgeView};
 use crate::html::escape_html as escape;
-use foldhash::HashMap;
 use petgraph::graph::{EdgeIndex, NodeIndex};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -137,32 +136,27 @@ pub(super) fn figure(
 /// selection) links: a written edge before an inferred one, a typed relation before a body
 /// link (`linksTo`), then the first added to the graph.
 pub(super) fn drawn_edges<'a>(selection: &[NodeIndex], edges: Vec<EdgeView<'a>>) -> Vec<Drawn<'a>> {
-    let slot: HashMap<NodeIndex, usize> =
+    // Each concept's place in the selection, found by binary search (a few dozen concepts).
+    let mut places: Vec<(NodeIndex, usize)> =
         selection.iter().enumerate().map(|(i, &n)| (n, i)).collect();
-    let mut best: BTreeMap<(usize, usize), ((u8, EdgeIndex), EdgeView<'a>)> = BTreeMap::new();
-    for edge in edges {
-        let (a, b) = (slot[&edge.source], slot[&edge.target]);
-        if a == b {
-            continue;
-        }
-        let rank = (
-            2 * u8::from(edge.edge.inferred) + u8::from(edge.relation() == "linksTo"),
-            edge.id,
-        );
-        let pair = (a.min(b), a.max(b));
-        match best.get(&pair) {
-            Some((kept, _)) if *kept <= rank => {}
-            _ => {
-                best.insert(pair, (rank, edge));
-            }
-        }
-    }
-    best.into_values()
-        .map(|(_, edge)| Drawn {
-            ends: (slot[&edge.source], slot[&edge.target]),
-            edge,
+    places.sort_unstable();
+    let slot = |n: NodeIndex| places[places.partition_point(|&(m, _)| m < n)].1;
+    let mut ranked: Vec<((usize, usize), (u8, EdgeIndex), Drawn<'a>)> = edges
+        .into_iter()
+        .filter_map(|edge| {
+            let ends = (slot(edge.source), slot(edge.target));
+            let rank = (
+                2 * u8::from(edge.edge.inferred) + u8::from(edge.relation() == "linksTo"),
+                edge.id,
+            );
+            let pair = (ends.0.min(ends.1), ends.0.max(ends.1));
+            (ends.0 != ends.1).then_some((pair, rank, Drawn { ends, edge }))
         })
-        .collect()
+        .collect();
+    // By pair, the best ranked first; then the first of each pair is kept.
+    ranked.sort_unstable_by_key(|&(pair, rank, _)| (pair, rank));
+    ranked.dedup_by_key(|&mut (pair, ..)| pair);
+    ranked.into_iter().map(|(.., drawn)| drawn).collect()
 }
 
 /// The relations drawn that the default schema does not define, sorted.
