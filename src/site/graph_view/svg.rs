@@ -141,7 +141,7 @@ pub(super) fn drawn_edges<'a>(selection: &[NodeIndex], edges: Vec<EdgeView<'a>>)
         selection.iter().enumerate().map(|(i, &n)| (n, i)).collect();
     places.sort_unstable();
     let slot = |n: NodeIndex| places[places.partition_point(|&(m, _)| m < n)].1;
-    let mut ranked: Vec<((usize, usize), (u8, EdgeIndex), Drawn<'a>)> = edges
+    let mut ranked: Vec<_> = edges
         .into_iter()
         .filter_map(|edge| {
             let ends = (slot(edge.source), slot(edge.target));
