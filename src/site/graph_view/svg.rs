@@ -11,7 +11,7 @@ use super::layout::layout;
 use super::style::{self, Stroke, Words};
 use crate::graph::{ConceptGraph, EdgeView};
 use crate::html::escape_html as escape;
-use petgraph::graph::{EdgeIndex, NodeIndex};
+use petgraph::graph::NodeIndex;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
