@@ -212,12 +212,17 @@ fn exact_repulsions_in_lanes(points: &[(f64, f64)], strength: f64) -> Vec<(f64, 
             .chunks_exact_mut(LANES)
             .zip(fy_rest.chunks_exact_mut(LANES));
         for ((qx, qy), (gx, gy)) in others.zip(theirs) {
+            // The pushes of the four pairs first, then the sums: in one loop the compiler
+            // keeps each lane apart (measured: scalar divisions); in two, one vector each.
+            let (mut x, mut y) = ([0.0; LANES], [0.0; LANES]);
             for lane in 0..LANES {
-                let (x, y) = push(px - qx[lane], py - qy[lane]);
-                sum_x[lane] += x;
-                sum_y[lane] += y;
-                gx[lane] -= x;
-                gy[lane] -= y;
+                (x[lane], y[lane]) = push(px - qx[lane], py - qy[lane]);
+            }
+            for lane in 0..LANES {
+                sum_x[lane] += x[lane];
+                sum_y[lane] += y[lane];
+                gx[lane] -= x[lane];
+                gy[lane] -= y[lane];
             }
         }
         let done = (n - i - 1) / LANES * LANES;
