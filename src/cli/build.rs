@@ -27,7 +27,6 @@ pub fn run(vault_dir: &Path, config_file: Option<&Path>, args: &BuildArgs) -> Re
         None => Language::default(),
     };
     let ws = Workspace::load(vault_dir, config_file, Bodies::Keep)?;
-    let report = check(&ws.vault, &ws.graph, &ws.schema, Some(&impls::known_ids()));
     let demos = run_concept_demos(&ws, config.as_ref(), args)?;
     let failed_demos = demos
         .values()
@@ -47,8 +46,14 @@ pub fn run(vault_dir: &Path, config_file: Option<&Path>, args: &BuildArgs) -> Re
         demos,
         cache_dir: Some(PathBuf::from(SITE_CACHE_DIR)),
     };
-    let built = build_site(&ws.vault, &ws.graph, &options)
-        .with_context(|| format!("cannot build the site into {}", args.out.display()))?;
+    // The checks run beside the site (they only count here): much of them on one thread.
+    let known = impls::known_ids();
+    let (report, built) = rayon::join(
+        || check(&ws.vault, &ws.graph, &ws.schema, Some(&known)),
+        || build_site(&ws.vault, &ws.graph, &options),
+    );
+    let built =
+        built.with_context(|| format!("cannot build the site into {}", args.out.display()))?;
     eprintln!(
         "built {} pages and copied {} attachments into {} ({}, {failed_demos} failed demos); open {}",
         built.pages,

@@ -90,6 +90,18 @@ pub fn unstemmed(language: Language) -> TextAnalyzer {
     up_to_folding(rules(language)).build()
 }
 
+/// The first step of [`unstemmed`] alone: the words of a text, as written.
+pub fn words(language: Language) -> TextAnalyzer {
+    TextAnalyzer::builder(words_of(rules(language))).build()
+}
+
+/// The steps of [`unstemmed`] after the first, for one word of [`words`]: its form, or no
+/// token when the word is dropped. Each step reads one token at a time, so a text's forms are
+/// its words' forms, and a word met again need not be analysed again.
+pub fn word_filters(language: Language) -> TextAnalyzer {
+    filters(RawTokenizer::default(), rules(language)).build()
+}
+
 /// The stemmer of `language` alone, for one word already analysed by [`unstemmed`].
 pub fn stemmer(language: Language) -> TextAnalyzer {
     TextAnalyzer::builder(RawTokenizer::default())
@@ -99,16 +111,29 @@ pub fn stemmer(language: Language) -> TextAnalyzer {
 
 /// Every step before stemming.
 fn up_to_folding(rules: LanguageRules) -> TextAnalyzerBuilder<impl Tokenizer> {
-    TextAnalyzer::builder(ElidingTokenizer {
+    filters(words_of(rules), rules)
+}
+
+/// The tokenizer: words, elisions dropped.
+fn words_of(rules: LanguageRules) -> ElidingTokenizer {
+    ElidingTokenizer {
         elisions: rules.elisions,
         token: Token::default(),
-    })
-    .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-    .filter(LowerCaser)
-    .filter(StopWordFilter::remove(
-        rules.stop_words.iter().map(|w| w.to_string()),
-    ))
-    .filter(AsciiFoldingFilter)
+    }
+}
+
+/// The filters after `tokenizer`, up to folding: length, case, stop words, accents.
+fn filters<T: Tokenizer>(
+    tokenizer: T,
+    rules: LanguageRules,
+) -> TextAnalyzerBuilder<impl Tokenizer> {
+    TextAnalyzer::builder(tokenizer)
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(StopWordFilter::remove(
+            rules.stop_words.iter().map(|w| w.to_string()),
+        ))
+        .filter(AsciiFoldingFilter)
 }
 
 /// The terms `text` gives under `analyzer`, in order.

@@ -2,10 +2,11 @@
 //! their frequencies and the number of tokens, as tantivy's index would hold them, and the
 //! vault's word forms with their stems.
 //!
-//! Each text goes through the analyzer without its stemmer ([`analyzer::unstemmed`]); each
-//! word form is then stemmed once per share of notes ([`analyzer::stemmer`]), not once per
-//! token. The stemmer is the analyzer's last filter and maps one token to one token, so this
-//! gives exactly the terms of [`analyzer::analyzer`].
+//! Each text is split into words ([`analyzer::words`]); each word as written goes through the
+//! other steps up to folding ([`analyzer::word_filters`]) and its form through the stemmer
+//! ([`analyzer::stemmer`]) once per share of notes, not once per token. Every filter of the
+//! analyzer maps one token to at most one token, reading that token alone, so this gives
+//! exactly the terms of [`analyzer::analyzer`].
 
 use crate::config::Language;
 use crate::search::analyzer;
@@ -114,8 +115,11 @@ struct NoteTerms {
 
 /// The analysis of one share of notes, with its cache of stems.
 struct ShareTerms {
-    unstemmed: TextAnalyzer,
+    words: TextAnalyzer,
+    word_filters: TextAnalyzer,
     stemmer: TextAnalyzer,
+    /// Each word seen as written, with the number of its stem (`None`: a dropped word).
+    written: HashMap<String, Option<u32>>,
     /// Each word form seen, with the number of its stem.
     forms: HashMap<String, u32>,
     /// The share's stems, by number.
@@ -128,8 +132,10 @@ struct ShareTerms {
 impl ShareTerms {
     fn new(language: Language) -> Self {
         ShareTerms {
-            unstemmed: analyzer::unstemmed(language),
+            words: analyzer::words(language),
+            word_filters: analyzer::word_filters(language),
             stemmer: analyzer::stemmer(language),
+            written: HashMap::new(),
             forms: HashMap::new(),
             stems: Vec::new(),
             stem_numbers: HashMap::new(),
@@ -155,22 +161,23 @@ impl ShareTerms {
         for (field, values) in fields.into_iter().enumerate() {
             stems.clear();
             for text in values {
-                let mut stream = self.unstemmed.token_stream(text);
-                while let Some(token) = stream.next() {
-                    let stem = match self.forms.get(token.text.as_str()) {
+                let mut stream = self.words.token_stream(text);
+                while let Some(word) = stream.next() {
+                    let stem = match self.written.get(word.text.as_str()) {
                         Some(&stem) => stem,
                         None => {
-                            let stem = stem_number(
+                            let stem = word_stem(
+                                &mut self.word_filters,
                                 &mut self.stemmer,
-                                &mut self.stems,
-                                &mut self.stem_numbers,
-                                &token.text,
+                                &mut self.forms,
+                                (&mut self.stems, &mut self.stem_numbers),
+                                &word.text,
                             );
-                            self.forms.insert(token.text.clone(), stem);
+                            self.written.insert(word.text.clone(), stem);
                             stem
                         }
                     };
-                    stems.push(stem);
+                    stems.extend(stem);
                 }
             }
             note.tokens[field] = stems.len() as u32;
@@ -181,6 +188,26 @@ impl ShareTerms {
         }
         self.notes.push(note);
     }
+}
+
+/// The number of the stem of `word` (as written), its form recorded in `forms`; `None` when
+/// the analyzer drops the word.
+fn word_stem(
+    word_filters: &mut TextAnalyzer,
+    stemmer: &mut TextAnalyzer,
+    forms: &mut HashMap<String, u32>,
+    (stems, numbers): (&mut Vec<String>, &mut HashMap<String, u32>),
+    word: &str,
+) -> Option<u32> {
+    let form = analyzer::terms(word_filters, word).pop()?;
+    Some(match forms.get(&form) {
+        Some(&stem) => stem,
+        None => {
+            let stem = stem_number(stemmer, stems, numbers, &form);
+            forms.insert(form, stem);
+            stem
+        }
+    })
 }
 
 /// The number of the stem of `form` among `stems`, numbering it when new.
