@@ -4,7 +4,7 @@
 //!
 //! Each function returns an HTML fragment, `<figure class="graph-view" data-graph="global|local">`
 //! holding the `<svg>` and a `<figcaption class="graph-legend">`:
-//! - nodes are `<a class="node [stub] [center] [minor]" href=… data-id=slug data-tags='["t1","t2"]'>`
+//! - nodes are `<a class="node [stub] [center] [minor]" href=… data-tags='["t1","t2"]'>`
 //!   around a circle sized by degree, a label and a tooltip; stubs are dashed outlines;
 //! - edges are `<line data-s=i data-t=j>` (`i`, `j`: positions of the ends among the nodes),
 //!   grouped in `<g class="relation [inferred]" data-relation=…>` that carry the relation's colour

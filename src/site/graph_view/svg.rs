@@ -332,11 +332,10 @@ fn draw_node(
     let Mark { x, y, radius, .. } = *mark;
     let _ = write!(
         out,
-        "<a class=\"{classes}\" href=\"{}\" data-id=\"{}\" data-tags=\"{}\">\
+        "<a class=\"{classes}\" href=\"{}\" data-tags=\"{}\">\
          <circle cx=\"{x}\" cy=\"{y}\" r=\"{r}\"/><text x=\"{x}\" y=\"{}\">{title}</text>\
          <title>{title}</title></a>",
         escape(&(options.href)(node)),
-        escape(&node.id),
         escape(&serde_json::to_string(&node.tags).expect("tags serialise")),
         Tenths(y + radius + FONT),
         x = Tenths(x),

@@ -33,7 +33,7 @@ fn every_concept_is_drawn_once_with_a_relative_link() {
     assert_eq!(node_count, 5, "four notes and one stub");
     assert_eq!(count(&svg, "<a class=\"node"), node_count);
     for (_, node) in g.nodes() {
-        let link = format!("href=\"{}.html\" data-id=\"{}\"", node.id, node.id);
+        let link = format!("href=\"{}.html\"", node.id);
         assert_eq!(count(&svg, &link), 1, "{} in\n{svg}", node.id);
     }
     assert!(!svg.contains("href=\"/"), "no absolute link");
