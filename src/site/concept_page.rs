@@ -13,7 +13,7 @@ use super::output::Staging;
 use super::page_cache::{PageCache, PageEntry};
 use super::pages::{Backlink, ConceptPage, FieldRow, LinkItem, RelationGroup, StubPage};
 use crate::graph::{LINKS_TO, NodeIndex};
-use crate::vault::{Note, Span};
+use crate::vault::Span;
 use crate::view::ConceptView;
 use askama::Template;
 use std::borrow::Cow;
@@ -56,10 +56,9 @@ pub(crate) fn write_concept_page(
         staging.write(path, page.html.as_bytes())?;
         return Ok((page.attachments, None));
     };
-    let note = &site.vault.notes[index];
     let mut page = concept_view(site, node);
     let local = site.local_graphs.around(node, LOCAL_GRAPH_DEPTH);
-    let key = page_key(site, &local, &page, note, node);
+    let key = page_key(site, &local, &page, index, node);
     if let Some((previous, entry)) = cache.reusable(path, key, &site.links) {
         staging.link(path, &previous)?;
         return Ok((
@@ -137,7 +136,7 @@ fn page_key(
     site: &SiteData<'_>,
     local: &LocalGraph<'_>,
     page: &ConceptPage<'_>,
-    note: &Note,
+    index: usize,
     node: NodeIndex,
 ) -> u64 {
     let sentences: Vec<(u64, Vec<Span>)> = page
@@ -164,7 +163,7 @@ fn page_key(
         ),
         (&page.fields, &page.demo),
         (local.fingerprint(), sentences),
-        (&note.path, &note.body),
+        (&site.vault.notes[index].path, site.body_hashes[index]),
     ))
 }
 

@@ -184,8 +184,8 @@ struct Mention {
 pub struct Views<'a> {
     vault: &'a Vault,
     graph: &'a ConceptGraph,
-    /// Per target concept, the body links to it, in note and file order (empty when the
-    /// vault kept no bodies: there is no sentence to show).
+    /// Per target concept, the body links to it, by linking concept and in file order
+    /// within one (empty when the vault kept no bodies: there is no sentence to show).
     mentions: HashMap<NodeIndex, Vec<Mention>>,
 }
 
@@ -219,6 +219,10 @@ impl<'a> Views<'a> {
         let mut mentions: HashMap<NodeIndex, Vec<Mention>> = HashMap::new();
         for (target, mention) in found.into_iter().flatten() {
             mentions.entry(target).or_default().push(mention);
+        }
+        // A stable sort: each source's links stay in file order.
+        for list in mentions.values_mut() {
+            list.sort_by_key(|m| m.source);
         }
         Views {
             vault,
@@ -255,9 +259,10 @@ impl<'a> Views<'a> {
     /// Where the body of `source` links to `target`, in file order.
     pub fn mentions(&self, target: NodeIndex, source: NodeIndex) -> impl Iterator<Item = Span> {
         let mentions = self.mentions.get(&target).map_or(&[][..], Vec::as_slice);
-        mentions
+        let first = mentions.partition_point(|m| m.source < source);
+        mentions[first..]
             .iter()
-            .filter(move |m| m.source == source)
+            .take_while(move |m| m.source == source)
             .map(|m| m.span)
     }
 
@@ -306,16 +311,14 @@ impl<'a> Views<'a> {
     /// The notes linking to `node` (in path order), each with the sentences around its links
     /// (the first `contexts` of them).
     fn backlinks(&self, node: NodeIndex, contexts: usize) -> Vec<Backlink<'a>> {
-        let mentions = self.mentions.get(&node).map_or(&[][..], Vec::as_slice);
         self.graph
             .backlinks(node)
             .into_iter()
             .map(|source| Backlink {
                 source: ConceptRef::new(self.graph, source),
-                contexts: mentions
-                    .iter()
-                    .filter(|m| m.source == source)
-                    .filter_map(|m| self.context(m))
+                contexts: self
+                    .mentions(node, source)
+                    .filter_map(|span| self.context(&Mention { source, span }))
                     .take(contexts)
                     .collect(),
             })
