@@ -253,6 +253,69 @@ fn the_graph_page_renders_and_a_click_navigates() {
     );
 }
 
+#[test]
+fn a_local_graph_labels_every_concept_highlights_neighbours_and_toggles_tags() {
+    let Some(browser) = browser() else { return };
+    let (_dir, site) = build(None);
+    let (tab, seen) = open(
+        &browser,
+        &site.join("concepts/gated-recurrent-unit-gru.html"),
+    );
+    let count = |selector: &str| {
+        eval(
+            &tab,
+            &format!("document.querySelectorAll('figure.graph-view {selector}').length"),
+        )
+        .as_u64()
+        .unwrap()
+    };
+    let (nodes, minor) = (count(".node"), count(".node.minor"));
+    assert!(
+        minor > 0 && nodes > minor,
+        "a crowded local graph: {nodes} nodes, {minor} minor"
+    );
+    assert_eq!(
+        count(".node text"),
+        nodes,
+        "the script drew the waiting labels"
+    );
+    // The centre's neighbours are the concepts labelled from the start.
+    eval(
+        &tab,
+        "document.querySelector('figure.graph-view .node.center')\
+         .dispatchEvent(new MouseEvent('mouseenter'))",
+    );
+    assert_eq!(
+        count(".node.lit"),
+        nodes - minor,
+        "the centre and its neighbours lit"
+    );
+    assert!(
+        count(".edges line.lit") >= nodes - minor - 1,
+        "and the lines to them"
+    );
+    eval(
+        &tab,
+        "document.querySelector('figure.graph-view .node.center')\
+         .dispatchEvent(new MouseEvent('mouseleave'))",
+    );
+    assert_eq!(count(".lit"), 0);
+    // A tag toggle hides the concepts carrying it, and shows them again.
+    eval(
+        &tab,
+        "document.querySelector('figure.graph-view .graph-tags li').click()",
+    );
+    let hidden = count(".node.off");
+    assert!(hidden > 0 && hidden <= nodes, "{hidden} concepts hidden");
+    assert!(count(".edges line.off") > 0, "their lines too");
+    eval(
+        &tab,
+        "document.querySelector('figure.graph-view .graph-tags li').click()",
+    );
+    assert_eq!(count(".off"), 0);
+    assert_clean(&tab, &seen, "local graph");
+}
+
 /// Polls a JavaScript expression until it gives `wanted` (5 s at most); returns what it gave last.
 fn wait_for_value(tab: &Tab, expression: &str, wanted: &str) -> String {
     let mut last = String::new();

@@ -1,24 +1,39 @@
 // Graph views (figure.graph-view, drawn at build time by src/site/graph_view): pan and zoom
 // (wheel, drag, keys + - 0 and arrows), neighbours highlighted on hover or focus, toggles per
-// relation (the legend's entries) and per tag. Clicking a node follows its link.
+// relation (the legend's entries) and per tag. Clicking a node follows its link. The labels of
+// the nodes that wait for zoom are drawn here from their tooltips.
 // No library, no inline handler, no request: the page's Content-Security-Policy holds.
 (function () {
   "use strict";
 
   var ZOOM_STEP = 1.25;
   var PAN_STEP = 0.1;
+  // From a circle's edge to its label's baseline: the labels' font size (src/site/graph_view).
+  var LABEL_GAP = 11;
 
   function init(figure) {
     var svg = figure.querySelector("svg");
     if (!svg || !svg.viewBox || !svg.viewBox.baseVal) return;
     var nodes = Array.prototype.slice.call(svg.querySelectorAll(".nodes > a"));
     var lines = Array.prototype.slice.call(svg.querySelectorAll(".edges line"));
+    // A line's ends are written exactly as its nodes' centres: that is how it names them.
+    var at = {};
+    nodes.forEach(function (node, i) {
+      var circle = node.querySelector("circle");
+      if (!circle) return;
+      at[circle.getAttribute("cx") + " " + circle.getAttribute("cy")] = i;
+      if (!node.querySelector("text")) addLabel(node, circle);
+    });
+    var ends = lines.map(function (line) {
+      return [at[line.getAttribute("x1") + " " + line.getAttribute("y1")],
+              at[line.getAttribute("x2") + " " + line.getAttribute("y2")]];
+    });
     var neighbours = nodes.map(function () { return []; });
     var incident = nodes.map(function () { return []; });
-    lines.forEach(function (line) {
-      var s = Number(line.getAttribute("data-s"));
-      var t = Number(line.getAttribute("data-t"));
-      if (!nodes[s] || !nodes[t]) return;
+    lines.forEach(function (line, k) {
+      var s = ends[k][0];
+      var t = ends[k][1];
+      if (s === undefined || t === undefined) return;
       neighbours[s].push(t);
       neighbours[t].push(s);
       incident[s].push(line);
@@ -149,22 +164,22 @@
       });
     });
 
+    // The figure lists the top-level tags; each node names its own by position.
+    var names = [];
+    try {
+      names = JSON.parse(figure.getAttribute("data-tag-names") || "[]");
+      if (!Array.isArray(names)) names = [];
+    } catch (e) {
+      names = [];
+    }
     var tagsOf = nodes.map(function (node) {
-      try {
-        var tags = JSON.parse(node.getAttribute("data-tags") || "[]");
-        return Array.isArray(tags) ? tags.map(String) : [];
-      } catch (e) {
-        return [];
-      }
+      return (node.getAttribute("data-tags") || "").split(" ").filter(function (p) {
+        return names[p] !== undefined;
+      }).map(function (p) { return String(names[p]); });
     });
     var counts = {};
     tagsOf.forEach(function (tags) {
-      var seen = {};
-      tags.forEach(function (tag) {
-        var top = tag.split("/")[0];
-        if (!seen[top]) counts[top] = (counts[top] || 0) + 1;
-        seen[top] = true;
-      });
+      tags.forEach(function (tag) { counts[tag] = (counts[tag] || 0) + 1; });
     });
     var tops = Object.keys(counts).sort(function (a, b) {
       return counts[b] - counts[a] || (a < b ? -1 : 1);
@@ -173,13 +188,11 @@
     var off = {};
     function refresh() {
       var hidden = tagsOf.map(function (tags) {
-        return tags.some(function (tag) { return off[tag.split("/")[0]]; });
+        return tags.some(function (tag) { return off[tag]; });
       });
       nodes.forEach(function (node, i) { node.classList.toggle("off", hidden[i]); });
-      lines.forEach(function (line) {
-        var s = Number(line.getAttribute("data-s"));
-        var t = Number(line.getAttribute("data-t"));
-        line.classList.toggle("off", Boolean(hidden[s] || hidden[t]));
+      lines.forEach(function (line, k) {
+        line.classList.toggle("off", Boolean(hidden[ends[k][0]] || hidden[ends[k][1]]));
       });
     }
     var list = document.createElement("ul");
@@ -194,6 +207,19 @@
       });
     });
     legend.appendChild(list);
+  }
+
+  // Draws the label a node waiting for zoom carries as its tooltip, under its circle (the
+  // style sheet shows it once zoomed in or highlighted).
+  function addLabel(node, circle) {
+    var title = node.querySelector("title");
+    if (!title) return;
+    var text = document.createElementNS("http://www.w3.org/2000/svg", "text");
+    var r = Number(circle.getAttribute("r"));
+    text.setAttribute("x", circle.getAttribute("cx"));
+    text.setAttribute("y", String(Number(circle.getAttribute("cy")) + r + LABEL_GAP));
+    text.textContent = title.textContent;
+    node.appendChild(text);
   }
 
   // Turns a legend entry into a pressed/unpressed button calling `change(on)`.

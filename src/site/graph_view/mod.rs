@@ -4,10 +4,14 @@
 //!
 //! Each function returns an HTML fragment, `<figure class="graph-view" data-graph="global|local">`
 //! holding the `<svg>` and a `<figcaption class="graph-legend">`:
-//! - nodes are `<a class="node [stub] [center] [minor]" href=… data-tags='["t1","t2"]'>`
-//!   around a circle sized by degree, a label and a tooltip; stubs are dashed outlines;
-//! - edges are `<line data-s=i data-t=j>` (`i`, `j`: positions of the ends among the nodes),
-//!   grouped in `<g class="relation [inferred]" data-relation=…>` that carry the relation's colour
+//! - the figure lists the top-level tags of the concepts drawn (`data-tag-names='["t1","t2"]'`);
+//! - nodes are `<a class="node [stub] [center] [minor]" href=… data-tags="0 1">` (positions in
+//!   that list) around a circle sized by degree and their name: a label, or for a `minor` one
+//!   (whose label waits for zoom) a tooltip that `graph.js` draws the label from; stubs are
+//!   dashed outlines;
+//! - edges are `<line>`s from one node's centre to another's, written exactly as the circles'
+//!   (which is how the script knows their ends), grouped in
+//!   `<g class="relation [inferred]" data-relation=…>` that carry the relation's colour
 //!   and dash, lighter when inferred; one line per linked pair (a written edge is preferred to its
 //!   inferred inverse, a typed relation to a body link);
 //! - the legend lists each relation drawn (`<li data-relation=…>`), the inferred and stub styles.

@@ -114,17 +114,24 @@ pub(super) fn figure(
         ),
     };
 
-    let mut out = String::with_capacity(256 * selection.len() + 128 * edges.len() + 1024);
+    let tags = TopTags::new(graph, selection);
+
+    let mut out = String::with_capacity(160 * selection.len() + 64 * edges.len() + 1024);
     let _ = write!(
         out,
-        "<figure class=\"graph-view\" data-graph=\"{kind_name}\">"
+        "<figure class=\"graph-view\" data-graph=\"{kind_name}\""
     );
+    if !tags.names.is_empty() {
+        let names = serde_json::to_string(&tags.names).expect("tags serialise");
+        let _ = write!(out, " data-tag-names=\"{}\"", escape(&names));
+    }
+    out.push('>');
     open_svg(&mut out, &marks, &title);
     out.push_str("<g class=\"viewport\"><g class=\"edges\">");
     draw_edges(&mut out, edges, &positions, &others);
     out.push_str("</g><g class=\"nodes\">");
     for (&n, mark) in selection.iter().zip(&marks) {
-        draw_node(&mut out, graph, n, mark, options);
+        draw_node(&mut out, graph, n, mark, &tags, options);
     }
     out.push_str("</g></g></svg>");
     legend(&mut out, edges, &others, &words);
@@ -271,7 +278,8 @@ fn open_svg(out: &mut String, marks: &[Mark], title: &str) {
 }
 
 /// The edges, grouped by relation and by written or inferred: each group carries the stroke its
-/// lines inherit, each line the positions of its ends among the nodes (`data-s`, `data-t`).
+/// lines inherit. A line's ends are written as its nodes' centres are ([`Tenths`]), which is how
+/// `graph.js` finds the two nodes it joins.
 fn draw_edges(out: &mut String, edges: &[Drawn<'_>], positions: &[(f64, f64)], others: &[&str]) {
     let mut groups: BTreeMap<(bool, &str), Vec<&Drawn<'_>>> = BTreeMap::new();
     for e in edges {
@@ -299,7 +307,7 @@ fn draw_edges(out: &mut String, edges: &[Drawn<'_>], positions: &[(f64, f64)], o
             let (a, b) = line.ends;
             let _ = write!(
                 out,
-                "<line data-s=\"{a}\" data-t=\"{b}\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>",
+                "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>",
                 Tenths(positions[a].0),
                 Tenths(positions[a].1),
                 Tenths(positions[b].0),
@@ -310,38 +318,91 @@ fn draw_edges(out: &mut String, edges: &[Drawn<'_>], positions: &[(f64, f64)], o
     }
 }
 
+/// The top-level tags of the concepts drawn (`ml` for `ml/nn`), sorted, each once: the figure
+/// lists them and each node names its own by position, which is all the tag toggles need.
+struct TopTags<'g> {
+    /// The tags, sorted.
+    names: Vec<&'g str>,
+}
+
+impl<'g> TopTags<'g> {
+    fn new(graph: &'g ConceptGraph, selection: &[NodeIndex]) -> TopTags<'g> {
+        let names: BTreeSet<&str> = selection
+            .iter()
+            .flat_map(|&n| graph.node(n).tags.iter().map(|t| top_tag(t)))
+            .collect();
+        TopTags {
+            names: names.into_iter().collect(),
+        }
+    }
+
+    /// The positions in [`TopTags::names`] of `tags`' top-level tags, each once, ascending.
+    fn positions(&self, tags: &[String]) -> Vec<usize> {
+        let mut positions: Vec<usize> = tags
+            .iter()
+            .filter_map(|t| self.names.binary_search(&top_tag(t)).ok())
+            .collect();
+        positions.sort_unstable();
+        positions.dedup();
+        positions
+    }
+}
+
+/// The part of a tag before its first `/`.
+fn top_tag(tag: &str) -> &str {
+    tag.split('/').next().unwrap_or(tag)
+}
+
+/// A node: its link, the positions of its top-level tags, its circle, and its name once: a
+/// label, or a tooltip when the label waits for the reader to zoom in (`graph.js` then draws the
+/// label from it).
 fn draw_node(
     out: &mut String,
     graph: &ConceptGraph,
     n: NodeIndex,
     mark: &Mark,
+    tags: &TopTags<'_>,
     options: &GraphViewOptions<'_>,
 ) {
     let node = graph.node(n);
-    let mut classes = String::from("node");
+    out.push_str("<a class=\"node");
     for (flag, class) in [
         (node.stub, " stub"),
         (mark.center, " center"),
         (mark.minor, " minor"),
     ] {
         if flag {
-            classes.push_str(class);
+            out.push_str(class);
         }
+    }
+    let _ = write!(out, "\" href=\"{}\"", escape(&(options.href)(node)));
+    let positions = tags.positions(&node.tags);
+    if let Some((first, rest)) = positions.split_first() {
+        let _ = write!(out, " data-tags=\"{first}");
+        for position in rest {
+            let _ = write!(out, " {position}");
+        }
+        out.push('"');
     }
     let title = escape(&node.title);
     let Mark { x, y, radius, .. } = *mark;
     let _ = write!(
         out,
-        "<a class=\"{classes}\" href=\"{}\" data-tags=\"{}\">\
-         <circle cx=\"{x}\" cy=\"{y}\" r=\"{r}\"/><text x=\"{x}\" y=\"{}\">{title}</text>\
-         <title>{title}</title></a>",
-        escape(&(options.href)(node)),
-        escape(&serde_json::to_string(&node.tags).expect("tags serialise")),
-        Tenths(y + radius + FONT),
-        x = Tenths(x),
-        y = Tenths(y),
-        r = Tenths(radius),
+        "><circle cx=\"{}\" cy=\"{}\" r=\"{}\"/>",
+        Tenths(x),
+        Tenths(y),
+        Tenths(radius)
     );
+    if mark.minor {
+        let _ = write!(out, "<title>{title}</title></a>");
+    } else {
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"{}\">{title}</text></a>",
+            Tenths(x),
+            Tenths(y + radius + FONT)
+        );
+    }
 }
 
 /// A coordinate written with one decimal (`-104.6`) by integer formatting: a figure holds
@@ -437,12 +498,12 @@ mod tests {
         let mut out = String::new();
         draw_edges(&mut out, &drawn, &[(0.0, 0.0), (1.0, 0.0), (2.0, 0.0)], &[]);
         assert!(out.starts_with(
-            "<g class=\"relation\" data-relation=\"hasPart\" stroke=\"#59a14f\"><line data-s=\"0\" data-t=\"1\""
+            "<g class=\"relation\" data-relation=\"hasPart\" stroke=\"#59a14f\"><line x1=\"0.0\" y1=\"0.0\" x2=\"1.0\""
         ), "{out}");
         assert!(
             out.contains(
                 "<g class=\"relation inferred\" data-relation=\"isPartOf\" stroke=\"#59a14f\" \
-             stroke-dasharray=\"8 3\" stroke-opacity=\"0.35\"><line data-s=\"1\" data-t=\"2\""
+             stroke-dasharray=\"8 3\" stroke-opacity=\"0.35\"><line x1=\"1.0\" y1=\"0.0\" x2=\"2.0\""
             ),
             "{out}"
         );

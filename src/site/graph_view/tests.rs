@@ -25,6 +25,11 @@ fn count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()
 }
 
+/// The figure's drawing, without its legend (whose swatches are lines and circles too).
+fn drawing(figure: &str) -> &str {
+    &figure[..figure.find("</g></g></svg>").expect("a drawing")]
+}
+
 #[test]
 fn every_concept_is_drawn_once_with_a_relative_link() {
     let g = vault_graph();
@@ -81,7 +86,11 @@ fn relations_are_styled_apart_and_inferred_edges_lighter() {
     assert!(see_also.contains("stroke-dasharray=\"6 4\""), "{see_also}");
     assert!(links_to.contains("stroke-dasharray=\"2 3\""), "{links_to}");
     assert!(!svg.contains("relation inferred"), "{svg}");
-    assert_eq!(count(&svg, "<line data-s"), 3, "one line per linked pair");
+    assert_eq!(
+        count(drawing(&svg), "<line "),
+        3,
+        "one line per linked pair"
+    );
     for relation in ["hasPart", "seeAlso", "linksTo"] {
         assert!(
             svg.contains(&format!("<li data-relation=\"{relation}\">")),
@@ -102,7 +111,7 @@ fn a_written_edge_is_drawn_over_its_inferred_inverse() {
     let svg = LocalGraphs::new(&g)
         .around(center, 1)
         .svg(&GraphViewOptions::new(Language::English));
-    assert_eq!(count(&svg, "<line data-s"), 1);
+    assert_eq!(count(drawing(&svg), "<line "), 1);
     // The written edge wins over its inferred inverse (isPartOf).
     assert!(
         svg.contains("<g class=\"relation\" data-relation=\"hasPart\""),
@@ -114,7 +123,7 @@ fn a_written_edge_is_drawn_over_its_inferred_inverse() {
     ])
     .1;
     let svg = global_graph_svg(&h, &GraphViewOptions::new(Language::English));
-    assert_eq!(count(&svg, "<line data-s"), 1);
+    assert_eq!(count(drawing(&svg), "<line "), 1);
     assert!(!svg.contains("relation inferred"));
 }
 
@@ -151,9 +160,42 @@ fn titles_stay_text() {
     let svg = global_graph_svg(&g, &GraphViewOptions::new(Language::English));
     assert!(svg.contains("Isolée &quot;quotes&quot; &amp; &#39;apostrophes&#39;"));
     assert!(
-        svg.contains("data-tags=\"[&quot;ml/nn&quot;]\""),
-        "tags as an escaped JSON list"
+        svg.contains("data-tag-names=\"[&quot;ml&quot;]\""),
+        "the top-level tags, as an escaped JSON list on the figure"
     );
+    assert_eq!(
+        count(&svg, " data-tags=\"0\""),
+        2,
+        "ml and ml/nn: both under ml"
+    );
+}
+
+#[test]
+fn each_line_ends_where_the_circles_of_its_two_concepts_are() {
+    let g = vault_graph();
+    let svg = global_graph_svg(&g, &GraphViewOptions::new(Language::English));
+    let attribute = |element: &str, name: &str| -> String {
+        let start = element.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        element[start..start + element[start..].find('"').unwrap()].to_string()
+    };
+    let centres: Vec<(String, String)> = drawing(&svg)
+        .split("<circle")
+        .skip(1)
+        .map(|c| (attribute(c, "cx"), attribute(c, "cy")))
+        .collect();
+    assert_eq!(centres.len(), 5);
+    let lines: Vec<&str> = drawing(&svg).split("<line").skip(1).collect();
+    assert_eq!(lines.len(), 3);
+    for line in lines {
+        for (x, y) in [("x1", "y1"), ("x2", "y2")] {
+            let end = (attribute(line, x), attribute(line, y));
+            assert_eq!(
+                centres.iter().filter(|&c| *c == end).count(),
+                1,
+                "{end:?} is one concept's centre: {svg}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -224,4 +266,8 @@ fn a_crowded_local_graph_labels_the_centre_and_its_neighbours_first() {
         let label = format!(">{title}</text>");
         assert!(svg.contains(&label), "{title} is labelled");
     }
+    assert!(
+        svg.contains("<title>A 0</title>") && !svg.contains(">A 0</text>"),
+        "a waiting label is a tooltip until graph.js draws it"
+    );
 }
