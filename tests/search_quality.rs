@@ -110,15 +110,20 @@ fn site_of_notes() -> (tempfile::TempDir, Vec<SearchDoc>) {
     let vault = vault::load_with(&common::repo().join("notes"), Bodies::Keep).unwrap();
     let graph = ConceptGraph::build(&vault, &Schema::builtin());
     let docs = store::documents(&vault, &graph, |_| true);
+    (site_index_of(&docs, vault_language()), docs)
+}
+
+/// Writes the site index of `docs` into a temporary folder.
+fn site_index_of(docs: &[SearchDoc], language: Language) -> tempfile::TempDir {
     let site = tempfile::tempdir().unwrap();
-    let files = site_index::files(&docs, vault_language(), &|doc| format!("{}.html", doc.id))
+    let files = site_index::files(docs, language, &|doc| format!("{}.html", doc.id))
         .expect("the site index is made");
     for file in files {
         let path = site.path().join(&file.path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, file.text).unwrap();
     }
-    (site, docs)
+    site
 }
 
 /// The rank failures of one ranking: "query: id expected within N, got M".
@@ -247,4 +252,61 @@ fn a_snippet_shows_the_first_passage_that_matches_with_every_match_marked() {
     assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
     assert!(shown.contains("La descente de gradient suit"), "{shown}");
     assert_eq!(marked, ["gradient", "gradient"], "{shown}");
+}
+
+#[test]
+fn the_page_finds_a_frequent_word_in_every_note_and_a_rare_one_in_its_own() {
+    let Some(node) = node() else { return };
+    // 300 notes share "gradient" and 50 "filtre" (postings in `p/` files, several stems to a
+    // file), and each has a word of its own (postings inline in the `t/` files).
+    let words = ["gradient", "perte", "couche", "poids", "erreur", "sortie"];
+    let docs: Vec<SearchDoc> = (0..300)
+        .map(|n| SearchDoc {
+            id: format!("note-{n}"),
+            path: format!("note-{n}.md"),
+            title: format!("Note {n}"),
+            aliases: Vec::new(),
+            tags: Vec::new(),
+            headings: Vec::new(),
+            body: format!(
+                "{} {} mot{}unique",
+                words.join(" "),
+                if n % 6 == 4 { "filtre" } else { "" },
+                to_letters(n)
+            ),
+            relations: Vec::new(),
+            implementation: None,
+        })
+        .collect();
+    let site = site_index_of(&docs, Language::French);
+    let out = run_site_script(
+        node,
+        site.path(),
+        &serde_json::json!({ "queries": ["gradient", "erreurs", "filtres", "motbkunique"], "limit": 1000 }),
+    );
+    let results: Vec<Vec<String>> = serde_json::from_value(out["results"].clone()).unwrap();
+    assert_eq!(results[0].len(), 300, "gradient");
+    assert_eq!(results[1].len(), 300, "erreurs: the stem of erreur");
+    let mut filtre = results[2].clone();
+    filtre.sort_by_key(|id| id[5..].parse::<usize>().unwrap());
+    let expected: Vec<String> = (0..300)
+        .filter(|n| n % 6 == 4)
+        .map(|n| format!("note-{n}"))
+        .collect();
+    assert_eq!(filtre, expected, "filtres: the notes that say filtre");
+    assert_eq!(results[3], ["note-36"]);
+}
+
+/// `n` in letters (`a` for 0, `bk` for 36): words the analyser keeps whole.
+fn to_letters(mut n: usize) -> String {
+    let mut letters = Vec::new();
+    loop {
+        letters.push(b'a' + (n % 26) as u8);
+        n /= 26;
+        if n == 0 {
+            break;
+        }
+    }
+    letters.reverse();
+    String::from_utf8(letters).unwrap()
 }

@@ -2,14 +2,21 @@
 //! with `<script>` tags (file:// forbids `fetch`), split so that a query loads only what it
 //! needs:
 //!
-//! - `search/index.js`: the analysis rules (elisions, stop words), the list of chunks;
-//! - `search/t/<key>.js`: the terms starting with `<key>` (their first two letters): for each
-//!   stem its postings (inline when short, else the number of its `p/` file), and the word
-//!   forms the query script cannot stem by itself (see below);
-//! - `search/p/<n>.js`: the postings of one frequent stem, its best [`MAX_POSTINGS`] notes;
+//! - `search/index.js`: the analysis rules (elisions, stop words), which chunks each `t/`
+//!   file holds;
+//! - `search/t/<n>.js`: chunks of terms, a chunk being the terms that start with the same two
+//!   letters (its key): for each stem its postings (inline when short, else the number of its
+//!   `p/` file), and the word forms the query script cannot stem by itself (see below).
+//!   Consecutive chunks share a file of about [`CHUNK_FILE_BYTES`];
+//! - `search/p/<n>.js`: the postings of frequent stems, each its best [`MAX_POSTINGS`] notes,
+//!   consecutive stems sharing a file of about [`POSTINGS_FILE_BYTES`];
 //! - `search/d/<n>.js`: the title, id, page, tags and text for snippets of notes
 //!   `n·DOCS_PER_FILE ..` ([`DOCS_PER_FILE`] of them: one file per note would double the files
 //!   a site writes, and the files a query reads stay small).
+//!
+//! Packing terms and postings into files of a few kilobytes keeps the files a site writes few
+//! (a file costs a host, and the file system, more than its bytes) while a query still reads
+//! one `t/` file and at most one `p/` file per word.
 //!
 //! Scores are tantivy's: each posting carries the BM25 score its note gets for that one stem
 //! over the boosted fields (what `savoir search` sums for a query of several words), so the
@@ -40,8 +47,13 @@ pub const SEARCH_DIR: &str = "search";
 pub const MAX_POSTINGS: usize = 500;
 /// Postings this short are written inside their chunk.
 const INLINE_POSTINGS: usize = 24;
-/// Notes per `d/` file: a first query showing ten hits reads at most ten of these files
-/// (about 4 kB per note), which keeps it well under 150 kB.
+/// A `t/` file holds consecutive chunks up to about this many bytes (one chunk may exceed it).
+const CHUNK_FILE_BYTES: usize = 4 * 1024;
+/// A `p/` file holds the postings of consecutive stems up to about this many bytes.
+const POSTINGS_FILE_BYTES: usize = 12 * 1024;
+/// Notes per `d/` file. A first query reads `index.js` (2 kB), per word a `t/` file and at most
+/// one `p/` file, and the `d/` files of the eight hits the box shows (about 4 kB per note):
+/// under the 150 kB a first query may load.
 pub const DOCS_PER_FILE: usize = 3;
 /// Characters of a note's text kept for snippets.
 const SNIPPET_TEXT_CHARS: usize = 4000;
@@ -55,7 +67,8 @@ struct Meta<'a> {
     suffixes: &'a BTreeSet<String>,
     docs: usize,
     docs_per_file: usize,
-    chunks: Vec<&'a str>,
+    /// The keys of the chunks in each `t/` file.
+    chunks: Vec<Vec<&'a str>>,
 }
 
 /// The postings of one stem: `[note, score × 100 × 2 + in-title]` pairs, flattened.
@@ -67,7 +80,7 @@ struct TermEntry {
     /// Postings written inline.
     #[serde(skip_serializing_if = "Option::is_none")]
     p: Option<Postings>,
-    /// Number of the `p/` file holding the postings.
+    /// Number of the `p/` file holding the postings (under the stem).
     #[serde(skip_serializing_if = "Option::is_none")]
     f: Option<usize>,
 }
@@ -111,7 +124,7 @@ pub fn files(
     let stemming = PageStemming::new(forms, &postings);
     let mut chunks: BTreeMap<String, Chunk> = BTreeMap::new();
     let mut files = Vec::new();
-    let mut spilled = 0;
+    let mut spilled = Packer::new("p", "postings", POSTINGS_FILE_BYTES);
     for (stem, list) in postings {
         let entry = if list.len() <= 2 * INLINE_POSTINGS {
             TermEntry {
@@ -119,16 +132,9 @@ pub fn files(
                 f: None,
             }
         } else {
-            files.push(js_file(
-                &format!("p/{spilled}.js"),
-                "postings",
-                &spilled.to_string(),
-                &list,
-            ));
-            spilled += 1;
             TermEntry {
                 p: None,
-                f: Some(spilled - 1),
+                f: Some(spilled.add(&stem, &list)),
             }
         };
         chunks
@@ -137,19 +143,21 @@ pub fn files(
             .terms
             .insert(stem, entry);
     }
+    files.extend(spilled.finish());
     for (form, stem) in &stemming.forms {
         let chunk = chunks.entry(chunk_key(form)).or_default();
         chunk.forms.insert(form.clone(), stem.clone());
     }
+    let mut terms = Packer::new("t", "chunks", CHUNK_FILE_BYTES);
+    let mut chunk_files: Vec<Vec<&str>> = Vec::new();
     for (key, chunk) in &chunks {
-        let path = format!("t/{}.js", chunk_file(key));
-        files.push(js_file(
-            &path,
-            "chunk",
-            &serde_json::to_string(key).expect("a key"),
-            chunk,
-        ));
+        let file = terms.add(key, chunk);
+        if file == chunk_files.len() {
+            chunk_files.push(Vec::new());
+        }
+        chunk_files[file].push(key);
     }
+    files.extend(terms.finish());
     for (n, group) in docs.chunks(DOCS_PER_FILE).enumerate() {
         let entries: Vec<DocEntry> = group
             .iter()
@@ -172,7 +180,7 @@ pub fn files(
         suffixes: &stemming.suffixes,
         docs: docs.len(),
         docs_per_file: DOCS_PER_FILE,
-        chunks: chunks.keys().map(String::as_str).collect(),
+        chunks: chunk_files,
     };
     files.push(js_file("index.js", "meta", "0", &meta));
     Ok(files)
@@ -188,22 +196,65 @@ fn js_file(path: &str, kind: &str, key: &str, value: &impl Serialize) -> IndexFi
 }
 
 /// The chunk a stem or word form belongs to: its first two characters.
-pub fn chunk_key(word: &str) -> String {
+fn chunk_key(word: &str) -> String {
     word.chars().take(2).collect()
 }
 
-/// The file name of a chunk: the key itself when it is ASCII letters and digits, else `x`
-/// and the hex of its UTF-8 bytes.
-pub fn chunk_file(key: &str) -> String {
-    if key
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    {
-        key.to_string()
-    } else {
-        std::iter::once("x".to_string())
-            .chain(key.bytes().map(|b| format!("{b:02x}")))
-            .collect()
+/// Writes keyed values, in order, into numbered files `search/<dir>/<n>.js` of about `target`
+/// bytes each, each calling `savoirSearch.<kind>(<n>, {<key>: <value>, …});`.
+struct Packer {
+    dir: &'static str,
+    kind: &'static str,
+    target: usize,
+    files: Vec<IndexFile>,
+    /// The entries of the file being filled, `"key":value,…`.
+    open: String,
+}
+
+impl Packer {
+    fn new(dir: &'static str, kind: &'static str, target: usize) -> Packer {
+        Packer {
+            dir,
+            kind,
+            target,
+            files: Vec::new(),
+            open: String::new(),
+        }
+    }
+
+    /// Adds `value` under `key`; gives the number of the file it is in.
+    fn add(&mut self, key: &str, value: &impl Serialize) -> usize {
+        let entry = format!(
+            "{}:{}",
+            serde_json::to_string(key).expect("a key serialises"),
+            serde_json::to_string(value).expect("index data serialises")
+        );
+        if !self.open.is_empty() && self.open.len() + entry.len() > self.target {
+            self.close();
+        }
+        if !self.open.is_empty() {
+            self.open.push(',');
+        }
+        self.open.push_str(&entry);
+        self.files.len()
+    }
+
+    /// Ends the file being filled.
+    fn close(&mut self) {
+        let n = self.files.len();
+        self.files.push(IndexFile {
+            path: format!("{SEARCH_DIR}/{}/{n}.js", self.dir),
+            text: format!("savoirSearch.{}({n},{{{}}});\n", self.kind, self.open),
+        });
+        self.open.clear();
+    }
+
+    /// The files.
+    fn finish(mut self) -> Vec<IndexFile> {
+        if !self.open.is_empty() {
+            self.close();
+        }
+        self.files
     }
 }
 
@@ -386,6 +437,60 @@ mod tests {
         for ((stem, a), (other, b)) in ours.iter().zip(&theirs) {
             assert_eq!(stem, other);
             assert!(a == b, "the postings of `{stem}` differ from tantivy's");
+        }
+    }
+
+    /// The JSON a file `savoirSearch.<kind>(<key>,<json>);` passes.
+    fn payload(file: &IndexFile) -> serde_json::Value {
+        let start = file.text.find(',').unwrap() + 1;
+        let end = file.text.rfind(");").unwrap();
+        serde_json::from_str(&file.text[start..end]).unwrap()
+    }
+
+    #[test]
+    fn each_word_finds_its_postings_through_the_files_the_index_names() {
+        let docs = notes(1_200);
+        let page = |doc: &SearchDoc| format!("concepts/{}.html", doc.id);
+        let files = files(&docs, Language::French, &page).unwrap();
+        let file = |path: String| {
+            let found = files.iter().find(|f| f.path == path);
+            payload(found.unwrap_or_else(|| panic!("{path} is missing")))
+        };
+        let expected = scores::postings(VaultTerms::new(&docs, Language::French));
+        let meta = file("search/index.js".into());
+        let mut found = 0;
+        for (n, keys) in meta["chunks"].as_array().unwrap().iter().enumerate() {
+            let chunks = file(format!("search/t/{n}.js"));
+            for key in keys.as_array().unwrap() {
+                let terms = chunks[key.as_str().unwrap()]["terms"].as_object().unwrap();
+                for (stem, entry) in terms {
+                    let postings = match &entry["f"] {
+                        serde_json::Value::Null => entry["p"].clone(),
+                        f => file(format!("search/p/{f}.js"))[stem].clone(),
+                    };
+                    let postings: Postings = serde_json::from_value(postings).unwrap();
+                    assert_eq!(postings, expected[stem], "{stem}");
+                    found += 1;
+                }
+            }
+        }
+        assert_eq!(found, expected.len(), "every stem once");
+        for (dir, target) in [
+            ("search/p/", POSTINGS_FILE_BYTES),
+            ("search/t/", CHUNK_FILE_BYTES),
+        ] {
+            let sizes: Vec<usize> = files
+                .iter()
+                .filter(|f| f.path.starts_with(dir))
+                .map(|f| f.text.len())
+                .collect();
+            let (last, full) = sizes.split_last().unwrap();
+            assert!(!full.is_empty() && *last <= 2 * target, "{dir}: {sizes:?}");
+            assert!(
+                full.iter()
+                    .all(|&size| size > target / 2 && size <= 2 * target),
+                "files of about {target} bytes: {sizes:?}"
+            );
         }
     }
 

@@ -91,14 +91,6 @@
     return Array.from(word).slice(0, 2).join('');
   }
 
-  function chunkFile(key) {
-    if (/^[a-z0-9]+$/.test(key)) return key;
-    var hex = 'x';
-    var bytes = encoder ? encoder.encode(key) : [];
-    for (var i = 0; i < bytes.length; i++) hex += (bytes[i] < 16 ? '0' : '') + bytes[i].toString(16);
-    return hex;
-  }
-
   /* ---------- the engine: loading, reading words, scoring ---------- */
 
   /**
@@ -108,17 +100,21 @@
   function Engine(load) {
     var self = this;
     var loaded = {};
-    var store = { meta: null, chunk: {}, postings: {}, doc: {} };
+    var store = { meta: null, chunk: Object.create(null), postings: Object.create(null), doc: {} };
     this.registry = {
       meta: function (_, data) {
         data.stopSet = new Set(data.stop_words);
         data.elisionSet = new Set(data.elisions);
-        data.chunkSet = new Set(data.chunks);
+        // data.chunks lists the chunk keys of each t/ file.
+        data.chunkFile = new Map();
+        data.chunks.forEach(function (keys, n) {
+          keys.forEach(function (key) { data.chunkFile.set(key, n); });
+        });
         data.suffixSet = new Set(data.suffixes);
         store.meta = data;
       },
-      chunk: function (key, data) { store.chunk[key] = data; },
-      postings: function (n, data) { store.postings[n] = data; },
+      chunks: function (_, chunks) { Object.assign(store.chunk, chunks); },
+      postings: function (_, lists) { Object.assign(store.postings, lists); },
       docs: function (first, list) {
         list.forEach(function (data, i) { store.doc[first + i] = data; });
       }
@@ -133,8 +129,10 @@
     };
     function chunk(key) {
       return self.meta().then(function (meta) {
-        if (!meta.chunkSet.has(key)) return null;
-        return once('t/' + chunkFile(key) + '.js').then(function () { return store.chunk[key]; });
+        if (!meta.chunkFile.has(key)) return null;
+        return once('t/' + meta.chunkFile.get(key) + '.js').then(function () {
+          return store.chunk[key];
+        });
       });
     }
     function termPostings(stem) {
@@ -142,7 +140,7 @@
         var entry = c && c.terms[stem];
         if (!entry) return [];
         if (entry.p) return entry.p;
-        return once('p/' + entry.f + '.js').then(function () { return store.postings[entry.f]; });
+        return once('p/' + entry.f + '.js').then(function () { return store.postings[stem]; });
       });
     }
     /** The stems a word form is read as: its own, or the closest by a typo (empty if none). */
