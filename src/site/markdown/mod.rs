@@ -54,7 +54,7 @@ pub(crate) fn render_note(ctx: &LinkContext<'_>, note: usize) -> RenderedNote {
     let mut toc = Vec::new();
     let html = render_events(ctx, note, &mut vec![note], None, &mut found, &mut toc);
     RenderedNote {
-        html: sanitize::sanitize(&html),
+        html: sanitize::sanitize(html),
         toc,
         attachments: found.attachments,
         lookups: found.lookups,
