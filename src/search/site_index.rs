@@ -189,6 +189,11 @@ pub fn files(
 /// The file `search/<path>` that calls `savoirSearch.<kind>(<key>, <json>);`.
 fn js_file(path: &str, kind: &str, key: &str, value: &impl Serialize) -> IndexFile {
     let json = serde_json::to_string(value).expect("index data serialises");
+    js_call(path, kind, key, &json)
+}
+
+/// The file `search/<path>` that calls `savoirSearch.<kind>(<key>, <json>);`, its JSON written.
+fn js_call(path: &str, kind: &str, key: &str, json: &str) -> IndexFile {
     IndexFile {
         path: format!("{SEARCH_DIR}/{path}"),
         text: format!("savoirSearch.{kind}({key},{json});\n"),
@@ -241,11 +246,10 @@ impl Packer {
 
     /// Ends the file being filled.
     fn close(&mut self) {
-        let n = self.files.len();
-        self.files.push(IndexFile {
-            path: format!("{SEARCH_DIR}/{}/{n}.js", self.dir),
-            text: format!("savoirSearch.{}({n},{{{}}});\n", self.kind, self.open),
-        });
+        let n = self.files.len().to_string();
+        let path = format!("{}/{n}.js", self.dir);
+        let object = format!("{{{}}}", self.open);
+        self.files.push(js_call(&path, self.kind, &n, &object));
         self.open.clear();
     }
 
