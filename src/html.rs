@@ -3,6 +3,12 @@
 /// `text` with `& < > " '` escaped: safe inside an element and inside a quoted attribute.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
+    escape_html_into(&mut out, text);
+    out
+}
+
+/// Appends `text` to `out` with the five HTML markup characters escaped ([`escape_html`]).
+pub fn escape_html_into(out: &mut String, text: &str) {
     let mut plain = 0;
     // The five characters are ASCII: the text between them is copied a run at a time.
     for (i, byte) in text.bytes().enumerate() {
@@ -19,7 +25,6 @@ pub fn escape_html(text: &str) -> String {
         plain = i + 1;
     }
     out.push_str(&text[plain..]);
-    out
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use super::GraphViewOptions;
 use super::layout::layout;
 use super::style::{self, Stroke, Words};
 use crate::graph::{ConceptGraph, EdgeView};
-use crate::html::escape_html as escape;
+use crate::html::{escape_html as escape, escape_html_into as escape_into};
 use petgraph::graph::NodeIndex;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -278,7 +278,7 @@ fn open_svg(out: &mut String, marks: &[Mark], title: &str) {
 }
 
 /// The edges, grouped by relation and by written or inferred: each group carries the stroke its
-/// lines inherit. A line's ends are written as its nodes' centres are ([`Tenths`]), which is how
+/// lines inherit. A line's ends are written as its nodes' centres are ([`push_tenths`]), which is how
 /// `graph.js` finds the two nodes it joins.
 fn draw_edges(out: &mut String, edges: &[Drawn<'_>], positions: &[(f64, f64)], others: &[&str]) {
     let mut groups: BTreeMap<(bool, &str), Vec<&Drawn<'_>>> = BTreeMap::new();
@@ -305,14 +305,18 @@ fn draw_edges(out: &mut String, edges: &[Drawn<'_>], positions: &[(f64, f64)], o
         out.push('>');
         for line in lines {
             let (a, b) = line.ends;
-            let _ = write!(
-                out,
-                "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>",
-                Tenths(positions[a].0),
-                Tenths(positions[a].1),
-                Tenths(positions[b].0),
-                Tenths(positions[b].1),
-            );
+            let ((x1, y1), (x2, y2)) = (positions[a], positions[b]);
+            for (attribute, value) in [
+                ("<line x1", x1),
+                ("\" y1", y1),
+                ("\" x2", x2),
+                ("\" y2", y2),
+            ] {
+                out.push_str(attribute);
+                out.push_str("=\"");
+                push_tenths(out, value);
+            }
+            out.push_str("\"/>");
         }
         out.push_str("</g>");
     }
@@ -375,48 +379,66 @@ fn draw_node(
             out.push_str(class);
         }
     }
-    let _ = write!(out, "\" href=\"{}\"", escape(&(options.href)(node)));
+    out.push_str("\" href=\"");
+    escape_into(out, &(options.href)(node));
+    out.push('"');
     let positions = tags.positions(&node.tags);
-    if let Some((first, rest)) = positions.split_first() {
-        let _ = write!(out, " data-tags=\"{first}");
-        for position in rest {
-            let _ = write!(out, " {position}");
-        }
+    for (i, &position) in positions.iter().enumerate() {
+        out.push_str(if i == 0 { " data-tags=\"" } else { " " });
+        push_integer(out, position as u64);
+    }
+    if !positions.is_empty() {
         out.push('"');
     }
-    let title = escape(&node.title);
     let Mark { x, y, radius, .. } = *mark;
-    let _ = write!(
-        out,
-        "><circle cx=\"{}\" cy=\"{}\" r=\"{}\"/>",
-        Tenths(x),
-        Tenths(y),
-        Tenths(radius)
-    );
+    for (attribute, value) in [("><circle cx", x), ("\" cy", y), ("\" r", radius)] {
+        out.push_str(attribute);
+        out.push_str("=\"");
+        push_tenths(out, value);
+    }
+    out.push_str("\"/>");
     if mark.minor {
-        let _ = write!(out, "<title>{title}</title></a>");
+        out.push_str("<title>");
+        escape_into(out, &node.title);
+        out.push_str("</title></a>");
     } else {
-        let _ = write!(
-            out,
-            "<text x=\"{}\" y=\"{}\">{title}</text></a>",
-            Tenths(x),
-            Tenths(y + radius + FONT)
-        );
+        out.push_str("<text x=\"");
+        push_tenths(out, x);
+        out.push_str("\" y=\"");
+        push_tenths(out, y + radius + FONT);
+        out.push_str("\">");
+        escape_into(out, &node.title);
+        out.push_str("</text></a>");
     }
 }
 
-/// A coordinate written with one decimal (`-104.6`) by integer formatting: a figure holds
+/// Writes a coordinate with one decimal (`-104.6`) by integer arithmetic: a figure holds
 /// thousands of them, and the float formatter's exact rounding costs more than the layout of a
 /// local graph.
-struct Tenths(f64);
-
-impl std::fmt::Display for Tenths {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let tenths = (self.0 * 10.0).round() as i64;
-        let sign = if tenths < 0 { "-" } else { "" };
-        let abs = tenths.unsigned_abs();
-        write!(f, "{sign}{}.{}", abs / 10, abs % 10)
+fn push_tenths(out: &mut String, value: f64) {
+    let tenths = (value * 10.0).round() as i64;
+    if tenths < 0 {
+        out.push('-');
     }
+    let tenths = tenths.unsigned_abs();
+    push_integer(out, tenths / 10);
+    out.push('.');
+    push_integer(out, tenths % 10);
+}
+
+/// Writes `n` in decimal, without going through `std::fmt`.
+fn push_integer(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
 }
 
 /// The legend: one entry per relation drawn (a button `graph.js` turns into a toggle), the
@@ -462,10 +484,19 @@ mod tests {
 
     #[test]
     fn coordinates_are_written_to_the_tenth() {
-        let written: Vec<String> = [-104.64, 45.66, 0.0, -0.04, 3.0, 1234.95]
-            .map(|x| Tenths(x).to_string())
+        let written: Vec<String> = [-104.64, 45.66, 0.0, -0.04, 3.0, 1234.95, 0.26, -0.26]
+            .map(|x| {
+                let mut out = String::new();
+                push_tenths(&mut out, x);
+                out
+            })
             .into();
-        assert_eq!(written, ["-104.6", "45.7", "0.0", "0.0", "3.0", "1235.0"]);
+        assert_eq!(
+            written,
+            [
+                "-104.6", "45.7", "0.0", "0.0", "3.0", "1235.0", "0.3", "-0.3"
+            ]
+        );
     }
 
     #[test]
