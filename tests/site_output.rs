@@ -285,4 +285,23 @@ fn a_rebuild_reuses_what_did_not_change_and_redoes_what_did() {
         "{}",
         neurone()
     );
+
+    // A linked note's first sentence changes, nothing else: the page that links to it (here
+    // through an inferred relation) shows the new hover preview.
+    let perceptron = |sentence: &str| {
+        let text = format!("---\ntitle: Perceptron\nsubClassOf: '[[Neurone]]'\n---\n{sentence}\n");
+        fs::write(vault.join("Perceptron.md"), text).unwrap();
+        build();
+        neurone()
+    };
+    let before = perceptron("Le perceptron somme ses entrées.");
+    assert!(
+        before.contains("title=\"Le perceptron somme ses entrées.\""),
+        "{before}"
+    );
+    let after = perceptron("Le perceptron apprend par corrections successives.");
+    assert!(
+        after.contains("title=\"Le perceptron apprend par corrections successives.\""),
+        "{after}"
+    );
 }

@@ -11,7 +11,7 @@ use super::demo::{Demo, demo_html};
 use super::fingerprint::{build_identity, hash_of};
 use super::i18n::labels;
 use super::index_pages::{graph_page, home_page, search_page, tag_entry_file, tag_page, tags_page};
-use super::links::{CONCEPTS_DIR, FILES_DIR, LinkContext, TAGS_DIR, concept_file};
+use super::links::{CONCEPTS_DIR, FILES_DIR, LinkContext, Preview, TAGS_DIR, concept_file};
 use super::model::SiteData;
 use super::output::Staging;
 use super::page_cache::{Artifact, PageCache};
@@ -66,13 +66,15 @@ pub fn build_site(
     options: &SiteOptions,
 ) -> Result<SiteSummary, SiteError> {
     let labels = labels(options.language);
-    let previews_html: Vec<String> = graph
+    let previews: Vec<Preview> = graph
         .nodes()
         .collect::<Vec<_>>()
         .par_iter()
-        .map(|(_, concept)| match concept.note {
-            Some(index) => escape_html(&note_preview(&vault.notes[index])),
-            None => escape_html(labels.stub_preview),
+        .map(|(_, concept)| {
+            Preview::new(match concept.note {
+                Some(index) => escape_html(&note_preview(&vault.notes[index])),
+                None => escape_html(labels.stub_preview),
+            })
         })
         .collect();
     let body_hashes: Vec<u64> = vault.notes.par_iter().map(|n| hash_of(&n.body)).collect();
@@ -99,7 +101,7 @@ pub fn build_site(
         links: LinkContext {
             vault,
             graph,
-            previews_html: &previews_html,
+            previews: &previews,
         },
         language: options.language,
         labels,

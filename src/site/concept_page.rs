@@ -6,7 +6,7 @@ use super::context::plain_sentence;
 use super::fingerprint::{build_identity, hash_of};
 use super::graph_view::{GraphViewOptions, LocalGraph};
 use super::i18n::{format_date, relation_label};
-use super::links::{TAGS_DIR, tag_file};
+use super::links::{NO_PREVIEW, TAGS_DIR, tag_file};
 use super::markdown::{RenderedNote, render_note};
 use super::model::{Depth, SiteData};
 use super::output::Staging;
@@ -113,7 +113,7 @@ fn concept_view<'s>(site: &'s SiteData<'_>, node: NodeIndex) -> ConceptPage<'s> 
                 href: format!("../{TAGS_DIR}/{}", tag_file(tag)),
                 title: Cow::Borrowed(tag),
                 missing: false,
-                preview_html: "",
+                preview: &NO_PREVIEW,
             })
             .collect(),
         created: view.created.map(|d| format_date(site.language, d.written)),

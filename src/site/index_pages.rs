@@ -2,7 +2,7 @@
 //! the tag tree, the global graph and the search page.
 
 use super::i18n::{count_of, format_date, relation_label};
-use super::links::{TAGS_DIR, tag_file};
+use super::links::{NO_PREVIEW, TAGS_DIR, tag_file};
 use super::model::{Depth, SiteData};
 use super::pages::{
     EdgeGroup, GraphPage, HomePage, LinkItem, RecentEntry, SearchPage, TagPage, TagRow, TagsPage,
@@ -31,7 +31,7 @@ fn tag_item<'a>(file: &str, name: impl Into<Cow<'a, str>>, depth: Depth) -> Link
         },
         title: name.into(),
         missing: false,
-        preview_html: "",
+        preview: &NO_PREVIEW,
     }
 }
 

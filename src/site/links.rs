@@ -9,6 +9,7 @@ use super::markdown::escape::encode_path;
 use crate::graph::{ConceptGraph, NodeIndex, slugify};
 use crate::vault::{Attachment, Vault};
 use serde::{Deserialize, Serialize};
+use std::hash::{Hash, Hasher};
 use std::path::Path;
 
 /// Folder of concept and stub pages.
@@ -61,9 +62,39 @@ pub(crate) struct LinkContext<'a> {
     pub(crate) vault: &'a Vault,
     /// The concept graph.
     pub(crate) graph: &'a ConceptGraph,
-    /// Per concept (node index), its preview text (title and first sentences), escaped for
-    /// an attribute.
-    pub(crate) previews_html: &'a [String],
+    /// Per concept (node index), its hover preview.
+    pub(crate) previews: &'a [Preview],
+}
+
+/// The hover preview of a concept: its first sentences, escaped for an attribute, and their
+/// hash, which is all a page key takes of them (a concept's preview shows on every page that
+/// links to it: hashing the text each time was a seventh of a no-change rebuild).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Preview {
+    /// The text, escaped for an attribute.
+    pub html: String,
+    /// The hash of `html`.
+    key: u64,
+}
+
+/// The preview of what has none (a tag).
+pub(crate) static NO_PREVIEW: Preview = Preview {
+    html: String::new(),
+    key: 0,
+};
+
+impl Preview {
+    /// The preview showing `html` (escaped for an attribute).
+    pub(crate) fn new(html: String) -> Preview {
+        let key = hash_of(&html);
+        Preview { html, key }
+    }
+}
+
+impl Hash for Preview {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+    }
 }
 
 impl<'a> LinkContext<'a> {
@@ -102,14 +133,7 @@ impl<'a> LinkContext<'a> {
             Lookup::Target { target, from } => match self.target(target, Path::new(from)) {
                 Target::Concept(node) => {
                     let c = self.graph.node(node);
-                    hash_of(&(
-                        1u8,
-                        &c.id,
-                        &c.title,
-                        c.stub,
-                        c.note,
-                        self.preview_html(node),
-                    ))
+                    hash_of(&(1u8, &c.id, &c.title, c.stub, c.note, self.preview(node)))
                 }
                 Target::Attachment(found) => hash_of(&(2u8, &found.path)),
                 Target::Nothing => hash_of(&3u8),
@@ -124,11 +148,9 @@ impl<'a> LinkContext<'a> {
         }
     }
 
-    /// The hover preview of a concept, escaped for an attribute.
-    pub(crate) fn preview_html(&self, node: NodeIndex) -> &'a str {
-        self.previews_html
-            .get(node.index())
-            .map_or("", String::as_str)
+    /// The hover preview of a concept.
+    pub(crate) fn preview(&self, node: NodeIndex) -> &'a Preview {
+        self.previews.get(node.index()).unwrap_or(&NO_PREVIEW)
     }
 }
 

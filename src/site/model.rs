@@ -85,7 +85,7 @@ impl SiteData<'_> {
             },
             title: Cow::Borrowed(&concept.title),
             missing: concept.stub,
-            preview_html: self.links.preview_html(node),
+            preview: self.links.preview(node),
         }
     }
 

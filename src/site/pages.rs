@@ -4,6 +4,7 @@
 
 use super::assets::AssetNames;
 use super::i18n::Labels;
+use super::links::Preview;
 use super::markdown::TocEntry;
 use crate::graph::NodeIndex;
 use askama::Template;
@@ -44,9 +45,8 @@ pub struct LinkItem<'a> {
     pub title: Cow<'a, str>,
     /// A concept not written yet (styled as missing).
     pub missing: bool,
-    /// Hover preview text, escaped for an attribute (made once per concept, shown on every
-    /// page that links to it).
-    pub preview_html: &'a str,
+    /// Hover preview (made once per concept, shown on every page that links to it).
+    pub preview: &'a Preview,
 }
 
 /// One relation panel of a concept page.

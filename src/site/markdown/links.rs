@@ -107,7 +107,7 @@ impl<'c> LinkRewriter<'c, '_> {
                     "<a class=\"{class}\" href=\"{}{}\" title=\"{}\">",
                     escape_html(&concept_file(&concept.id)),
                     escape_html(&anchor),
-                    self.ctx.preview_html(node)
+                    self.ctx.preview(node).html
                 )
             }
             Target::Attachment(found) => {

@@ -331,11 +331,11 @@ mod tests {
         )
         .unwrap();
         let graph = crate::graph::ConceptGraph::build(&vault, &crate::graph::Schema::builtin());
-        let previews = vec![String::new(); graph.nodes().count()];
+        let previews = vec![crate::site::links::Preview::default(); graph.nodes().count()];
         let ctx = crate::site::links::LinkContext {
             vault: &vault,
             graph: &graph,
-            previews_html: &previews,
+            previews: &previews,
         };
         // Opening tags and attributes (ammonia writes `<mspace/>` as `<mspace></mspace>`).
         let count = |html: &str| {
