@@ -193,8 +193,10 @@ impl ConceptGraph {
         let mut chain = Vec::new();
         let mut current = node;
         while let Some(parent) = self
-            .edges_at(current, Direction::Outgoing)
-            .into_iter()
+            .outgoing
+            .of(current)
+            .iter()
+            .map(|&id| self.edge_view(id))
             .find(|e| e.relation() == relation)
             .map(|e| e.target)
         {

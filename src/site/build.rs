@@ -12,7 +12,7 @@ use super::fingerprint::{build_identity, hash_of};
 use super::i18n::labels;
 use super::index_pages::{graph_page, home_page, search_page, tag_entry_file, tag_page, tags_page};
 use super::links::{CONCEPTS_DIR, FILES_DIR, LinkContext, Preview, TAGS_DIR, concept_file};
-use super::model::SiteData;
+use super::model::{ConceptFiles, SiteData};
 use super::output::Staging;
 use super::page_cache::{Artifact, PageCache};
 use super::sitemap::sitemap;
@@ -93,6 +93,7 @@ pub fn build_site(
         || PageCache::load(options.cache_dir.as_deref(), &options.out),
         || (Views::new(vault, graph), LocalGraphs::new(graph)),
     );
+    let files = ConceptFiles::new(graph);
     let site = SiteData {
         vault,
         graph,
@@ -109,6 +110,7 @@ pub fn build_site(
         assets: &asset_names,
         demos: &demos,
         body_hashes: &body_hashes,
+        files: &files,
     };
     let staging = Staging::begin(&options.out)?;
 
@@ -126,7 +128,7 @@ pub fn build_site(
             nodes
                 .par_iter()
                 .map(|&node| {
-                    let path = format!("{CONCEPTS_DIR}/{}", concept_file(&graph.node(node).id));
+                    let path = format!("{CONCEPTS_DIR}/{}", files.file(node));
                     let (attachments, entry) =
                         write_concept_page(&site, node, &path, &cache, &staging)?;
                     Ok((path, attachments, entry))

@@ -110,7 +110,7 @@ fn concept_view<'s>(site: &'s SiteData<'_>, node: NodeIndex) -> ConceptPage<'s> 
             .tags
             .iter()
             .map(|tag| LinkItem {
-                href: format!("../{TAGS_DIR}/{}", tag_file(tag)),
+                href: Cow::Owned(format!("../{TAGS_DIR}/{}", tag_file(tag))),
                 title: Cow::Borrowed(tag),
                 missing: false,
                 preview: &NO_PREVIEW,
@@ -248,7 +248,7 @@ fn backlinks<'s>(site: &'s SiteData<'_>, view: &ConceptView<'_>) -> Vec<Backlink
             }
         })
         .collect();
-    backlinks.sort_by_cached_key(|b| (b.source.title.to_lowercase(), b.source.href.clone()));
+    backlinks.sort_unstable_by_key(|b| site.files.rank(b.node));
     backlinks
 }
 

@@ -25,10 +25,10 @@ fn concepts_count(language: Language, n: usize) -> String {
 /// A link to a tag page from a page at `depth`.
 fn tag_item<'a>(file: &str, name: impl Into<Cow<'a, str>>, depth: Depth) -> LinkItem<'a> {
     LinkItem {
-        href: match depth {
+        href: Cow::Owned(match depth {
             Depth::Root => format!("{TAGS_DIR}/{file}"),
             Depth::Folder => file.to_string(),
-        },
+        }),
         title: name.into(),
         missing: false,
         preview: &NO_PREVIEW,
@@ -74,7 +74,7 @@ pub(crate) fn tag_page(
             .sorted_items(concepts, Depth::Root)
             .into_iter()
             .map(|mut item| {
-                item.href = format!("../{}", item.href);
+                item.href = Cow::Owned(format!("../{}", item.href));
                 item
             })
             .collect(),

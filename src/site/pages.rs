@@ -40,7 +40,7 @@ pub struct Layout<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LinkItem<'a> {
     /// Relative URL.
-    pub href: String,
+    pub href: Cow<'a, str>,
     /// The concept's title (or a tag's name).
     pub title: Cow<'a, str>,
     /// A concept not written yet (styled as missing).

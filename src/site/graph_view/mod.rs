@@ -105,14 +105,23 @@ pub fn global_graph_fingerprint(graph: &ConceptGraph) -> u64 {
 pub struct LocalGraphs<'g> {
     graph: &'g ConceptGraph,
     neighbours: Neighbours,
+    /// A hash of what a figure shows of each concept ([`svg::drawn_concepts`]), by node
+    /// index: a local graph's fingerprint hashes these instead of the titles and tags of its
+    /// few dozen concepts again for every page.
+    drawn_hashes: Vec<u64>,
 }
 
 impl<'g> LocalGraphs<'g> {
     /// The local graphs of `graph`.
     pub fn new(graph: &'g ConceptGraph) -> LocalGraphs<'g> {
+        let every: Vec<NodeIndex> = graph.nodes().map(|(n, _)| n).collect();
         LocalGraphs {
             graph,
             neighbours: Neighbours::new(graph),
+            drawn_hashes: svg::drawn_concepts(graph, &every)
+                .iter()
+                .map(crate::site::fingerprint::hash_of)
+                .collect(),
         }
     }
 
@@ -122,10 +131,16 @@ impl<'g> LocalGraphs<'g> {
     pub fn around(&self, center: NodeIndex, depth: u8) -> LocalGraph<'g> {
         let selection = self.neighbourhood(center, usize::from(depth.clamp(1, 2)));
         let within = self.neighbours.edges_within(self.graph, &selection);
+        let edges = svg::drawn_edges(&selection, within);
+        let concepts: Vec<u64> = selection
+            .iter()
+            .map(|n| self.drawn_hashes[n.index()])
+            .collect();
         LocalGraph {
             graph: self.graph,
             center,
-            edges: svg::drawn_edges(&selection, within),
+            fingerprint: svg::fingerprint(&concepts, &edges),
+            edges,
             selection,
         }
     }
@@ -160,13 +175,14 @@ pub struct LocalGraph<'g> {
     center: NodeIndex,
     selection: Vec<NodeIndex>,
     edges: Vec<svg::Drawn<'g>>,
+    fingerprint: u64,
 }
 
 impl LocalGraph<'_> {
     /// A fingerprint of what the figure is drawn from: two local graphs with the same
     /// fingerprint, drawn with the same language and seed, give the same figure.
     pub fn fingerprint(&self) -> u64 {
-        svg::fingerprint(self.graph, &self.selection, &self.edges)
+        self.fingerprint
     }
 
     /// The figure (layout and SVG).

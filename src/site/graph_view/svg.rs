@@ -54,19 +54,16 @@ pub(super) struct Drawn<'a> {
     edge: EdgeView<'a>,
 }
 
-/// A fingerprint of everything [`figure`] draws `selection` from besides the options: the
-/// concepts (id, title, state, tags) and the `edges` drawn between them. Cheap next to the
-/// layout, so a page whose figure would come out the same need not draw it again.
-pub(super) fn fingerprint(
-    graph: &ConceptGraph,
-    selection: &[NodeIndex],
-    edges: &[Drawn<'_>],
-) -> u64 {
+/// A fingerprint of everything [`figure`] draws a selection from besides the options: the
+/// hashes of its concepts as drawn (id, title, state, tags: [`drawn_concepts`], in selection
+/// order) and the `edges` drawn between them. Cheap next to the layout, so a page whose
+/// figure would come out the same need not draw it again.
+pub(super) fn fingerprint(concepts: &[u64], edges: &[Drawn<'_>]) -> u64 {
     let edges: Vec<((usize, usize), &str, bool)> = edges
         .iter()
         .map(|e| (e.ends, e.edge.relation(), e.edge.edge.inferred))
         .collect();
-    crate::site::fingerprint::hash_of(&(drawn_concepts(graph, selection), edges))
+    crate::site::fingerprint::hash_of(&(concepts, edges))
 }
 
 /// What a figure shows of each concept of `selection`: id, title, state and tags.
