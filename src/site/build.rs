@@ -14,7 +14,7 @@ use super::index_pages::{graph_page, home_page, search_page, tag_entry_file, tag
 use super::links::{CONCEPTS_DIR, FILES_DIR, LinkContext, Preview, TAGS_DIR, concept_file};
 use super::model::{ConceptFiles, SiteData};
 use super::output::Staging;
-use super::page_cache::{Artifact, PageCache};
+use super::page_cache::{Artifact, NextEntry, PageCache};
 use super::sitemap::sitemap;
 use crate::config::Language;
 use crate::graph::{
@@ -89,7 +89,7 @@ pub fn build_site(
         })
         .collect::<Result<BTreeMap<String, String>, SiteError>>()?;
     // The previous build's cache is read while the views are made.
-    let (cache, (views, local_graphs)) = rayon::join(
+    let (mut cache, (views, local_graphs)) = rayon::join(
         || PageCache::load(options.cache_dir.as_deref(), &options.out),
         || (Views::new(vault, graph), LocalGraphs::new(graph)),
     );
@@ -142,6 +142,11 @@ pub fn build_site(
     let mut entries = BTreeMap::new();
     for (path, mut attachments, entry) in written? {
         referenced.append(&mut attachments);
+        let entry = match entry {
+            NextEntry::New(entry) => Some(entry),
+            NextEntry::Kept => cache.take(&path),
+            NextEntry::None => None,
+        };
         if let Some(entry) = entry {
             entries.insert(path, entry);
         }

@@ -10,7 +10,7 @@ use super::links::{NO_PREVIEW, TAGS_DIR, tag_file};
 use super::markdown::{RenderedNote, render_note};
 use super::model::{Depth, SiteData};
 use super::output::Staging;
-use super::page_cache::{PageCache, PageEntry};
+use super::page_cache::{NextEntry, PageCache, PageEntry};
 use super::pages::{Backlink, ConceptPage, FieldRow, LinkItem, RelationGroup, StubPage};
 use crate::graph::{LINKS_TO, NodeIndex};
 use crate::vault::Span;
@@ -41,30 +41,27 @@ pub(crate) struct RenderedPage {
 }
 
 /// Writes the page of concept `node` at `path`: taken from the previous site when nothing
-/// it shows changed, rendered otherwise. Gives the attachments it references and, for a
-/// note, the cache entry of the page.
+/// it shows changed, rendered otherwise. Gives the attachments it references and what the
+/// next build's cache keeps of the page.
 pub(crate) fn write_concept_page(
     site: &SiteData<'_>,
     node: NodeIndex,
     path: &str,
     cache: &PageCache,
     staging: &Staging,
-) -> Result<(BTreeSet<String>, Option<PageEntry>), SiteError> {
+) -> Result<(BTreeSet<String>, NextEntry), SiteError> {
     let concept = site.graph.node(node);
     let Some(index) = concept.note else {
         let page = stub_page(site, node).map_err(|e| SiteError::template(path, e))?;
         staging.write(path, page.html.as_bytes())?;
-        return Ok((page.attachments, None));
+        return Ok((page.attachments, NextEntry::None));
     };
     let mut page = concept_view(site, node);
     let local = site.local_graphs.around(node, LOCAL_GRAPH_DEPTH);
     let key = page_key(site, &local, &page, index, node);
     if let Some((previous, entry)) = cache.reusable(path, key, &site.links) {
         staging.link(path, &previous)?;
-        return Ok((
-            entry.attachments.iter().cloned().collect(),
-            Some(entry.clone()),
-        ));
+        return Ok((entry.attachments.iter().cloned().collect(), NextEntry::Kept));
     }
     let RenderedNote {
         html,
@@ -89,7 +86,7 @@ pub(crate) fn write_concept_page(
             .collect(),
         attachments: attachments.iter().cloned().collect(),
     };
-    Ok((attachments, Some(entry)))
+    Ok((attachments, NextEntry::New(entry)))
 }
 
 /// Everything the page of a note shows but its body (and table of contents) and the

@@ -28,6 +28,18 @@ pub(crate) struct PageEntry {
     pub(crate) attachments: Vec<String>,
 }
 
+/// What the next build keeps of a concept page: a new entry, the previous one (its page was
+/// reused: [`PageCache::take`] moves it over), or nothing (a stub's page, always drawn).
+#[derive(Debug)]
+pub(crate) enum NextEntry {
+    /// The page was rendered.
+    New(PageEntry),
+    /// The page was reused.
+    Kept,
+    /// The page is not cached.
+    None,
+}
+
 /// An output made from the whole vault: the hash of its inputs and the files it wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Artifact {
@@ -91,6 +103,11 @@ impl PageCache {
         let same = entry.key == key && entry.lookups.iter().all(|(q, a)| links.answer(q) == *a);
         let file = self.site.join(page);
         (same && file.is_file()).then_some((file, entry))
+    }
+
+    /// Moves the previous entry of `page` out of the cache (for the next build's cache).
+    pub(crate) fn take(&mut self, page: &str) -> Option<PageEntry> {
+        self.previous.remove(page)
     }
 
     /// The previous files of artifact `name` (paths in the site, and where they are now),

@@ -4,11 +4,48 @@
 //! petgraph keeps a node's edges in a linked list: walking the edges of a hub that thousands of
 //! notes link to, once per page whose local graph holds it, was most of a rebuild. Here a
 //! neighbourhood reads a sorted slice, and the edges between a few dozen concepts are found by
-//! binary search in a hub's list instead of a walk over all of it.
+//! binary search in a hub's list instead of a walk over all of it; whether a concept is in the
+//! selection is one read of a per-thread array of marks.
 
 use crate::graph::{ConceptGraph, EdgeView};
 use petgraph::graph::{EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
+use std::cell::RefCell;
+
+thread_local! {
+    /// This thread's marks, for the selection it looks at now.
+    static MARKS: RefCell<Marks> = RefCell::new(Marks::default());
+}
+
+/// For each concept, the round of the last selection it was marked in: a new selection
+/// takes the next round, so nothing is cleared between pages.
+#[derive(Debug, Default)]
+struct Marks {
+    round: u32,
+    by_node: Vec<u32>,
+}
+
+impl Marks {
+    /// Starts a round in which exactly `selection` is marked (out of `nodes` concepts).
+    fn mark(&mut self, nodes: usize, selection: &[NodeIndex]) {
+        if self.by_node.len() < nodes {
+            self.by_node.resize(nodes, 0);
+        }
+        self.round = self.round.wrapping_add(1);
+        if self.round == 0 {
+            self.by_node.fill(0);
+            self.round = 1;
+        }
+        for n in selection {
+            self.by_node[n.index()] = self.round;
+        }
+    }
+
+    /// Whether `n` is in this round's selection.
+    fn has(&self, n: NodeIndex) -> bool {
+        self.by_node[n.index()] == self.round
+    }
+}
 
 /// Sorted neighbours and outgoing edges of every concept of one graph.
 #[derive(Debug)]
@@ -67,6 +104,7 @@ impl Neighbours {
     ) -> Vec<EdgeView<'g>> {
         let mut sorted = selection.to_vec();
         sorted.sort_unstable();
+        MARKS.with_borrow_mut(|marks| marks.mark(self.neighbour_starts.len() - 1, selection));
         let mut found = Vec::new();
         for &source in selection {
             let out = &self.outgoing
@@ -89,9 +127,11 @@ impl Neighbours {
                         .for_each(&mut keep);
                 }
             } else {
-                out.iter()
-                    .filter(|(t, _)| sorted.binary_search(t).is_ok())
-                    .for_each(&mut keep);
+                MARKS.with_borrow(|marks| {
+                    out.iter()
+                        .filter(|(t, _)| marks.has(*t))
+                        .for_each(&mut keep);
+                });
             }
         }
         found
