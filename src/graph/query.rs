@@ -135,15 +135,20 @@ impl ConceptGraph {
     }
 
     fn edges_at(&self, node: NodeIndex, direction: Direction) -> Vec<EdgeView<'_>> {
+        self.edge_views(node, direction).collect()
+    }
+
+    /// The edges at `node` in `direction`, in insertion order, one at a time.
+    fn edge_views(
+        &self,
+        node: NodeIndex,
+        direction: Direction,
+    ) -> impl Iterator<Item = EdgeView<'_>> {
         let adjacency = match direction {
             Direction::Outgoing => &self.outgoing,
             Direction::Incoming => &self.incoming,
         };
-        adjacency
-            .of(node)
-            .iter()
-            .map(|&id| self.edge_view(id))
-            .collect()
+        adjacency.of(node).iter().map(|&id| self.edge_view(id))
     }
 
     /// The edge `id` with its ends.
@@ -193,10 +198,7 @@ impl ConceptGraph {
         let mut chain = Vec::new();
         let mut current = node;
         while let Some(parent) = self
-            .outgoing
-            .of(current)
-            .iter()
-            .map(|&id| self.edge_view(id))
+            .edge_views(current, Direction::Outgoing)
             .find(|e| e.relation() == relation)
             .map(|e| e.target)
         {

@@ -145,7 +145,7 @@ pub fn build_site(
         let entry = match entry {
             NextEntry::New(entry) => Some(entry),
             NextEntry::Kept => cache.take(&path),
-            NextEntry::None => None,
+            NextEntry::Uncached => None,
         };
         if let Some(entry) = entry {
             entries.insert(path, entry);
@@ -182,7 +182,7 @@ pub fn build_site(
     pages.extend(
         nodes
             .iter()
-            .map(|&n| format!("{CONCEPTS_DIR}/{}", concept_file(&graph.node(n).id))),
+            .map(|&n| format!("{CONCEPTS_DIR}/{}", files.file(n))),
     );
     pages.extend(
         tags.tags()

@@ -54,7 +54,7 @@ pub(crate) fn write_concept_page(
     let Some(index) = concept.note else {
         let page = stub_page(site, node).map_err(|e| SiteError::template(path, e))?;
         staging.write(path, page.html.as_bytes())?;
-        return Ok((page.attachments, NextEntry::None));
+        return Ok((page.attachments, NextEntry::Uncached));
     };
     let mut page = concept_view(site, node);
     let local = site.local_graphs.around(node, LOCAL_GRAPH_DEPTH);

@@ -37,7 +37,7 @@ pub(crate) enum NextEntry {
     /// The page was reused.
     Kept,
     /// The page is not cached.
-    None,
+    Uncached,
 }
 
 /// An output made from the whole vault: the hash of its inputs and the files it wrote.

@@ -104,7 +104,7 @@ impl Neighbours {
     ) -> Vec<EdgeView<'g>> {
         let mut sorted = selection.to_vec();
         sorted.sort_unstable();
-        MARKS.with_borrow_mut(|marks| marks.mark(self.neighbour_starts.len() - 1, selection));
+        MARKS.with_borrow_mut(|marks| marks.mark(graph.graph().node_count(), selection));
         let mut found = Vec::new();
         for &source in selection {
             let out = &self.outgoing
