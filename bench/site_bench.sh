@@ -6,13 +6,15 @@
 #          $SHARED/bench/anchors/to_hugo.py (same Markdown, wiki links left as text).
 # Command: savoir --vault DIR build --no-demos --out OUT   (cold: no previous site, no cache)
 #          savoir --vault DIR build --no-demos --out OUT   (again, nothing changed: the rebuild)
+#          savoir --vault DIR build --no-demos --out OUT   (after appending a sentence to one note)
 #          hugo --quiet -d OUT_H                            (cold, in the Hugo site)
 #          RUNS pairs (default 5), Hugo first in every other pair; before each pair the
 #          CPUs must be at most IDLE_MAX % busy over a second (default 10; bench/idle.sh;
 #          waits up to a minute, then says so).
 # Reports: per run the wall time, CPU time and peak memory of each; the median ratio
-#          savoir / Hugo with its min-max, savoir's peak memory, and the median ratio
-#          rebuild / cold. Targets: <= 0.5x Hugo, <= 1 GB, rebuild <= 20 % of cold.
+#          savoir / Hugo with its min-max, savoir's peak memory, and the median ratios
+#          rebuild / cold and one-note-edit rebuild / cold. Targets: <= 0.5x Hugo, <= 1 GB,
+#          rebuild <= 20 % of cold (the edit has none: it shows what a real change costs).
 #
 # Needs:   hugo (apt-get install -y hugo), GNU time (/usr/bin/time).
 # Usage:   bench/site_bench.sh      (SHARED defaults to ../shared beside the repository,
@@ -62,7 +64,10 @@ timed() {
     awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$work/time.log"
 }
 
-ratios=(); rebuilds=(); peaks=()
+# The note each pair edits (the same one: the edit only has to be new).
+edited_note="$(find "$work/vault" -name '*.md' | sort | head -n 1)"
+
+ratios=(); rebuilds=(); edits=(); peaks=()
 for i in $(seq "$runs"); do
     idle_check
     rm -rf "$work/site" "$work/.savoir" "$work/out_h" "$work/hugo/resources"
@@ -73,23 +78,29 @@ for i in $(seq "$runs"); do
     fi
     read -r s_wall s_rss s_cpu < <(timed "$work" "$SAVOIR" --vault "$work/vault" build --no-demos --out "$work/site")
     read -r r_wall r_rss r_cpu < <(timed "$work" "$SAVOIR" --vault "$work/vault" build --no-demos --out "$work/site")
+    printf '\nUne phrase ajoutée par la mesure %s.\n' "$i" >> "$edited_note"
+    read -r e_wall e_rss e_cpu < <(timed "$work" "$SAVOIR" --vault "$work/vault" build --no-demos --out "$work/site")
     if (( i % 2 == 1 )); then
         read -r h_wall h_rss h_cpu < <(timed "$work/hugo" hugo --quiet -d "$work/out_h")
     fi
-    echo "run $i: savoir $s_wall s (CPU $s_cpu s, $((s_rss / 1024)) MiB), rebuild $r_wall s ($((r_rss / 1024)) MiB), hugo $h_wall s (CPU $h_cpu s, $((h_rss / 1024)) MiB)" >&2
+    echo "run $i: savoir $s_wall s (CPU $s_cpu s, $((s_rss / 1024)) MiB), rebuild $r_wall s ($((r_rss / 1024)) MiB), one note edited $e_wall s (CPU $e_cpu s), hugo $h_wall s (CPU $h_cpu s, $((h_rss / 1024)) MiB)" >&2
     ratios+=("$(python3 -c "print($s_wall / $h_wall)")")
     rebuilds+=("$(python3 -c "print($r_wall / $s_wall)")")
-    peaks+=("$s_rss" "$r_rss")
+    edits+=("$(python3 -c "print($e_wall / $s_wall)")")
+    peaks+=("$s_rss" "$r_rss" "$e_rss")
 done
 
-python3 - "${ratios[*]}" "${rebuilds[*]}" "${peaks[*]}" <<'PY'
+python3 - "${ratios[*]}" "${rebuilds[*]}" "${edits[*]}" "${peaks[*]}" <<'PY'
 import statistics, sys
 ratios = [float(x) for x in sys.argv[1].split()]
 rebuilds = [float(x) for x in sys.argv[2].split()]
-peak_mb = max(int(x) for x in sys.argv[3].split()) / 1024
+edits = [float(x) for x in sys.argv[3].split()]
+peak_mb = max(int(x) for x in sys.argv[4].split()) / 1024
 print(f"savoir / hugo wall time: median {statistics.median(ratios):.2f}x "
       f"(min {min(ratios):.2f}, max {max(ratios):.2f}; target <= 0.5)")
 print(f"no-change rebuild / cold build: median {statistics.median(rebuilds):.0%} "
       f"(min {min(rebuilds):.0%}, max {max(rebuilds):.0%}; target <= 20 %)")
+print(f"one-note-edit rebuild / cold build: median {statistics.median(edits):.0%} "
+      f"(min {min(edits):.0%}, max {max(edits):.0%})")
 print(f"savoir peak memory: {peak_mb:.0f} MiB (target <= 1024)")
 PY

@@ -4,6 +4,7 @@
 //! concept graph with inferred inverses, [`check`] lints both.
 #![warn(missing_docs)]
 
+pub mod atomic_file;
 pub mod check;
 pub mod config;
 pub mod diagnostic;

@@ -10,16 +10,20 @@ use anyhow::{Context, Result};
 use savoir::check::check;
 use savoir::config::{self, Language};
 use savoir::exec::{DemoOutcome, DemoRequest, ExecOptions, run_demos};
+use savoir::site::freshness::{self, BuildReport, InputState};
 use savoir::site::{Demo, SiteOptions, build_site};
 use savoir::vault::Bodies;
 use std::collections::BTreeMap;
+use std::hash::Hash;
 use std::path::{Path, PathBuf};
 
 /// Where the page cache lives (relative to the current folder, beside the demo reports).
 const SITE_CACHE_DIR: &str = ".savoir/site";
 
 /// Builds the site; with `--strict`, any error diagnostic or failed demo makes it exit 1 (the
-/// site is written all the same: a broken note or demo never stops the others).
+/// site is written all the same: a broken note or demo never stops the others). When nothing
+/// the site is made from changed since the last build, the site is left as it is and that
+/// build's report is given again ([`freshness`]).
 pub fn run(vault_dir: &Path, config_file: Option<&Path>, args: &BuildArgs) -> Result<Outcome> {
     small_pages();
     let config = config::read(config_file)?;
@@ -27,8 +31,28 @@ pub fn run(vault_dir: &Path, config_file: Option<&Path>, args: &BuildArgs) -> Re
         Some((file, text)) => config::language(file, text)?,
         None => Language::default(),
     };
+    let exec = exec_options(config.as_ref(), args)?;
+    let cache_dir = Path::new(SITE_CACHE_DIR);
+    // Unreadable vault: the full build below says why.
+    let inputs = InputState::take(vault_dir, &report_folders(&exec), &settings(&config, args)).ok();
+    if let Some(report) = inputs
+        .as_ref()
+        .filter(|_| !args.rerun_demos)
+        .and_then(|inputs| freshness::unchanged(cache_dir, &args.out, inputs))
+    {
+        eprintln!(
+            "nothing changed since the last build: {} pages and {} attachments in {} ({}, no failed demo); open {}",
+            report.pages,
+            report.attachments,
+            args.out.display(),
+            summary(report.errors, report.warnings),
+            args.out.join("index.html").display()
+        );
+        return Ok(outcome(args, report.errors, 0));
+    }
+
     let ws = Workspace::load(vault_dir, config_file, Bodies::Keep)?;
-    let demos = run_concept_demos(&ws, config.as_ref(), args)?;
+    let demos = run_concept_demos(&ws, &exec)?;
     let failed_demos = demos
         .values()
         .filter(|d| matches!(d.outcome, DemoOutcome::Failed { .. }))
@@ -45,11 +69,11 @@ pub fn run(vault_dir: &Path, config_file: Option<&Path>, args: &BuildArgs) -> Re
         language,
         title,
         demos,
-        cache_dir: Some(PathBuf::from(SITE_CACHE_DIR)),
+        cache_dir: Some(cache_dir.to_path_buf()),
     };
     // The checks run beside the site (they only count here): much of them on one thread.
     let known = impls::known_ids();
-    let (report, built) = rayon::join(
+    let (checked, built) = rayon::join(
         || check(&ws.vault, &ws.graph, &ws.schema, Some(&known)),
         || build_site(&ws.vault, &ws.graph, &options),
     );
@@ -60,18 +84,60 @@ pub fn run(vault_dir: &Path, config_file: Option<&Path>, args: &BuildArgs) -> Re
         built.pages,
         built.attachments,
         args.out.display(),
-        summary(report.errors, report.warnings),
+        summary(checked.errors, checked.warnings),
         args.out.join("index.html").display()
     );
-    let failed = report.errors > 0 || failed_demos > 0;
+    let report = BuildReport {
+        pages: built.pages,
+        attachments: built.attachments,
+        errors: checked.errors,
+        warnings: checked.warnings,
+    };
+    // A failed demo is tried again by the next build. (A demo run now wrote its report, which
+    // the next build finds among its inputs: that one builds again and shows the cached run.)
+    if let Some(inputs) = inputs.filter(|_| failed_demos == 0)
+        && let Err(error) = freshness::record(cache_dir, &args.out, &inputs, report)
+    {
+        eprintln!(
+            "warning: cannot record this build in {} ({error}): the next one will read the whole vault again",
+            cache_dir.display()
+        );
+    }
     // The process ends next: freeing the vault, its graph and the diagnostics one allocation
     // at a time would take a tenth of a no-change rebuild of a 10,000-note vault.
-    std::mem::forget((ws, report));
-    Ok(if args.strict && failed {
+    std::mem::forget((ws, checked));
+    Ok(outcome(args, report.errors, failed_demos))
+}
+
+/// Exit 1 with `--strict` when the build found an error or a demo failed.
+fn outcome(args: &BuildArgs, errors: usize, failed_demos: usize) -> Outcome {
+    if args.strict && (errors > 0 || failed_demos > 0) {
         Outcome::Findings
     } else {
         Outcome::Clean
-    })
+    }
+}
+
+/// Everything besides the vault's files and the demo reports that the site depends on: the
+/// options that shape it, the vault's and the output's places, and the configuration text.
+fn settings<'a>(config: &'a Option<(PathBuf, String)>, args: &'a BuildArgs) -> impl Hash + 'a {
+    let here = std::env::current_dir().ok();
+    (
+        here,
+        &args.out,
+        &args.base_url,
+        args.no_demos,
+        args.device,
+        config,
+    )
+}
+
+/// The folders of the demo reports a build reads (none with `--no-demos`).
+fn report_folders(exec: &ExecOptions) -> Vec<PathBuf> {
+    match exec.skip {
+        true => Vec::new(),
+        false => vec![exec.reports_dir()],
+    }
 }
 
 /// Asks Linux not to back this process's memory with transparent huge pages (mimalloc asks for
@@ -88,13 +154,22 @@ fn small_pages() {
     }
 }
 
+/// How the demos run: the flags of `build` and the `[demos]` table of the configuration.
+fn exec_options(config: Option<&(PathBuf, String)>, args: &BuildArgs) -> Result<ExecOptions> {
+    let runner = std::env::current_exe().context("cannot find the savoir program to run demos")?;
+    let mut options = ExecOptions::new(runner);
+    options.skip = args.no_demos;
+    options.rerun = args.rerun_demos;
+    options.device = args.device;
+    if let Some((file, text)) = config {
+        options.apply_config(file, text)?;
+    }
+    Ok(options)
+}
+
 /// The demo of every concept with an `implementation:`, by concept id: run in child
 /// processes of this program, or read from the report cache.
-fn run_concept_demos(
-    ws: &Workspace,
-    config: Option<&(PathBuf, String)>,
-    args: &BuildArgs,
-) -> Result<BTreeMap<String, Demo>> {
+fn run_concept_demos(ws: &Workspace, options: &ExecOptions) -> Result<BTreeMap<String, Demo>> {
     let concepts: Vec<(&str, &str, &str)> = ws
         .graph
         .nodes()
@@ -111,15 +186,7 @@ fn run_concept_demos(
             concept: title.to_string(),
         })
         .collect();
-    let runner = std::env::current_exe().context("cannot find the savoir program to run demos")?;
-    let mut options = ExecOptions::new(runner);
-    options.skip = args.no_demos;
-    options.rerun = args.rerun_demos;
-    options.device = args.device;
-    if let Some((file, text)) = config {
-        options.apply_config(file, text)?;
-    }
-    let outcomes = run_demos(&requests, &options);
+    let outcomes = run_demos(&requests, options);
     Ok(concepts
         .into_iter()
         .zip(outcomes)

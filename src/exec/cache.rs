@@ -77,6 +77,11 @@ impl Cache {
         }
     }
 
+    /// The folder of the entries.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The entry file of `impl_id` on `device`.
     fn entry_path(&self, impl_id: &str, device: Device) -> PathBuf {
         let safe: String = impl_id

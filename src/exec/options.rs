@@ -64,6 +64,13 @@ impl ExecOptions {
         }
     }
 
+    /// The folder the cached reports are kept in, one file per demo and device.
+    pub fn reports_dir(&self) -> PathBuf {
+        super::cache::Cache::new(&self.cache_dir)
+            .dir()
+            .to_path_buf()
+    }
+
     /// Applies the `[demos]` table of a `savoir.toml` text read from `file`:
     /// `budget_s = 120` (every demo) and `[demos.budgets]` `mlp = 300` (one demo), in seconds.
     pub fn apply_config(&mut self, file: &Path, text: &str) -> Result<(), DemosConfigError> {

@@ -12,6 +12,7 @@ use super::analyzer::{ANALYZER_NAME, analyzer};
 use super::document::{SearchDoc, note_key};
 use super::manifest::{Changes, Manifest};
 use super::schema::{Fields, SCHEMA_VERSION};
+use crate::atomic_file::write_atomically;
 use crate::config::Language;
 use crate::graph::{ConceptGraph, Schema as RelationSchema};
 use crate::vault::{self, Bodies, Vault};
@@ -106,7 +107,7 @@ impl IndexSpec<'_> {
     }
 
     fn open_once(&self) -> Result<(SearchIndex, Freshness), SearchError> {
-        let files = vault::note_files(self.vault)?.files;
+        let files = vault::vault_files(self.vault)?.files;
         let stamp = self.stamp();
         let current = std::fs::read_to_string(self.dir.join(STAMP_FILE)).ok();
         if current.as_deref() != Some(stamp.as_str()) {
@@ -303,8 +304,5 @@ fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), SearchError> {
 
 /// Writes `text` to `path` through a temporary file renamed over it.
 fn write_file(path: &Path, text: impl AsRef<[u8]>) -> Result<(), SearchError> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| SearchError::io(path, e))
+    write_atomically(path, text.as_ref()).map_err(|e| SearchError::io(path, e))
 }

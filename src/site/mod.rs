@@ -12,6 +12,7 @@ mod concept_page;
 mod context;
 pub mod demo;
 pub mod fingerprint;
+pub mod freshness;
 pub mod graph_view;
 pub mod i18n;
 mod index_pages;

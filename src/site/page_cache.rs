@@ -9,6 +9,7 @@
 use super::SiteError;
 use super::links::{LinkContext, Lookup};
 use super::output::MARKER;
+use crate::atomic_file::write_atomically;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs;
@@ -141,8 +142,6 @@ impl PageCache {
             artifacts,
         };
         let bytes = serde_json::to_vec(&cache).unwrap_or_default();
-        let temp = file.with_extension(format!("json.tmp-{}", std::process::id()));
-        fs::write(&temp, bytes).map_err(|e| SiteError::io(&temp, e))?;
-        fs::rename(&temp, file).map_err(|e| SiteError::io(file, e))
+        write_atomically(file, &bytes).map_err(|e| SiteError::io(file, e))
     }
 }

@@ -50,11 +50,11 @@ pub fn load(root: &Path) -> Result<Vault, LoadError> {
 
 /// [`load`], keeping the notes' bodies or not ([`Bodies`]).
 pub fn load_with(root: &Path, bodies: Bodies) -> Result<Vault, LoadError> {
-    let Walk {
+    let VaultFiles {
         files,
         attachments,
         problems,
-    } = walk(root)?;
+    } = vault_files(root)?;
     // Each thread reads every file into one reused buffer: parsing borrows from it.
     let notes: Vec<_> = files
         .par_iter()
@@ -74,36 +74,20 @@ pub fn load_with(root: &Path, bodies: Bodies) -> Result<Vault, LoadError> {
     })
 }
 
-/// The note files of a vault, as [`note_files`] lists them.
+/// The files of a vault, as [`vault_files`] lists them.
 #[derive(Debug, Default)]
-pub struct NoteFiles {
+pub struct VaultFiles {
     /// Every `.md` file, in [`path_order`] (one that cannot be read is listed all the same).
     pub files: Vec<PathBuf>,
+    /// Every other file, vault-relative with `/` separators, in the order they were found.
+    pub attachments: Vec<PathBuf>,
     /// The `unreadable` errors of sub-folders that could not be listed.
     pub problems: Vec<Diagnostic>,
 }
 
-/// The note files [`load`] reads: every `.md` file under `root` (hidden files and folders
-/// skipped, links followed), without reading them.
-pub fn note_files(root: &Path) -> Result<NoteFiles, LoadError> {
-    walk(root).map(|walk| NoteFiles {
-        files: walk.files,
-        problems: walk.problems,
-    })
-}
-
-/// What one walk of the vault folder finds.
-struct Walk {
-    /// The note files, in [`path_order`].
-    files: Vec<PathBuf>,
-    /// Every other file, vault-relative with `/` separators.
-    attachments: Vec<PathBuf>,
-    /// The sub-folders that could not be listed.
-    problems: Vec<Diagnostic>,
-}
-
-/// Walks `root` once: note files, attachments, and the folders that could not be listed.
-fn walk(root: &Path) -> Result<Walk, LoadError> {
+/// The files [`load`] reads or lists, without reading them: every file under `root` (hidden
+/// files and folders skipped, links followed).
+pub fn vault_files(root: &Path) -> Result<VaultFiles, LoadError> {
     check_root(root)?;
     let mut files = Vec::new();
     let mut problems = Vec::new();
@@ -131,7 +115,7 @@ fn walk(root: &Path) -> Result<Walk, LoadError> {
     }
     // All start with `root`: the whole paths sort like the relative ones.
     files.sort_unstable_by(|a, b| path_order(a, b));
-    Ok(Walk {
+    Ok(VaultFiles {
         files,
         attachments,
         problems,

@@ -26,7 +26,7 @@ pub use attachment::{Attachment, Attachments, names_a_file, relative_path};
 pub use body::MARKDOWN_OPTIONS;
 pub use date::{Date, DateError};
 pub use frontmatter::RESERVED_KEYS;
-pub use load::{LoadError, NoteFiles, load, load_with, note_files, path_order};
+pub use load::{LoadError, VaultFiles, load, load_with, path_order, vault_files};
 pub use model::{Bodies, Field, Note, Relation, Span, Spanned, Vault, WikiLink};
 pub use note::parse_note;
 pub use wikilink::{parse_wikilink, relation_name};
