@@ -65,7 +65,7 @@ timed() {
 }
 
 # The note each pair edits (the same one: the edit only has to be new).
-edited_note="$(find "$work/vault" -name '*.md' | sort | head -n 1)"
+edited_note="$(find "$work/vault" -name '*.md' | sort | sed -n 1p)"
 
 ratios=(); rebuilds=(); edits=(); peaks=()
 for i in $(seq "$runs"); do
