@@ -5,6 +5,7 @@ use crate::cli::Outcome;
 use crate::cli::args::BuildArgs;
 use crate::cli::diagnostics::summary;
 use crate::cli::impls;
+use crate::cli::output::count;
 use crate::cli::workspace::Workspace;
 use anyhow::{Context, Result};
 use savoir::check::check;
@@ -40,13 +41,11 @@ pub fn run(vault_dir: &Path, config_file: Option<&Path>, args: &BuildArgs) -> Re
         .filter(|_| !args.rerun_demos)
         .and_then(|inputs| freshness::unchanged(cache_dir, &args.out, inputs))
     {
-        eprintln!(
-            "nothing changed since the last build: {} pages and {} attachments in {} ({}, no failed demo); open {}",
-            report.pages,
-            report.attachments,
-            args.out.display(),
-            summary(report.errors, report.warnings),
-            args.out.join("index.html").display()
+        tell(
+            "nothing changed since the last build",
+            &report,
+            &args.out,
+            0,
         );
         return Ok(outcome(args, report.errors, 0));
     }
@@ -79,20 +78,13 @@ pub fn run(vault_dir: &Path, config_file: Option<&Path>, args: &BuildArgs) -> Re
     );
     let built =
         built.with_context(|| format!("cannot build the site into {}", args.out.display()))?;
-    eprintln!(
-        "built {} pages and copied {} attachments into {} ({}, {failed_demos} failed demos); open {}",
-        built.pages,
-        built.attachments,
-        args.out.display(),
-        summary(checked.errors, checked.warnings),
-        args.out.join("index.html").display()
-    );
     let report = BuildReport {
         pages: built.pages,
         attachments: built.attachments,
         errors: checked.errors,
         warnings: checked.warnings,
     };
+    tell("built the site", &report, &args.out, failed_demos);
     // A failed demo is tried again by the next build. (A demo run now wrote its report, which
     // the next build finds among its inputs: that one builds again and shows the cached run.)
     if let Some(inputs) = inputs.filter(|_| failed_demos == 0)
@@ -107,6 +99,19 @@ pub fn run(vault_dir: &Path, config_file: Option<&Path>, args: &BuildArgs) -> Re
     // at a time would take a tenth of a no-change rebuild of a 10,000-note vault.
     std::mem::forget((ws, checked));
     Ok(outcome(args, report.errors, failed_demos))
+}
+
+/// The build's last line: what the site holds, what the checks found, where to open it.
+fn tell(done: &str, report: &BuildReport, out: &Path, failed_demos: usize) {
+    eprintln!(
+        "{done}: {} and {} in {} ({}, {}); open {}",
+        count(report.pages, "page"),
+        count(report.attachments, "attachment"),
+        out.display(),
+        summary(report.errors, report.warnings),
+        count(failed_demos, "failed demo"),
+        out.join("index.html").display()
+    );
 }
 
 /// Exit 1 with `--strict` when the build found an error or a demo failed.
