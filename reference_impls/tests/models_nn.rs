@@ -27,7 +27,7 @@ fn run(id: &str, pairs: &[&str], seed: u64) -> Report {
         .unwrap_or_else(|e| panic!("{id} {pairs:?}: {e}"))
 }
 
-fn assert_all_checks_pass(report: &Report) {
+fn assert_checks_pass_and_series_finite(report: &Report) {
     let failed = report.failed_checks();
     assert!(
         failed.is_empty(),
@@ -56,7 +56,7 @@ const SEEDS: [u64; 3] = [1, 2, 3];
 fn mlp_with_defaults_reaches_97_percent_and_beats_logistic_regression_at_three_seeds() {
     for seed in SEEDS {
         let report = run("mlp", &[], seed);
-        assert_all_checks_pass(&report);
+        assert_checks_pass_and_series_finite(&report);
         let accuracy = metric(&report, "test_accuracy");
         assert!(accuracy >= 0.97, "seed {seed}: {accuracy}");
         assert!(accuracy > metric(&report, "baseline_test_accuracy"));
@@ -156,7 +156,7 @@ fn cnn_small_config_learns_above_95_percent_with_a_passing_gradient_check() {
 fn cnn_with_defaults_reaches_98_percent_above_the_mlp_at_three_seeds() {
     for seed in SEEDS {
         let report = run("cnn", &[], seed);
-        assert_all_checks_pass(&report);
+        assert_checks_pass_and_series_finite(&report);
         let accuracy = metric(&report, "test_accuracy");
         assert!(accuracy >= 0.98, "seed {seed}: {accuracy}");
         assert!(
@@ -171,7 +171,7 @@ fn cnn_with_defaults_reaches_98_percent_above_the_mlp_at_three_seeds() {
 fn activations_show_the_vanishing_gradient_of_the_sigmoid_at_three_seeds() {
     for seed in SEEDS {
         let report = run("activations", &[], seed);
-        assert_all_checks_pass(&report);
+        assert_checks_pass_and_series_finite(&report);
         assert!(
             metric(&report, "gradient_ratio_sigmoid") < 1e-3,
             "seed {seed}"

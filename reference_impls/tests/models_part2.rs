@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{SEEDS, assert_all_checks_pass, metric, run};
+use common::{SEEDS, assert_checks_pass_and_series_finite, metric, run};
 use reference_impls::report::Report;
 
 // ---- rnn ----------------------------------------------------------------------------------
@@ -22,7 +22,7 @@ const RNN_SMALL: &[&str] = &[
 /// The adding problem's claims: LSTM and GRU ≤ 0.1× the baseline MSE, the vanilla RNN not, and
 /// the gradient reaching the first step is orders of magnitude larger through the gates.
 fn assert_rnn_claims(report: &Report) {
-    assert_all_checks_pass(report);
+    assert_checks_pass_and_series_finite(report);
     let baseline = metric(report, "baseline_mse");
     assert!((0.14..0.2).contains(&baseline), "2/12 expected: {baseline}");
     for gated in ["lstm", "gru"] {
@@ -88,7 +88,7 @@ fn rnn_runs_are_deterministic_for_a_seed() {
 fn attention_retrieves_the_value_of_the_query_at_three_seeds() {
     for seed in SEEDS {
         let report = run("attention", &[], seed);
-        assert_all_checks_pass(&report);
+        assert_checks_pass_and_series_finite(&report);
         let accuracy = metric(&report, "accuracy");
         assert!(accuracy >= 0.95, "seed {seed}: {accuracy}");
         // The weight sits on the matching key, far above a uniform 1/K.
@@ -117,7 +117,7 @@ fn attention_untrained_fails_its_accuracy_check() {
 fn autoencoder_beats_pca_at_the_same_code_size_at_three_seeds() {
     for seed in SEEDS {
         let report = run("autoencoder", &[], seed);
-        assert_all_checks_pass(&report);
+        assert_checks_pass_and_series_finite(&report);
         let (ae, pca) = (metric(&report, "ae_mse"), metric(&report, "pca_mse"));
         assert!(ae <= pca, "seed {seed}: {ae} vs {pca}");
         // The 2-D codes of the 451 test digits, coloured by digit.
@@ -155,7 +155,7 @@ fn autoencoder_after_one_epoch_does_not_beat_pca() {
 const GAN_SMALL: &[&str] = &["rounds=2500"];
 
 fn assert_gan_claims(report: &Report) {
-    assert_all_checks_pass(report);
+    assert_checks_pass_and_series_finite(report);
     let modes = metric(report, "modes_covered");
     assert!(modes >= 6.0, "seed {}: {modes} modes", report.seed);
     let quality = metric(report, "high_quality_fraction");
@@ -198,7 +198,7 @@ fn gan_untrained_generator_fails_its_coverage_check() {
 const DIFFUSION_SMALL: &[&str] = &["iterations=1500"];
 
 fn assert_diffusion_claims(report: &Report) {
-    assert_all_checks_pass(report);
+    assert_checks_pass_and_series_finite(report);
     let (d, baseline) = (
         metric(report, "energy_distance"),
         metric(report, "baseline_energy_distance"),

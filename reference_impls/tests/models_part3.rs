@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{SEEDS, assert_all_checks_pass, metric, run};
+use common::{SEEDS, assert_checks_pass_and_series_finite, metric, run};
 use reference_impls::report::Report;
 
 // ---- transformer ----------------------------------------------------------------------------
@@ -13,7 +13,7 @@ use reference_impls::report::Report;
 /// The claims of the transformer's report: exact match ≥ 0.95 on test strings, the character
 /// model well under the unigram perplexity, a sample of 300 characters.
 fn assert_transformer_claims(report: &Report) {
-    assert_all_checks_pass(report);
+    assert_checks_pass_and_series_finite(report);
     let exact = metric(report, "exact_match");
     assert!(exact >= 0.95, "seed {}: exact match {exact}", report.seed);
     let perplexity = metric(report, "char_perplexity");
@@ -69,7 +69,7 @@ fn transformer_defaults_at_three_seeds() {
 // ---- contrastive ----------------------------------------------------------------------------
 
 fn assert_contrastive_claims(report: &Report) {
-    assert_all_checks_pass(report);
+    assert_checks_pass_and_series_finite(report);
     let probe = metric(report, "probe_accuracy");
     let random = metric(report, "random_probe_accuracy");
     assert!(probe >= 0.90, "seed {}: probe {probe}", report.seed);
@@ -111,7 +111,7 @@ fn contrastive_defaults_at_three_seeds() {
 // ---- capsnet --------------------------------------------------------------------------------
 
 fn assert_capsnet_claims(report: &Report) {
-    assert_all_checks_pass(report);
+    assert_checks_pass_and_series_finite(report);
     let accuracy = metric(report, "test_accuracy");
     assert!(accuracy >= 0.97, "seed {}: {accuracy}", report.seed);
     let (short, long) = (

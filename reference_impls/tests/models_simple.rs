@@ -16,7 +16,7 @@ fn run(id: &str, settings: &[&str], seed: u64) -> Report {
     registry::run(id, &sets, Device::Cpu, seed, &NoProgress).unwrap()
 }
 
-fn assert_all_checks_pass(report: &Report) {
+fn assert_checks_pass_and_series_finite(report: &Report) {
     assert!(
         !report.checks.is_empty(),
         "{} records checks",
@@ -44,7 +44,7 @@ fn without_duration(mut report: Report) -> String {
 #[test]
 fn gradient_descent_small_run_passes_its_checks() {
     let report = run("gradient-descent", GRADIENT_DESCENT_SMALL, 0);
-    assert_all_checks_pass(&report);
+    assert_checks_pass_and_series_finite(&report);
     assert_eq!(report.concept.as_deref(), Some("L'algorithme du gradient"));
     let m = &report.metrics;
     assert!(m["regression.max_coefficient_gap"] < 1e-4);
@@ -70,7 +70,7 @@ fn gradient_descent_small_run_passes_its_checks() {
 fn gradient_descent_and_svm_defaults_pass_their_checks_at_three_seeds() {
     for seed in [1, 2, 3] {
         for id in ["gradient-descent", "svm"] {
-            assert_all_checks_pass(&run(id, &[], seed));
+            assert_checks_pass_and_series_finite(&run(id, &[], seed));
         }
     }
 }
@@ -90,7 +90,7 @@ fn gradient_descent_reports_an_unstable_step_as_a_failed_check() {
 #[test]
 fn svm_small_run_passes_its_checks() {
     let report = run("svm", SVM_SMALL, 0);
-    assert_all_checks_pass(&report);
+    assert_checks_pass_and_series_finite(&report);
     let m = &report.metrics;
     for set in ["moons", "circles"] {
         assert!(m[&format!("{set}.rbf.test_accuracy")] >= 0.9, "{set}");

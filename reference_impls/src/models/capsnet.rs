@@ -402,11 +402,9 @@ impl RunOnBackend for CapsNetModel {
         report.metric("max_capsule_length", longest);
         report.metric("routing_to_true_class", to_truth);
         report.metric("parameters", best.num_params() as f64);
-        report.push_series(Series::steps("perte/entraînement", {
-            let mut l = vec![f64::NAN];
-            l.extend(&losses);
-            l
-        }));
+        // A training loss per epoch from the first; the validation curve starts at epoch 0.
+        let trained_epochs = (1..=losses.len()).map(|epoch| epoch as f64).collect();
+        report.push_series(Series::line("perte/entraînement", trained_epochs, losses));
         report.push_series(Series::steps("exactitude/validation", curve));
         report.set_axes(
             "perte",

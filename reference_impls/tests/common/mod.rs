@@ -31,8 +31,9 @@ pub fn metric(report: &Report, name: &str) -> f64 {
     })
 }
 
-/// Panics with the failed checks of `report`, if any.
-pub fn assert_all_checks_pass(report: &Report) {
+/// Panics with the failed checks of `report`, if any, or with a series holding a value that
+/// is not finite (the site shows such a report as a failed demo: the run diverged).
+pub fn assert_checks_pass_and_series_finite(report: &Report) {
     let failed = report.failed_checks();
     assert!(
         failed.is_empty(),
@@ -40,4 +41,13 @@ pub fn assert_all_checks_pass(report: &Report) {
         report.implementation,
         report.seed
     );
+    for series in &report.series {
+        assert!(
+            series.x.iter().chain(&series.y).all(|v| v.is_finite()),
+            "{} seed {}: series `{}` holds a value that is not finite",
+            report.implementation,
+            report.seed,
+            series.name
+        );
+    }
 }
